@@ -1,0 +1,92 @@
+"""Turns the drug catalogue's rows into the engine's plain protocol specs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Prefetch
+
+from scheduling.engine.protocol import DrugSpec, PhaseSpec, PremedSpec, RequirementSpec
+from scheduling.models import Drug, Premedication, RegimenPhase
+
+
+def drugs_with_protocol():
+    """Drugs with everything a spec needs, in a fixed number of queries."""
+    return Drug.objects.prefetch_related(
+        Prefetch(
+            "phases",
+            queryset=RegimenPhase.objects.order_by("order").prefetch_related(
+                Prefetch("premedications", queryset=Premedication.objects.order_by("-required", "-minutes_before"))
+            ),
+        ),
+        "screening_requirements",
+    )
+
+
+def phase_spec(phase: RegimenPhase, drug: Drug) -> PhaseSpec:
+    return PhaseSpec(
+        id=phase.pk,
+        order=phase.order,
+        name=phase.name,
+        dose_amount=phase.dose_amount,
+        dose_unit=phase.dose_unit,
+        infusion_minutes=phase.infusion_minutes,
+        short_infusion_minutes=phase.short_infusion_minutes,
+        short_infusion_rule=phase.short_infusion_rule,
+        observation_minutes=phase.observation_minutes,
+        reduced_observation_minutes=phase.reduced_observation_minutes,
+        reduced_observation_from_infusion=phase.reduced_observation_from_infusion,
+        interval_days=phase.interval_days,
+        interval_anchor=phase.interval_anchor,
+        window_early_days=phase.window_early_days,
+        window_late_days=phase.window_late_days,
+        min_gap_days=phase.min_gap_days if phase.min_gap_days is not None else drug.min_gap_days,
+        repeats=phase.repeats,
+        consecutive_days=phase.consecutive_days,
+        consecutive_days_max=phase.consecutive_days_max,
+        premeds=tuple(
+            PremedSpec(
+                id=p.pk,
+                name=p.drug_name,
+                dose=p.dose,
+                route=p.route,
+                minutes_before=p.minutes_before,
+                required=p.required,
+                only_on_course_days=p.only_on_course_days,
+            )
+            for p in phase.premedications.all()
+        ),
+    )
+
+
+def drug_spec(drug: Drug) -> DrugSpec:
+    """Expects a drug from `drugs_with_protocol()` (otherwise it queries per phase)."""
+    return DrugSpec(
+        id=drug.pk,
+        name=drug.name,
+        min_gap_days=drug.min_gap_days,
+        cumulative_limit_mg_m2=drug.cumulative_limit_mg_m2,
+        reaction_window_hours=drug.reaction_window_hours,
+        stroke_warning_days=drug.stroke_warning_days,
+        is_anti_cd20=drug.is_anti_cd20,
+        phases=tuple(phase_spec(phase, drug) for phase in drug.phases.all()),
+        requirements=tuple(
+            RequirementSpec(
+                kind=r.kind,
+                when=r.when,
+                blocking=r.blocking,
+                max_age_days=r.max_age_days,
+                reproductive_potential_only=r.reproductive_potential_only,
+                min_value=r.min_value,
+                notes=r.notes,
+            )
+            for r in drug.screening_requirements.all()
+        ),
+    )
+
+
+def drug_specs(drug_ids: Iterable[int] | None = None) -> dict[int, DrugSpec]:
+    queryset = drugs_with_protocol()
+    if drug_ids is not None:
+        queryset = queryset.filter(pk__in=list(drug_ids))
+    return {drug.pk: drug_spec(drug) for drug in queryset}

@@ -1,0 +1,101 @@
+"""factory_boy factories for the domain. Drugs come from the seeded catalogue (see `drug` helpers)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from factory.django import DjangoModelFactory
+
+from patients.models import EmergencyContact, Patient, Screening
+from scheduling.models import Chair, Drug, OpeningHours, TreatmentPlan
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@center.example")
+    password = factory.django.Password("correct-horse-battery-staple")
+
+
+class PatientFactory(DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    mrn = factory.Sequence(lambda n: f"MRN{n:06d}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = datetime.date(1985, 4, 12)
+    sex = Patient.Sex.FEMALE
+    email = factory.LazyAttribute(lambda p: f"{p.mrn.lower()}@patients.example")
+    phone = "+1 555 010 1234"
+    reminder_consent = True
+    ms_type = Patient.MSType.RRMS
+    height_cm = Decimal("170.0")
+    weight_kg = Decimal("68.0")
+
+
+class EmergencyContactFactory(DjangoModelFactory):
+    class Meta:
+        model = EmergencyContact
+
+    patient = factory.SubFactory(PatientFactory)
+    name = factory.Faker("name")
+    relationship = "Partner"
+    phone = "+1 555 010 9999"
+
+
+class ScreeningFactory(DjangoModelFactory):
+    class Meta:
+        model = Screening
+
+    patient = factory.SubFactory(PatientFactory)
+    kind = "hep_b"
+    taken_on = factory.LazyFunction(datetime.date.today)
+    result = Screening.Result.NEGATIVE
+    valid_days = 365
+
+
+class ChairFactory(DjangoModelFactory):
+    class Meta:
+        model = Chair
+
+    name = factory.Sequence(lambda n: f"Chair {n + 1}")
+    position = factory.Sequence(lambda n: n)
+
+
+class OpeningHoursFactory(DjangoModelFactory):
+    class Meta:
+        model = OpeningHours
+        django_get_or_create = ("weekday",)
+
+    weekday = 0
+    opens_at = datetime.time(7, 0)
+    closes_at = datetime.time(19, 0)
+    nurses_on_duty = 3
+    setup_minutes = 15
+    patients_per_nurse = 4
+
+
+class TreatmentPlanFactory(DjangoModelFactory):
+    class Meta:
+        model = TreatmentPlan
+
+    patient = factory.SubFactory(PatientFactory)
+    drug = factory.LazyFunction(lambda: Drug.objects.get(name="Ocrevus (IV)"))
+    start_date = factory.LazyFunction(datetime.date.today)
+
+
+def seeded_drug(name: str) -> Drug:
+    """One of the eight seeded therapies, by its name in the catalogue."""
+    return Drug.objects.get(name=name)
+
+
+def weekday_hours(opens: datetime.time = datetime.time(7, 0), closes: datetime.time = datetime.time(19, 0), **kw):
+    """Monday-Friday opening hours, as the demo center has them."""
+    return [OpeningHoursFactory(weekday=day, opens_at=opens, closes_at=closes, **kw) for day in range(5)]
