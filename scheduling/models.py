@@ -424,6 +424,11 @@ class Appointment(models.Model):
             ),
             models.CheckConstraint(condition=Q(course_day__gte=1), name="appt_course_day_positive"),
         ]
+        permissions = [
+            ("perform_visit", "Can run the visit workflow (check in, premedicate, infuse, discharge)"),
+            ("override_readiness", "Can start an infusion despite a blocking readiness problem, with a reason"),
+            ("view_reports", "Can view utilisation, load, no-show and reaction reports"),
+        ]
         # On PostgreSQL, migration 0002 adds exclusion constraints: no two active appointments
         # overlap on one chair (appt_no_chair_overlap) or for one patient (appt_no_patient_overlap).
 
