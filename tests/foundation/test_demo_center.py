@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
@@ -267,3 +268,40 @@ def test_the_run_commands_setup_works_on_an_empty_sqlite_database_twice(tmp_path
     assert "already exists" in second.stdout
     assert _counts(database) == counts
     assert (tmp_path / "demo-logins.txt").exists()
+
+
+def test_missed_visits_were_booked_no_earlier_than_the_minimum_gap(demo):
+    specs = {spec.id: spec for spec in drug_specs().values()}
+    min_gaps = {p.id: p.min_gap_days or 0 for spec in specs.values() for p in spec.phases}
+    missed = Appointment.objects.filter(status__in=[Appointment.Status.NO_SHOW, Appointment.Status.CANCELLED])
+    assert missed.count() == 4
+    for visit in missed:
+        previous = (
+            Appointment.objects.filter(
+                patient=visit.patient, status=Appointment.Status.COMPLETED, premed_start__lt=visit.premed_start
+            )
+            .order_by("-premed_start")
+            .first()
+        )
+        assert previous is not None
+        assert (visit.premed_start - previous.premed_start).days >= min_gaps[visit.phase_id]
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        datetime.datetime(2027, 3, 8, 9, 30),  # a Monday, days before the clocks change
+        datetime.datetime(2026, 12, 16, 15, 0),  # Christmas closure inside the two weeks
+        datetime.datetime(2027, 7, 2, 18, 0),  # a Friday evening
+    ],
+)
+def test_the_demo_holds_its_rules_whatever_the_day(settings, tmp_path, day):
+    settings.VAR_DIR = tmp_path
+    with time_machine.travel(timezone.make_aware(day), tick=False):
+        run_demo()
+        test_appointments_never_overlap_and_stay_inside_hours_and_nurse_caps(None)
+        test_chair_time_is_the_engines_for_each_dose(None)
+        test_past_doses_follow_each_regimen_and_two_weeks_are_booked(None)
+        test_missed_visits_were_booked_no_earlier_than_the_minimum_gap(None)
+        closed = {datetime.date(day.year, 12, 25), datetime.date(day.year, 12, 26)}
+        assert not any(timezone.localtime(a.premed_start).date() in closed for a in active_appointments())
