@@ -4,10 +4,12 @@ import io
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
-from scheduling.models import Drug, RegimenPhase
+from patients.models import Patient
+from scheduling.models import Appointment, Chair, Drug, RegimenPhase
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +152,27 @@ def test_premedications_are_edited_on_the_phase_page(admin_client, superuser):
     steroid.refresh_from_db()
     assert steroid.minutes_before == 90
     assert steroid.history.order_by("-history_date").first().history_user == superuser
+
+
+def test_roles_see_their_part_of_admin(client, demo_center):
+    drug_admin = get_user_model().objects.get(username="drugadmin")
+    client.force_login(drug_admin)
+    drug = Drug.objects.get(name="Briumvi")
+    assert client.get(_admin_url(Drug, "change", drug.pk)).status_code == 200
+    assert client.get(_admin_url(RegimenPhase, "add")).status_code == 200
+    assert client.get(_admin_url(Patient, "changelist")).status_code == 403
+    assert client.get(_admin_url(Chair, "add")).status_code == 403
+
+    manager = get_user_model().objects.get(username="manager")
+    client.force_login(manager)
+    assert client.get(_admin_url(Chair, "add")).status_code == 200
+    page = client.get(_admin_url(Drug, "change", drug.pk))
+    assert page.status_code == 200 and not page.context["has_change_permission"]  # catalogue is read-only
+
+
+def test_appointments_are_read_mostly_in_admin(admin_client, demo_center):
+    assert admin_client.get(_admin_url(Appointment, "add")).status_code == 403
+    appointment = Appointment.objects.first()
+    assert admin_client.get(_admin_url(Appointment, "delete", appointment.pk)).status_code == 403
+    form = admin_client.get(_admin_url(Appointment, "change", appointment.pk)).context["adminform"].form
+    assert list(form.fields) == ["notes"]
