@@ -143,7 +143,7 @@ def test_premedications_are_edited_on_the_phase_page(admin_client, superuser):
     phase = RegimenPhase.objects.get(drug__name="Lemtrada", order=1)
     url = _admin_url(RegimenPhase, "change", phase.pk)
     page = admin_client.get(url)
-    assert "60 + 240 + 120 = 420 min" in page.content.decode()
+    assert "60 + 240 + 120 = 420 min; from day 4: 360 min" in page.content.decode()
     data = _form_data(page)
     steroid = phase.premedications.get(drug_name="Methylprednisolone")
     prefix = next(k for k, v in data.items() if k.endswith("-id") and v == str(steroid.pk))[: -len("-id")]
@@ -176,3 +176,11 @@ def test_appointments_are_read_mostly_in_admin(admin_client, demo_center):
     assert admin_client.get(_admin_url(Appointment, "delete", appointment.pk)).status_code == 403
     form = admin_client.get(_admin_url(Appointment, "change", appointment.pk)).context["adminform"].form
     assert list(form.fields) == ["notes"]
+
+
+@pytest.mark.parametrize("model", [Drug, RegimenPhase, Appointment, Patient])
+def test_busy_changelists_do_not_query_per_row(admin_client, demo_center, model, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(_admin_url(model, "changelist"))
+    assert response.status_code == 200
+    assert response.context["cl"].result_count >= 8
