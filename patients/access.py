@@ -14,12 +14,12 @@ from patients.services import patient_access_record
 def logs_patient_access(view=None, *, patient_kwarg: str = "pk"):
     """Decorate a function view whose URL carries the patient's id in `patient_kwarg`.
 
-        @login_required
-        @logs_patient_access
-        def patient_detail(request, pk): ...
+    @login_required
+    @logs_patient_access
+    def patient_detail(request, pk): ...
 
-        @logs_patient_access(patient_kwarg="patient_id")
-        def screening_list(request, patient_id): ...
+    @logs_patient_access(patient_kwarg="patient_id")
+    def screening_list(request, patient_id): ...
     """
 
     def decorator(func):

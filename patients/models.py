@@ -192,9 +192,7 @@ class PatientAccess(models.Model):
     The patient is kept by id without a database constraint, so the log outlives a deleted record.
     """
 
-    patient = models.ForeignKey(
-        Patient, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
-    )
+    patient = models.ForeignKey(Patient, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
     user = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
     username = models.CharField(max_length=150, help_text="The user's name at the time, kept if the user is deleted.")
     accessed_at = models.DateTimeField(default=timezone.now)
