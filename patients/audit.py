@@ -60,7 +60,7 @@ def change_history(*, patient_id: int | None = None, user_id: int | None = None)
         patient_expr = _patient_expression(model)
         if patient_id is not None and patient_expr is None:
             continue
-        qs = history.objects.all()
+        qs = history.objects.order_by()  # no per-part ordering: the union is ordered as a whole
         if user_id is not None:
             qs = qs.filter(history_user_id=user_id)
         previous = (
