@@ -11,6 +11,7 @@ board's auto-refresh) do not count as activity: a board left open still times ou
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -81,8 +82,10 @@ class SessionTimeoutMiddleware:
                 start_session_clock(request)  # a session that predates the timeouts starts its clock now
             reason = session_end_reason(request, now)
             if reason is not None:
-                return self._end_session(request, reason)
-            if not is_background_request(request):
+                response = self._end_session(request, reason)
+                if response is not None:
+                    return response
+            elif not is_background_request(request):
                 last = request.session.get(LAST_ACTIVITY, 0)
                 if now - last >= ACTIVITY_RESOLUTION_SECONDS:
                     request.session[LAST_ACTIVITY] = now
@@ -90,14 +93,20 @@ class SessionTimeoutMiddleware:
         self._follow_key_rotation(request)
         return response
 
-    def _end_session(self, request: HttpRequest, reason: str) -> HttpResponse:
+    def _end_session(self, request: HttpRequest, reason: str) -> HttpResponse | None:
+        """Sign the user out; returns the redirect to the sign-in page (None when already on it)."""
         logout(request)  # flushes the session on the server and forgets it in the session register
-        messages.info(request, _ended_message(reason))
+        messages.info(request, _ended_message(reason), fail_silently=True)
         login_url = resolve_url(settings.LOGIN_URL)
         if request.headers.get("HX-Request") == "true":
-            return HttpResponseClientRedirect(login_url)
+            # htmx: the whole page goes to the sign-in page, coming back to the page the user was on.
+            current = urlsplit(request.headers.get("HX-Current-URL", ""))
+            same_site = not current.netloc or current.netloc == request.get_host()
+            back_to = current.path if same_site and current.path.startswith("/") else ""
+            target = redirect_to_login(back_to, login_url)["Location"] if back_to else login_url
+            return HttpResponseClientRedirect(target)
         if request.path == login_url:
-            return redirect_to_login(request.GET.get("next", resolve_url(settings.LOGIN_REDIRECT_URL)), login_url)
+            return None  # show the sign-in form, with the message
         return redirect_to_login(request.get_full_path(), login_url)
 
     @staticmethod

@@ -153,3 +153,13 @@ def test_templates_need_no_unsafe_inline():
     assert templates, "no templates found"
     problems = {str(p.relative_to(ROOT)): csp_violations(p.read_text()) for p in templates}
     assert {path: found for path, found in problems.items() if found} == {}
+
+
+@pytest.mark.urls("tests.security.urls")
+def test_pages_give_htmx_the_csrf_token_without_the_cookie(client, manager):
+    # The CSRF cookie is HttpOnly, so htmx gets the token from the page: hx-headers on <body>.
+    client.force_login(manager)
+    response = client.get("/audit/")
+    token = response.context["csrf_token"]
+    body = re.search(r"<body[^>]*>", response.content.decode()).group(0)
+    assert f'hx-headers=\'{{"X-CSRFToken": "{token}"}}\'' in body

@@ -104,12 +104,35 @@ def test_htmx_auto_refresh_does_not_keep_the_session_alive(client, clock):
         clock.shift(datetime.timedelta(minutes=10))
         assert client.get(PROTECTED, **HTMX).status_code == 200
     clock.shift(datetime.timedelta(minutes=10))  # 30 minutes since the last real activity
-    response = client.get(PROTECTED, **HTMX)
+    response = client.get(PROTECTED, HTTP_HX_CURRENT_URL="http://testserver/board/", **HTMX)
     assert response.status_code == 200
-    assert response["HX-Redirect"] == reverse("login")
+    assert response["HX-Redirect"] == reverse("login") + "?next=/board/"
     assert response.content == b""
     assert not Session.objects.filter(session_key=key).exists()
     assert "without activity" in client.get("/_probe/messages/").content.decode()
+
+
+def test_htmx_redirect_never_points_to_another_site(client, clock):
+    sign_in(client, UserFactory())
+    clock.shift(datetime.timedelta(minutes=31))
+    response = client.get(PROTECTED, HTTP_HX_CURRENT_URL="https://evil.example/phish/", **HTMX)
+    assert response["HX-Redirect"] == reverse("login")
+
+
+def test_expired_session_on_the_sign_in_page_shows_the_form(client, clock, settings):
+    settings.ROOT_URLCONF = "tests.security.urls"
+    settings.LOGIN_URL = "/_probe/messages/"  # a sign-in page stand-in that lists the messages
+    sign_in(client, UserFactory())
+    clock.shift(datetime.timedelta(minutes=31))
+    response = client.get("/_probe/messages/")
+    assert response.status_code == 200
+    assert "without activity" in response.content.decode()
+    assert_sent_to_sign_in_at(client.get(PROTECTED), "/_probe/messages/")
+
+
+def assert_sent_to_sign_in_at(response, login_url: str) -> None:
+    assert response.status_code == 302
+    assert response["Location"].startswith(login_url + "?next=")
 
 
 def test_user_actions_through_htmx_count_as_activity(client, clock):
