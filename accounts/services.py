@@ -34,3 +34,16 @@ def user_sessions_end(*, user_id: int) -> int:
         store().delete(key)
     UserSession.objects.filter(user_id=user_id, session_key__in=keys).delete()
     return len(keys)
+
+
+def user_sessions_prune(*, user_id: int) -> int:
+    """Forget the user's sessions that have expired or were cleared from the session store."""
+    store = _session_store()
+    gone = [
+        key
+        for key in UserSession.objects.filter(user_id=user_id).values_list("session_key", flat=True)
+        if not store().exists(key)
+    ]
+    if gone:
+        UserSession.objects.filter(session_key__in=gone).delete()
+    return len(gone)

@@ -7,7 +7,12 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
-from accounts.services import user_session_forget, user_session_register, user_sessions_end
+from accounts.services import (
+    user_session_forget,
+    user_session_register,
+    user_sessions_end,
+    user_sessions_prune,
+)
 from infusion_center.session_timeout import REGISTERED_KEY, start_session_clock
 
 User = get_user_model()
@@ -20,6 +25,7 @@ def register_session(sender, request, user, **kwargs) -> None:
         return
     if session.session_key is None:
         session.save()
+    user_sessions_prune(user_id=user.pk)
     user_session_register(user_id=user.pk, session_key=session.session_key)
     session[REGISTERED_KEY] = session.session_key
     start_session_clock(request)

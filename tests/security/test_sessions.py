@@ -250,3 +250,13 @@ def test_changing_own_password_keeps_this_session_and_ends_the_others(client):
     user.is_active = False
     user.save()
     assert_sent_to_sign_in(client.get(PROTECTED))
+
+
+def test_sign_in_forgets_sessions_that_expired_meanwhile(client):
+    user = UserFactory()
+    stale = Client()
+    sign_in(stale, user)
+    stale_key = session_key(stale)
+    Session.objects.filter(session_key=stale_key).delete()  # expired and cleared by clearsessions
+    sign_in(client, user)
+    assert list(UserSession.objects.filter(user=user).values_list("session_key", flat=True)) == [session_key(client)]
