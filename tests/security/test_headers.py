@@ -125,11 +125,21 @@ _FORBIDDEN = [
 ]
 
 
+# E-mail bodies are not served to browsers (and mail clients need inline styles).
+NOT_WEB_PAGES = {"emails", "email"}
+
+
 def project_templates() -> list[Path]:
     folders = [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]
     for app in ("accounts", "patients", "scheduling"):
         folders.append(ROOT / app / "templates")
-    return sorted(p for folder in folders if folder.exists() for p in folder.rglob("*.html"))
+    return sorted(
+        p
+        for folder in folders
+        if folder.exists()
+        for p in folder.rglob("*.html")
+        if not NOT_WEB_PAGES.intersection(p.relative_to(folder).parts)
+    )
 
 
 def csp_violations(text: str) -> list[str]:
