@@ -79,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.view_readinessoverride",
         "patients.view_patient",
         "patients.view_screening",
+        "patients.view_audit",
         "auth.add_user",
         "auth.change_user",
         "auth.view_user",

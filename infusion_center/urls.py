@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("patients/", include("patients.urls")),
+    path("audit/", include("patients.audit_urls")),
     path("", include("scheduling.urls")),
 ]

@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
@@ -183,3 +184,32 @@ class Screening(models.Model):
 
     def is_valid_on(self, day: datetime.date) -> bool:
         return self.taken_on <= day <= self.valid_until
+
+
+class PatientAccess(models.Model):
+    """One view of a patient's record: who looked, when, at which page, from which address.
+
+    The patient is kept by id without a database constraint, so the log outlives a deleted record.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
+    user = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    username = models.CharField(max_length=150, help_text="The user's name at the time, kept if the user is deleted.")
+    accessed_at = models.DateTimeField(default=timezone.now)
+    path = models.CharField(max_length=500)
+    view_name = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-accessed_at", "-id"]
+        verbose_name = "patient record access"
+        verbose_name_plural = "patient record accesses"
+        indexes = [
+            models.Index(fields=["-accessed_at"], name="access_time_idx"),
+            models.Index(fields=["patient", "-accessed_at"], name="access_patient_idx"),
+            models.Index(fields=["user", "-accessed_at"], name="access_user_idx"),
+        ]
+        permissions = [("view_audit", "Can view the change history and the patient access log")]
+
+    def __str__(self) -> str:
+        return f"{self.username} viewed patient {self.patient_id} at {self.accessed_at:%Y-%m-%d %H:%M}"

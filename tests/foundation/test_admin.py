@@ -155,7 +155,7 @@ def test_premedications_are_edited_on_the_phase_page(admin_client, superuser):
 
 
 def test_roles_see_their_part_of_admin(client, demo_center):
-    drug_admin = get_user_model().objects.get(username="drugadmin")
+    drug_admin = get_user_model().objects.get(username="demo-drugadmin")
     client.force_login(drug_admin)
     drug = Drug.objects.get(name="Briumvi")
     assert client.get(_admin_url(Drug, "change", drug.pk)).status_code == 200
@@ -163,7 +163,7 @@ def test_roles_see_their_part_of_admin(client, demo_center):
     assert client.get(_admin_url(Patient, "changelist")).status_code == 403
     assert client.get(_admin_url(Chair, "add")).status_code == 403
 
-    manager = get_user_model().objects.get(username="manager")
+    manager = get_user_model().objects.get(username="demo-manager")
     client.force_login(manager)
     assert client.get(_admin_url(Chair, "add")).status_code == 200
     page = client.get(_admin_url(Drug, "change", drug.pk))

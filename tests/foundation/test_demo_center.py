@@ -70,10 +70,10 @@ def test_the_center_its_staff_and_logins(demo, tmp_path):
     }
     users = {u.username: u for u in get_user_model().objects.prefetch_related("groups")}
     expected = {
-        "scheduler": roles.SCHEDULER,
-        "nurse": roles.NURSE,
-        "drugadmin": roles.DRUG_ADMIN,
-        "manager": roles.MANAGER,
+        "demo-scheduler": roles.SCHEDULER,
+        "demo-nurse": roles.NURSE,
+        "demo-drugadmin": roles.DRUG_ADMIN,
+        "demo-manager": roles.MANAGER,
     }
     for username, role in expected.items():
         user = users[username]

@@ -50,10 +50,10 @@ DEMO_NOTE = "Demo data"
 
 DEMO_USERS = [
     # username, first name, last name, role
-    ("scheduler", "Sam", "Rivera", roles.SCHEDULER),
-    ("nurse", "Nora", "Bennett", roles.NURSE),
-    ("drugadmin", "Priya", "Shah", roles.DRUG_ADMIN),
-    ("manager", "Morgan", "Lee", roles.MANAGER),
+    ("demo-scheduler", "Sam", "Rivera", roles.SCHEDULER),
+    ("demo-nurse", "Nora", "Bennett", roles.NURSE),
+    ("demo-drugadmin", "Priya", "Shah", roles.DRUG_ADMIN),
+    ("demo-manager", "Morgan", "Lee", roles.MANAGER),
 ]
 
 FEMALE_NAMES = [
@@ -405,7 +405,7 @@ class Command(BaseCommand):
             for i in range((c.ends_on - c.starts_on).days + 1)
         }
         users = {u.username: u for u in get_user_model().objects.filter(username__in=[u[0] for u in DEMO_USERS])}
-        scheduler, nurse = users["scheduler"], users["nurse"]
+        scheduler, nurse = users["demo-scheduler"], users["demo-nurse"]
         specs = {spec.name: spec for spec in drug_specs().values()}
         drugs = {d.name: d for d in Drug.objects.all()}
         phases = {p.pk: p for d in Drug.objects.prefetch_related("phases") for p in d.phases.all()}

@@ -1,0 +1,12 @@
+"""The audit pages, mounted at /audit/."""
+
+from django.urls import path
+
+from patients import audit_views
+
+app_name = "audit"
+
+urlpatterns = [
+    path("", audit_views.ChangeHistoryView.as_view(), name="changes"),
+    path("access/", audit_views.AccessLogView.as_view(), name="access"),
+]
