@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from infusion_center import views
+
 urlpatterns = [
+    path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("patients/", include("patients.urls")),

@@ -30,6 +30,7 @@ PUBLIC_VIEW_NAMES = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    "healthz",  # "ok" when the database answers; carries no data
 }
 PUBLIC_NAME_PARTS = ("unsubscribe",)  # the reminder e-mails' signed unsubscribe link checks its own signature
 
