@@ -192,3 +192,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Patient reminders: an outbox of emails swept by Celery beat every minute (see scheduling/reminders/).
+CENTER_EMERGENCY_NUMBER = env_str("CENTER_EMERGENCY_NUMBER", "911")
+REMINDERS_INCLUDE_DRUG_NAMES = env_bool("REMINDERS_INCLUDE_DRUG_NAMES", True)  # false: no drug names in emails at all
+REMINDERS_PREPARATION_DAYS_BEFORE = env_int("REMINDERS_PREPARATION_DAYS_BEFORE", 7, minimum=2, maximum=30)
+REMINDERS_PREPARATION_TIME = env_str("REMINDERS_PREPARATION_TIME", "10:00")  # center's local time
+REMINDERS_HYDRATION_TIME = env_str("REMINDERS_HYDRATION_TIME", "10:00")  # the day before, local time
+REMINDERS_CHECK_IN_TIME = env_str("REMINDERS_CHECK_IN_TIME", "10:00")  # the day after discharge, local time
+REMINDERS_MAX_ATTEMPTS = env_int("REMINDERS_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
+REMINDERS_RETRY_BASE_SECONDS = env_int("REMINDERS_RETRY_BASE_SECONDS", 60, minimum=1)  # doubles at each failure
+REMINDERS_RETRY_MAX_SECONDS = env_int("REMINDERS_RETRY_MAX_SECONDS", 3600, minimum=1)
+REMINDERS_REQUEUE_SECONDS = env_int("REMINDERS_REQUEUE_SECONDS", 300, minimum=1)  # queued but never picked up
+# A claim older than this belongs to a worker that died mid-send; it must outlive the task's hard time limit.
+REMINDERS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+REMINDERS_SWEEP_BATCH = env_int("REMINDERS_SWEEP_BATCH", 500, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "reminders-sweep": {"task": "scheduling.tasks.reminders_sweep", "schedule": 60.0, "options": {"expires": 55}},
+}
