@@ -125,7 +125,7 @@ def reminder_context(reminder: Reminder, *, now: datetime.datetime | None = None
     lead = max((p.minutes_before for p in required), default=0)
 
     course = course_appointments(appointment) if reminder.kind == Reminder.Kind.CONFIRMATION else [appointment]
-    discharged_at = appointment.discharged_at or now
+    discharged_at = (appointment.discharged_at or now).astimezone(datetime.UTC)  # real hours, not wall-clock
     window = drug.reaction_window_hours
     stroke_days = drug.stroke_warning_days
 

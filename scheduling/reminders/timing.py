@@ -102,7 +102,8 @@ def plan_after_discharge(
     """Reaction monitoring at discharge; the check-in the next day at the check-in time, or, for a drug whose
     reaction window is longer than a day (Lemtrada: 48 h), when that window ends (moved out of the night)."""
     if reaction_window_hours and reaction_window_hours > 24:
-        end = discharged_at + datetime.timedelta(hours=reaction_window_hours)
+        # In UTC: adding hours to a local aware datetime would add wall-clock hours, wrong across a DST change.
+        end = discharged_at.astimezone(UTC) + datetime.timedelta(hours=reaction_window_hours)
         check_in = into_daytime(end, zone=clock.zone, send_time=clock.check_in_time)
     else:
         next_day = local_date(discharged_at, clock.zone) + datetime.timedelta(days=1)

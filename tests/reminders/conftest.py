@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 
 from scheduling.engine.protocol import chair_time
-from scheduling.models import Appointment, Drug
+from scheduling.models import Appointment, Drug, TreatmentPlan
 from scheduling.protocols import drug_spec, drugs_with_protocol
 from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory
 
@@ -42,7 +42,10 @@ def make_appointment(
 ) -> Appointment:
     drug = Drug.objects.get(name=drug_name)
     patient = patient or PatientFactory()
-    plan = plan or TreatmentPlanFactory(patient=patient, drug=drug)
+    plan = plan or (
+        TreatmentPlan.objects.filter(patient=patient, drug=drug, status="active").first()
+        or TreatmentPlanFactory(patient=patient, drug=drug)
+    )
     phase = drug.phases.get(order=phase_order)
     spec = drug_spec(drugs_with_protocol().get(pk=drug.pk))
     phase_spec = next(p for p in spec.phases if p.id == phase.pk)
