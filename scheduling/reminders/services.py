@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 from collections.abc import Iterable
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -212,15 +213,27 @@ def reminders_on_discharged(*, appointment: Appointment) -> list[Reminder]:
 # --- queueing ------------------------------------------------------------------------------------------
 
 
-def _enqueue(ids: list[int]) -> None:
-    """Hand rows to the broker; if it is unreachable the rows stay pending and the next sweep retries."""
+# After a failed publish, skip publishing for a while: the sweep sends those rows once the broker is back,
+# and a booking does not wait for the Redis client's connection retries again and again during an outage.
+BROKER_BACKOFF_SECONDS = 30.0
+_broker_down_until = 0.0
+
+
+def _enqueue(ids: list[int], *, from_sweep: bool = False) -> None:
+    """Hand rows to the broker. If it is unreachable the rows stay pending and the next sweep queues them."""
+    global _broker_down_until
     from scheduling.tasks import reminder_send
 
-    for reminder_id in ids:
+    if not from_sweep and time.monotonic() < _broker_down_until:
+        Reminder.objects.filter(pk__in=ids).update(enqueued_at=None)
+        return
+    for position, reminder_id in enumerate(ids):
         try:
             reminder_send.apply_async((reminder_id,), retry=False)
         except Exception:  # the broker is down: the outbox row is the source of truth
             logger.warning("Could not queue reminder %s; the sweep will pick it up.", reminder_id, exc_info=True)
+            _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+            Reminder.objects.filter(pk__in=ids[position:]).update(enqueued_at=None)
             return
 
 
@@ -257,7 +270,7 @@ def reminders_sweep(*, now: datetime.datetime | None = None, batch: int | None =
         )
         if ids:
             Reminder.objects.filter(pk__in=ids).update(enqueued_at=now)
-            transaction.on_commit(partial(_enqueue, ids), robust=True)
+            transaction.on_commit(partial(_enqueue, ids, from_sweep=True), robust=True)
     return ids
 
 
@@ -293,7 +306,7 @@ def reminder_deliver(*, reminder_id: int) -> str:
     claimed = (
         Reminder.objects.filter(pk=reminder_id)
         .filter(_claimable(now))
-        .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+        .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, enqueued_at=None, updated_at=now)
     )
     if not claimed:
         return "not-claimed"

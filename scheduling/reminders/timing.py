@@ -43,9 +43,8 @@ class DischargePlan:
 
 
 def parse_time_of_day(value: str) -> datetime.time:
-    """'10:00' -> time(10, 0); raises ValueError on anything else."""
-    hours, _, minutes = value.strip().partition(":")
-    return datetime.time(int(hours), int(minutes or 0))
+    """'10:00' -> time(10, 0) ('HH:MM' or 'HH:MM:SS'); raises ValueError on anything else."""
+    return datetime.time.fromisoformat(value.strip())
 
 
 def local_moment(day: datetime.date, at: datetime.time, zone: ZoneInfo) -> datetime.datetime:

@@ -108,5 +108,6 @@ def test_retry_backoff_doubles_and_is_capped():
 
 def test_time_of_day_setting_is_parsed():
     assert parse_time_of_day("09:30") == datetime.time(9, 30)
+    assert parse_time_of_day("09:30:15") == datetime.time(9, 30, 15)
     with pytest.raises(ValueError):
         parse_time_of_day("half past nine")
