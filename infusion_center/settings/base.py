@@ -210,3 +210,6 @@ REMINDERS_SWEEP_BATCH = env_int("REMINDERS_SWEEP_BATCH", 500, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "reminders-sweep": {"task": "scheduling.tasks.reminders_sweep", "schedule": 60.0, "options": {"expires": 55}},
 }
+if not REDIS_URL:
+    # The filesystem broker does not create its folder: without it, publishing before a worker has run fails.
+    CELERY_FILESYSTEM_BROKER_DIR.mkdir(parents=True, exist_ok=True)

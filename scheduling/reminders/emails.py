@@ -55,6 +55,16 @@ def date_label(moment: datetime.datetime) -> str:
     return f"{local:%A} {local.day} {local:%B %Y}"
 
 
+def relative_day(moment: datetime.datetime, now: datetime.datetime) -> str:
+    """'today', 'tomorrow' or 'on Monday', from the center's calendar."""
+    days = (_local(moment).date() - _local(now).date()).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"on {_local(moment):%A}"
+
+
 def short_date_label(moment: datetime.datetime) -> str:
     local = _local(moment)
     return f"{local.day} {local:%b}"
@@ -142,6 +152,7 @@ def reminder_context(reminder: Reminder, *, now: datetime.datetime | None = None
         "treatment": f"your {drug_label(drug)} {noun}" if names_on else f"your {noun}",
         "date": date_label(appointment.premed_start),
         "short_date": short_date_label(appointment.premed_start),
+        "day_word": relative_day(appointment.premed_start, now),
         "arrival_time": time_label(appointment.premed_start),
         "start_time": time_label(appointment.infusion_start),
         "finish_time": time_label(appointment.observation_end),
@@ -174,7 +185,7 @@ def reminder_context(reminder: Reminder, *, now: datetime.datetime | None = None
         ]
         if len(course) > 1
         else [],
-        "course_length": len(course),
+        "course_length": len(course_appointments(appointment)) if appointment.course_id else 1,
         "fluid_restriction": patient.fluid_restriction,
         "reaction_window_hours": window,
         "reaction_window_end": (

@@ -167,6 +167,25 @@ def test_hydration_advice_and_the_fluid_restriction_variant():
     assert "ask your clinician how much" in texts(restricted[KIND.CONFIRMATION])[0]
 
 
+def test_hydration_sent_the_day_before_says_tomorrow(time_machine):
+    appointment, _ = all_kinds("Tysabri")
+    hydration = appointment.reminders.get(kind=KIND.HYDRATION)
+    time_machine.move_to(hydration.due_at)
+    message = reminder_message(hydration)
+    assert message.subject.startswith("See you tomorrow at") and message.subject.endswith(", 09:00")
+    assert "is tomorrow, " in message.body
+
+
+def test_hydration_for_a_course_mentions_each_day():
+    from tests.factories import PatientFactory
+
+    patient, course = PatientFactory(), uuid.uuid4()
+    first = book(premed_start=visit_time(), drug_name="Lemtrada", patient=patient, course_id=course, course_day=1)
+    book(premed_start=visit_time(days=11), drug_name="Lemtrada", patient=patient, course_id=course, course_day=2)
+    text, _ = texts(reminder_message(first.reminders.get(kind=KIND.HYDRATION)))
+    assert "and on each day of your course" in text
+
+
 def test_drug_names_can_be_turned_off_entirely(settings):
     settings.REMINDERS_INCLUDE_DRUG_NAMES = False
     appointment, messages = all_kinds("Ocrevus (IV)")
