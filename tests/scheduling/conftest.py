@@ -35,6 +35,8 @@ def user(db):
 @pytest.fixture
 def make_plan(db):
     def make(drug="Ocrevus (IV)", start=MON, **kw):
-        return TreatmentPlanFactory(drug=seeded_drug(drug), start_date=start, patient=kw.pop("patient", None) or PatientFactory(), **kw)
+        return TreatmentPlanFactory(
+            drug=seeded_drug(drug), start_date=start, patient=kw.pop("patient", None) or PatientFactory(), **kw
+        )
 
     return make

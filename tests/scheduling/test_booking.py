@@ -42,7 +42,9 @@ def test_the_second_loading_dose_cannot_be_booked_before_day_15(make_plan, clini
         "Ocrevus (IV) 300 mg cannot be given before 21 Dec 2026: the last dose was 7 Dec 2026 and doses must be at "
         "least 14 days apart."
     )
-    second = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON + datetime.timedelta(14), 9), user=user)
+    second = appointment_book(
+        plan=plan, chair_id=clinic[0].pk, premed_start=at(MON + datetime.timedelta(14), 9), user=user
+    )
     assert second.phase.order == 2 and second.infusion_number == 2
 
 
@@ -62,7 +64,12 @@ def test_outside_hours_past_and_paused_are_refused(make_plan, clinic, user):
     with pytest.raises(BookingError, match="outside opening hours"):
         appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 16), user=user)
     with pytest.raises(BookingError, match="is in the past"):
-        appointment_book(plan=make_plan("Tysabri", start=datetime.date(2026, 11, 30)), chair_id=clinic[0].pk, premed_start=at(datetime.date(2026, 11, 30), 9), user=user)
+        appointment_book(
+            plan=make_plan("Tysabri", start=datetime.date(2026, 11, 30)),
+            chair_id=clinic[0].pk,
+            premed_start=at(datetime.date(2026, 11, 30), 9),
+            user=user,
+        )
     plan.status = "paused"
     plan.save()
     with pytest.raises(BookingError, match="The plan is paused"):
@@ -72,21 +79,46 @@ def test_outside_hours_past_and_paused_are_refused(make_plan, clinic, user):
 def test_short_infusion_unless_a_serious_reaction(make_plan, clinic, user):
     plan = make_plan(start=datetime.date(2026, 6, 1))
     first = Appointment.objects.create(
-        patient=plan.patient, plan=plan, phase=plan.drug.phases.get(order=1), chair=clinic[0], infusion_number=1,
-        dose_mg=300, premed_start=at(datetime.date(2026, 6, 1), 9), infusion_start=at(datetime.date(2026, 6, 1), 10),
-        infusion_end=at(datetime.date(2026, 6, 1), 12, 30), observation_end=at(datetime.date(2026, 6, 1), 13, 30),
+        patient=plan.patient,
+        plan=plan,
+        phase=plan.drug.phases.get(order=1),
+        chair=clinic[0],
+        infusion_number=1,
+        dose_mg=300,
+        premed_start=at(datetime.date(2026, 6, 1), 9),
+        infusion_start=at(datetime.date(2026, 6, 1), 10),
+        infusion_end=at(datetime.date(2026, 6, 1), 12, 30),
+        observation_end=at(datetime.date(2026, 6, 1), 13, 30),
         status="completed",
     )
     Appointment.objects.create(
-        patient=plan.patient, plan=plan, phase=plan.drug.phases.get(order=2), chair=clinic[0], infusion_number=2,
-        dose_mg=300, premed_start=at(datetime.date(2026, 6, 15), 9), infusion_start=at(datetime.date(2026, 6, 15), 10),
-        infusion_end=at(datetime.date(2026, 6, 15), 12, 30), observation_end=at(datetime.date(2026, 6, 15), 13, 30),
+        patient=plan.patient,
+        plan=plan,
+        phase=plan.drug.phases.get(order=2),
+        chair=clinic[0],
+        infusion_number=2,
+        dose_mg=300,
+        premed_start=at(datetime.date(2026, 6, 15), 9),
+        infusion_start=at(datetime.date(2026, 6, 15), 10),
+        infusion_end=at(datetime.date(2026, 6, 15), 12, 30),
+        observation_end=at(datetime.date(2026, 6, 15), 13, 30),
         status="completed",
     )
     dose = plan_next_dose(plan=plan)
-    assert dose.phase.name == "Maintenance" and dose.target == datetime.date(2026, 11, 16) and dose.chair_times[0].short_infusion
+    assert (
+        dose.phase.name == "Maintenance"
+        and dose.target == datetime.date(2026, 11, 16)
+        and dose.chair_times[0].short_infusion
+    )
     assert dose.is_overdue(datetime.date(2026, 12, 1))
-    InfusionReaction.objects.create(appointment=first, patient=plan.patient, drug=plan.drug, occurred_at=first.infusion_start, severity="severe", symptoms="Hypotension")
+    InfusionReaction.objects.create(
+        appointment=first,
+        patient=plan.patient,
+        drug=plan.drug,
+        occurred_at=first.infusion_start,
+        severity="severe",
+        symptoms="Hypotension",
+    )
     appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
     assert not appt.short_infusion and appt.infusion_end - appt.infusion_start == datetime.timedelta(minutes=210)
     assert appt.dose_mg == Decimal("600") and appt.infusion_number == 3
@@ -96,7 +128,9 @@ def test_a_lemtrada_course_is_booked_whole_or_not_at_all(make_plan, clinic, user
     plan = make_plan("Lemtrada")
     with pytest.raises(BookingError, match="5-day course: book it as a course"):
         appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
-    Closure.objects.create(starts_on=MON + datetime.timedelta(2), ends_on=MON + datetime.timedelta(2), reason="Fire drill")
+    Closure.objects.create(
+        starts_on=MON + datetime.timedelta(2), ends_on=MON + datetime.timedelta(2), reason="Fire drill"
+    )
     with pytest.raises(BookingError, match="The center is closed on 9 Dec 2026: Fire drill."):
         course_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
     assert not Appointment.objects.exists()
@@ -123,8 +157,16 @@ def test_mitoxantrone_needs_a_body_surface_area_and_stops_at_the_lifetime_limit(
     for i in range(11):  # 11 x 12 = 132 mg/m2 given
         day = datetime.date(2024, 1, 1) + datetime.timedelta(days=91 * i)
         Appointment.objects.create(
-            patient=plan.patient, plan=plan, phase=phase, chair=clinic[0], infusion_number=i + 1, dose_mg=Decimal("21.6"),
-            premed_start=at(day, 9), infusion_start=at(day, 9), infusion_end=at(day, 9, 30), observation_end=at(day, 10),
+            patient=plan.patient,
+            plan=plan,
+            phase=phase,
+            chair=clinic[0],
+            infusion_number=i + 1,
+            dose_mg=Decimal("21.6"),
+            premed_start=at(day, 9),
+            infusion_start=at(day, 9),
+            infusion_end=at(day, 9, 30),
+            observation_end=at(day, 10),
             status="completed",
         )
     with pytest.raises(BookingError, match="would exceed 140 mg/m²"):
@@ -166,16 +208,24 @@ def test_reschedule_in_place_and_keep_history(make_plan, clinic, user):
     plan = make_plan("Tysabri")
     appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
     uid = appt.uid
-    moved = appointment_reschedule(appointment=appt, chair_id=clinic[1].pk, premed_start=at(MON + datetime.timedelta(1), 10), user=user)
+    moved = appointment_reschedule(
+        appointment=appt, chair_id=clinic[1].pk, premed_start=at(MON + datetime.timedelta(1), 10), user=user
+    )
     assert moved.pk == appt.pk and moved.uid == uid and moved.ics_sequence == 1 and moved.chair_id == clinic[1].pk
     assert moved.observation_end - moved.premed_start == datetime.timedelta(minutes=120)
     record = moved.history.latest()
     assert record.history_user == user and record.history_change_reason == "Rescheduled from 7 Dec 2026 09:00"
     with pytest.raises(BookingError, match="cannot be given before"):
-        appointment_reschedule(appointment=moved, chair_id=clinic[1].pk, premed_start=at(MON - datetime.timedelta(5), 10), user=user)
-    other = appointment_book(plan=make_plan(), chair_id=clinic[2].pk, premed_start=at(MON + datetime.timedelta(2), 9), user=user)
+        appointment_reschedule(
+            appointment=moved, chair_id=clinic[1].pk, premed_start=at(MON - datetime.timedelta(5), 10), user=user
+        )
+    other = appointment_book(
+        plan=make_plan(), chair_id=clinic[2].pk, premed_start=at(MON + datetime.timedelta(2), 9), user=user
+    )
     with pytest.raises(BookingError, match="Chair 3 is already booked"):
-        appointment_reschedule(appointment=moved, chair_id=clinic[2].pk, premed_start=at(MON + datetime.timedelta(2), 10), user=user)
+        appointment_reschedule(
+            appointment=moved, chair_id=clinic[2].pk, premed_start=at(MON + datetime.timedelta(2), 10), user=user
+        )
     moved.refresh_from_db()
     assert moved.premed_start == at(MON + datetime.timedelta(1), 10) and other.pk
 
@@ -185,7 +235,9 @@ def test_cancel_needs_a_reason_and_keeps_it(make_plan, clinic, user):
     with pytest.raises(BookingError, match="Give a reason"):
         appointment_cancel(appointment=appt, reason="  ", user=user)
     cancelled = appointment_cancel(appointment=appt, reason="Patient has a cold", user=user)
-    assert cancelled.status == "cancelled" and cancelled.cancelled_at and cancelled.cancel_reason == "Patient has a cold"
+    assert (
+        cancelled.status == "cancelled" and cancelled.cancelled_at and cancelled.cancel_reason == "Patient has a cold"
+    )
     record = cancelled.history.latest()
     assert record.history_user == user and record.history_change_reason == "Cancelled: Patient has a cold"
     with pytest.raises(BookingError, match="only a booked appointment can be cancelled"):
