@@ -89,3 +89,30 @@ def test_day_load_ticks_caps_and_closures(make_plan, clinic, user):
     Closure.objects.create(starts_on=MON, ends_on=MON, reason="Snow day")
     assert day_load(day=MON).center_closed_reason == "Snow day"
     assert Appointment.objects.count() == 2
+
+
+def test_center_snapshot_reads_only_the_range_and_local_times_match(make_plan, clinic, user):
+    """The database's local day and minute (PostgreSQL) agree with Python's, on a DST day too."""
+    from scheduling.services.center import center_for_range
+
+    plan = make_plan("Tysabri")
+    phase = plan.drug.phases.get()
+    for day in (datetime.date(2026, 11, 1), datetime.date(2026, 11, 2), MON):
+        Appointment.objects.create(
+            patient=PatientFactory(),
+            plan=plan,
+            phase=phase,
+            chair=clinic[0],
+            infusion_number=1,
+            dose_mg=300,
+            premed_start=at(day, 8, 45),
+            infusion_start=at(day, 9),
+            infusion_end=at(day, 10),
+            observation_end=at(day, 11),
+        )
+    center = center_for_range(datetime.date(2026, 11, 1), datetime.date(2026, 11, 2))
+    assert len(center.bookings) == 2
+    for day in (datetime.date(2026, 11, 1), datetime.date(2026, 11, 2)):
+        [(booking, start, end)] = center.bookings_on(day)
+        assert (start, end) == (8 * 60 + 45, 11 * 60)
+        assert center.local_minute(booking.premed_start) == (day, 8 * 60 + 45)
