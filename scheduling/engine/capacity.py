@@ -67,16 +67,19 @@ class ChairSpec:
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Booking:
-    """An active appointment holding a chair and a patient from premedication to the end of observation."""
+    """An active appointment holding a chair and a patient from premedication to the end of observation.
+
+    Either the aware times are given, or `local` = (local day, start minute, end minute) already worked out.
+    """
 
     id: int
     chair_id: int
     patient_id: int
-    premed_start: datetime.datetime  # aware
-    observation_end: datetime.datetime  # aware
-    local: tuple[datetime.date, int, int] | None = None  # (local day, start minute, end minute) when known
+    premed_start: datetime.datetime | None  # aware
+    observation_end: datetime.datetime | None  # aware
+    local: tuple[datetime.date, int, int] | None = None
 
 
 @dataclass(frozen=True)

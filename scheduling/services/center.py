@@ -13,7 +13,6 @@ from django.db.models.expressions import RawSQL
 from scheduling.engine.capacity import Booking, Center, ChairSpec, ClosureSpec, Staffing, WeekdayHours
 from scheduling.models import Appointment, Chair, Closure, NurseStaffing, OpeningHours
 
-UTC = datetime.UTC
 EPOCH_DAY = datetime.date(1970, 1, 1)
 
 
@@ -73,11 +72,13 @@ def _booking_rows(start: datetime.datetime, end: datetime.datetime, exclude_ids:
             "EXTRACT(EPOCH FROM (scheduling_appointment.premed_start AT TIME ZONE %s))::bigint", (tz_name,)
         ),
     ).values_list("pk", "chair_id", "patient_id", "start_epoch", "end_epoch", "local_epoch")
-    stamp = datetime.datetime.fromtimestamp
     result = []
+    day_cache: dict[int, datetime.date] = {}
     for pk, chair, patient, start_s, end_s, local_s in rows:
         days, seconds = divmod(local_s, 86400)
+        day = day_cache.get(days)
+        if day is None:
+            day = day_cache[days] = EPOCH_DAY + datetime.timedelta(days=days)
         minute = seconds // 60
-        local = (EPOCH_DAY + datetime.timedelta(days=days), minute, minute + (end_s - start_s) // 60)
-        result.append((pk, chair, patient, stamp(start_s, UTC), stamp(end_s, UTC), local))
+        result.append((pk, chair, patient, None, None, (day, minute, minute + (end_s - start_s) // 60)))
     return result

@@ -115,4 +115,5 @@ def test_center_snapshot_reads_only_the_range_and_local_times_match(make_plan, c
     for day in (datetime.date(2026, 11, 1), datetime.date(2026, 11, 2)):
         [(booking, start, end)] = center.bookings_on(day)
         assert (start, end) == (8 * 60 + 45, 11 * 60)
-        assert center.local_minute(booking.premed_start) == (day, 8 * 60 + 45)
+        stored = Appointment.objects.get(pk=booking.id)
+        assert center.local_minute(stored.premed_start) == (day, 8 * 60 + 45)
