@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -21,12 +22,19 @@ from scheduling.engine.capacity import Candidate, Center, check_candidate
 from scheduling.engine.dosing import DoseCourse, NextDose, dose_for_phase, dose_window, fmt_date, next_dose
 from scheduling.engine.protocol import UNIT_MG_PER_M2, ChairTime, DrugSpec, chair_time
 from scheduling.engine.readiness import cumulative_issue
-from scheduling.engine.slots import Preferences, Slot, find_slots, slot_day
+from scheduling.engine.slots import DEFAULT_STEP_MINUTES, Preferences, Slot, find_slots, slot_day
 from scheduling.models import Appointment, Chair, InfusionReaction, TreatmentPlan
 from scheduling.protocols import drug_specs
 from scheduling.services.center import center_for_range, center_tz
 
 OVERLAP_SQLSTATE = "23P01"
+
+
+def slot_step_minutes() -> int:
+    """The grid of start times offered (15 minutes unless SCHEDULING_SLOT_STEP_MINUTES says otherwise)."""
+    return int(getattr(settings, "SCHEDULING_SLOT_STEP_MINUTES", DEFAULT_STEP_MINUTES))
+
+
 SEARCH_DAYS_WHEN_OVERDUE = 30
 
 
@@ -245,6 +253,7 @@ def slots_find(
             usual_start_minute=state.usual_start_minute,
         ),
         limit=limit,
+        step=slot_step_minutes(),
         not_before=timezone.now(),
     )
 
@@ -480,6 +489,7 @@ def maintenance_book(*, plan: TreatmentPlan, count: int, user, chair_id: int | N
                 chair_id=chair_id, usual_chair_id=state.usual_chair_id, usual_start_minute=state.usual_start_minute
             ),
             limit=1,
+            step=slot_step_minutes(),
             not_before=timezone.now(),
         )
         if not slots:

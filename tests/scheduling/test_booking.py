@@ -244,3 +244,10 @@ def test_cancel_needs_a_reason_and_keeps_it(make_plan, clinic, user):
         appointment_cancel(appointment=cancelled, reason="again", user=user)
     # the chair is free again
     appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+
+
+def test_the_slot_grid_step_is_configurable(make_plan, settings):
+    settings.SCHEDULING_SLOT_STEP_MINUTES = 30
+    slots = slots_find(plan=make_plan("Tysabri"), limit=50)
+    assert slots and all(s.days[0].start_minute % 30 == 0 for s in slots)
+    assert any(s.days[0].start_minute % 30 == 0 and s.days[0].start_minute % 60 for s in slots)
