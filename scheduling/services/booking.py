@@ -25,6 +25,7 @@ from scheduling.engine.readiness import cumulative_issue
 from scheduling.engine.slots import DEFAULT_STEP_MINUTES, Preferences, Slot, find_slots, slot_day
 from scheduling.models import Appointment, Chair, InfusionReaction, TreatmentPlan
 from scheduling.protocols import drug_specs
+from scheduling.reminders.services import reminders_on_booked, reminders_on_cancelled, reminders_on_rescheduled
 from scheduling.services.center import center_for_range, center_tz
 
 OVERLAP_SQLSTATE = "23P01"
@@ -400,6 +401,8 @@ def _book_next(
         if _is_overlap(exc):
             raise _overlap_error(exc) from exc
         raise
+    for appointment in created:
+        reminders_on_booked(appointment=appointment)
     # keep the in-memory state current for a caller booking several doses in a row
     for appointment in created:
         state.rows.append(
@@ -556,6 +559,7 @@ def appointment_reschedule(
         if _is_overlap(exc):
             raise _overlap_error(exc) from exc
         raise
+    reminders_on_rescheduled(appointment=appointment)
     return appointment
 
 
@@ -609,4 +613,5 @@ def appointment_cancel(*, appointment: Appointment, reason: str, user) -> Appoin
     appointment._history_user = user
     appointment._change_reason = f"Cancelled: {reason}"[:100]
     appointment.save()
+    reminders_on_cancelled(appointment=appointment)
     return appointment
