@@ -19,3 +19,12 @@ def reminder_outbox(*, status: str = "", kind: str = "") -> QuerySet[Reminder]:
 
 def reminders_for_appointment(*, appointment: Appointment) -> list[Reminder]:
     return list(Reminder.objects.filter(appointment=appointment).order_by("due_at", "id"))
+
+
+def reminders_for_patient(*, patient_id: int, limit: int = 50) -> list[Reminder]:
+    """A patient's most recent reminder emails, across their appointments."""
+    return list(
+        Reminder.objects.filter(appointment__patient_id=patient_id)
+        .select_related("appointment")
+        .order_by("-due_at", "-id")[:limit]
+    )

@@ -75,13 +75,26 @@ def patient_skip_reason(patient: Patient) -> str:
 
 
 def _arm(
-    appointment: Appointment, kind: str, *, due_at: datetime.datetime | None, skip_reason: str = "", now
+    appointment: Appointment,
+    kind: str,
+    *,
+    due_at: datetime.datetime | None,
+    skip_reason: str = "",
+    now,
+    rearm_sent: bool = True,
 ) -> Reminder:
     """Create or re-arm the (appointment, kind) row: pending at `due_at`, or skipped with a reason.
 
     Re-arming clears the claim, so a worker still finishing an earlier send of this row cannot mark the
-    re-armed row as sent: it will be sent again with the appointment's current details.
+    re-armed row as sent: it will be sent again with the appointment's current details. With
+    `rearm_sent=False` a row already sent (or being sent) is left alone, so calling a hook twice sends nothing twice.
     """
+    if not rearm_sent:
+        existing = Reminder.objects.filter(
+            appointment=appointment, kind=kind, status__in=(Status.SENT, Status.SENDING)
+        ).first()
+        if existing is not None:
+            return existing
     reason = skip_reason or patient_skip_reason(appointment.patient)
     if not reason and due_at is None:
         reason = SKIP_TOO_LATE
@@ -112,13 +125,14 @@ def _first_course_day(appointment: Appointment) -> Appointment:
     return appointment
 
 
-def _plan_before_visit(appointment: Appointment, *, now: datetime.datetime) -> list[Reminder]:
+def _plan_before_visit(appointment: Appointment, *, now: datetime.datetime, moved: bool) -> list[Reminder]:
+    """Preparation and hydration for the visit's (new) date; after a move, even ones sent for the old date."""
     plan = plan_after_booking(premed_start=appointment.premed_start, now=now, clock=reminder_clock())
     later_day = bool(appointment.course_id) and appointment.course_day > 1
-    course_reason = SKIP_WITH_FIRST_DAY if later_day else ""
+    reason = SKIP_WITH_FIRST_DAY if later_day else ""
     return [
-        _arm(appointment, Kind.PREPARATION, due_at=plan.preparation, skip_reason=course_reason, now=now),
-        _arm(appointment, Kind.HYDRATION, due_at=plan.hydration, skip_reason=course_reason, now=now),
+        _arm(appointment, Kind.PREPARATION, due_at=plan.preparation, skip_reason=reason, now=now, rearm_sent=moved),
+        _arm(appointment, Kind.HYDRATION, due_at=plan.hydration, skip_reason=reason, now=now, rearm_sent=moved),
     ]
 
 
@@ -128,8 +142,15 @@ def reminders_on_booked(*, appointment: Appointment) -> list[Reminder]:
     now = timezone.now()
     later_day = bool(appointment.course_id) and appointment.course_day > 1
     reminders = [
-        _arm(appointment, Kind.CONFIRMATION, due_at=now, skip_reason=SKIP_WITH_FIRST_DAY if later_day else "", now=now),
-        *_plan_before_visit(appointment, now=now),
+        _arm(
+            appointment,
+            Kind.CONFIRMATION,
+            due_at=now,
+            skip_reason=SKIP_WITH_FIRST_DAY if later_day else "",
+            now=now,
+            rearm_sent=False,
+        ),
+        *_plan_before_visit(appointment, now=now, moved=False),
     ]
     _enqueue_due_on_commit(reminders, now=now)
     return reminders
@@ -144,7 +165,7 @@ def reminders_on_rescheduled(*, appointment: Appointment) -> list[Reminder]:
     update per change (or one carrying the latest time if several changes happen before it is sent).
     """
     now = timezone.now()
-    reminders = _plan_before_visit(appointment, now=now)
+    reminders = _plan_before_visit(appointment, now=now, moved=True)
     carrier = _first_course_day(appointment)
     confirmation = Reminder.objects.filter(appointment=carrier, kind=Kind.CONFIRMATION).first()
     if confirmation is None or confirmation.status != Status.PENDING:
@@ -172,7 +193,12 @@ def reminders_on_cancelled(*, appointment: Appointment) -> list[Reminder]:
         or Reminder.objects.filter(appointment=carrier, kind=Kind.CONFIRMATION, claimed_at__isnull=False).exists()
     )
     reminder = _arm(
-        appointment, Kind.CANCELLATION, due_at=now, skip_reason="" if announced else SKIP_NEVER_ANNOUNCED, now=now
+        appointment,
+        Kind.CANCELLATION,
+        due_at=now,
+        skip_reason="" if announced else SKIP_NEVER_ANNOUNCED,
+        now=now,
+        rearm_sent=False,
     )
     _enqueue_due_on_commit([reminder], now=now)
     return [reminder]
@@ -197,13 +223,20 @@ def reminders_on_discharged(*, appointment: Appointment) -> list[Reminder]:
         ).exists()
     )
     reminders = [
-        _arm(appointment, Kind.REACTION_MONITORING, due_at=max(plan.reaction_monitoring, now), now=now),
+        _arm(
+            appointment,
+            Kind.REACTION_MONITORING,
+            due_at=max(plan.reaction_monitoring, now),
+            now=now,
+            rearm_sent=False,
+        ),
         _arm(
             appointment,
             Kind.CHECK_IN,
             due_at=plan.check_in,
             skip_reason=SKIP_NEXT_COURSE_DAY if follows else "",
             now=now,
+            rearm_sent=False,
         ),
     ]
     _enqueue_due_on_commit(reminders, now=now)

@@ -287,3 +287,23 @@ def test_unsubscribing_skips_what_is_pending_and_what_comes_later(queued):
     services.patient_unsubscribe(patient=appointment.patient)
     assert {r.status for r in rows(appointment).values()} == {STATUS.SKIPPED}
     assert deliver_all() == [] and mail.outbox == []
+
+
+def test_calling_the_booking_and_discharge_hooks_twice_sends_nothing_twice(queued):
+    appointment = book(premed_start=visit())
+    deliver_all()
+    services.reminders_on_booked(appointment=appointment)
+    discharge(appointment, at=timezone.now())
+    deliver_all()
+    discharge(appointment, at=timezone.now())
+    assert deliver_all() == []
+    assert [m.subject.split(" ")[0] for m in mail.outbox] == ["Your", "After"]
+
+
+def test_patient_reminders_selector_lists_the_patients_emails_newest_first(queued):
+    from scheduling.reminders.selectors import reminders_for_patient
+
+    appointment = book(premed_start=visit())
+    book(premed_start=visit(days=40))
+    rows = reminders_for_patient(patient_id=appointment.patient_id)
+    assert len(rows) == 3 and rows[0].due_at >= rows[-1].due_at
