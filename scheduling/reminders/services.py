@@ -47,8 +47,6 @@ SKIP_NEXT_COURSE_DAY = "Another day of the course follows"
 SKIP_NEVER_ANNOUNCED = "The patient had not been sent this appointment"
 CANCELLED_APPOINTMENT = "The appointment was cancelled"
 
-OPEN_STATUSES = (Status.PENDING, Status.SENDING, Status.FAILED)
-
 
 def reminder_clock() -> ReminderClock:
     return ReminderClock(
@@ -178,19 +176,24 @@ def reminders_on_rescheduled(*, appointment: Appointment) -> list[Reminder]:
 def reminders_on_cancelled(*, appointment: Appointment) -> list[Reminder]:
     """Cancel everything not yet sent for this visit; tell the patient if they had been told about it."""
     now = timezone.now()
-    open_rows = Reminder.objects.filter(appointment=appointment, status__in=OPEN_STATUSES).exclude(
+    carrier = _first_course_day(appointment)
+    sending_confirmation = Reminder.objects.filter(
+        appointment=carrier, kind=Kind.CONFIRMATION, status=Status.SENDING
+    ).exists()
+    # A row being sent is left to its worker: the outcome is recorded truthfully, and a retry would find the
+    # appointment cancelled and stop.
+    open_rows = Reminder.objects.filter(appointment=appointment, status__in=(Status.PENDING, Status.FAILED)).exclude(
         kind=Kind.CANCELLATION
     )
-    open_rows.update(status=Status.CANCELLED, skip_reason=CANCELLED_APPOINTMENT, claimed_at=None, updated_at=now)
+    open_rows.update(status=Status.CANCELLED, skip_reason=CANCELLED_APPOINTMENT, updated_at=now)
 
-    carrier = _first_course_day(appointment)
     announced = (
         Reminder.objects.filter(
             Q(appointment=carrier, kind=Kind.CONFIRMATION) | Q(appointment=appointment, kind=Kind.UPDATE),
             sent_at__isnull=False,
         ).exists()
         # A confirmation being sent right now may reach the patient: tell them it is cancelled too.
-        or Reminder.objects.filter(appointment=carrier, kind=Kind.CONFIRMATION, claimed_at__isnull=False).exists()
+        or sending_confirmation
     )
     reminder = _arm(
         appointment,

@@ -307,3 +307,15 @@ def test_patient_reminders_selector_lists_the_patients_emails_newest_first(queue
     book(premed_start=visit(days=40))
     rows = reminders_for_patient(patient_id=appointment.patient_id)
     assert len(rows) == 3 and rows[0].due_at >= rows[-1].due_at
+
+
+def test_cancelling_while_the_confirmation_is_being_sent_lets_it_finish_and_sends_the_cancellation(queued):
+    appointment = book(premed_start=visit(days=10))
+    confirmation = rows(appointment)[KIND.CONFIRMATION]
+    claim = timezone.now()
+    Reminder.objects.filter(pk=confirmation.pk).update(status=STATUS.SENDING, claimed_at=claim, attempts=1)
+    cancel(appointment)
+    assert rows(appointment)[KIND.CANCELLATION].status == STATUS.PENDING
+    assert services._finish(confirmation.pk, claim, status=STATUS.SENT, sent_at=timezone.now()) is True
+    assert deliver_all() == ["sent"]
+    assert mail.outbox[0].subject.startswith("Cancelled:")
