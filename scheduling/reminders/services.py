@@ -105,8 +105,7 @@ def _arm(
         "enqueued_at": None,
         "claimed_at": None,
         "last_error": "",
-        "sent_at": None,
-    }
+    }  # sent_at is kept: when it was last sent, for staff
     reminder, _ = Reminder.objects.update_or_create(appointment=appointment, kind=kind, defaults=values)
     return reminder
 
