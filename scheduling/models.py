@@ -510,3 +510,63 @@ class ReadinessOverride(models.Model):
 
     class Meta:
         ordering = ["-overridden_at"]
+
+
+# ---------------------------------------------------------------------------
+# Patient reminders: an outbox of emails, one row per appointment and kind
+# ---------------------------------------------------------------------------
+
+
+class Reminder(models.Model):
+    """One email to a patient about one appointment. The row is the source of truth; Celery only delivers it."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Booking confirmation"
+        UPDATE = "update", "Updated appointment"
+        CANCELLATION = "cancellation", "Cancellation"
+        PREPARATION = "preparation", "Preparation (a week before)"
+        HYDRATION = "hydration", "Hydration (the day before)"
+        REACTION_MONITORING = "reaction_monitoring", "Reaction monitoring (at discharge)"
+        CHECK_IN = "check_in", "Check-in (after the visit)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        SKIPPED = "skipped", "Skipped"
+
+    # Reminders about a visit still to come; they are pointless once it has started or is cancelled.
+    BEFORE_VISIT_KINDS = (Kind.CONFIRMATION, Kind.UPDATE, Kind.PREPARATION, Kind.HYDRATION)
+    AFTER_VISIT_KINDS = (Kind.REACTION_MONITORING, Kind.CHECK_IN)
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    due_at = models.DateTimeField(help_text="When the email should go out.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Delivery attempts since it was last armed.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Not before this time (retry backoff).")
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the worker queue.")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker started sending it.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "kind"], name="reminder_one_per_appointment_kind"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="reminder_status_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for appointment {self.appointment_id} ({self.get_status_display()})"
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status == self.Status.FAILED

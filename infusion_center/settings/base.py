@@ -129,7 +129,7 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # The center, as patients see it in emails.
-CENTER_NAME = env_str("CENTER_NAME", "Riverside MS Infusion Center")
+CENTER_NAME = env_str("CENTER_NAME", "Riverside Infusion Center")  # in email subjects: keep diagnoses out
 CENTER_ADDRESS = env_str("CENTER_ADDRESS", "200 Harbor Street, Suite 4, Springfield")
 CENTER_PHONE = env_str("CENTER_PHONE", "+1 555 010 2000")
 CENTER_SITE_URL = env_str("CENTER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -235,3 +235,21 @@ if not REDIS_URL:
 
 # A demonstration server may keep the demo accounts (usernames starting with "demo-") with DEBUG off.
 DEMO_ACCOUNTS_ALLOWED = env_bool("DEMO_ACCOUNTS_ALLOWED", False)
+
+# Patient reminders: an outbox of emails swept by Celery beat every minute (see scheduling/reminders/).
+CENTER_EMERGENCY_NUMBER = env_str("CENTER_EMERGENCY_NUMBER", "911")
+REMINDERS_INCLUDE_DRUG_NAMES = env_bool("REMINDERS_INCLUDE_DRUG_NAMES", True)  # false: no drug names in emails at all
+REMINDERS_PREPARATION_DAYS_BEFORE = env_int("REMINDERS_PREPARATION_DAYS_BEFORE", 7, minimum=2, maximum=30)
+REMINDERS_PREPARATION_TIME = env_str("REMINDERS_PREPARATION_TIME", "10:00")  # center's local time
+REMINDERS_HYDRATION_TIME = env_str("REMINDERS_HYDRATION_TIME", "10:00")  # the day before, local time
+REMINDERS_CHECK_IN_TIME = env_str("REMINDERS_CHECK_IN_TIME", "10:00")  # the day after discharge, local time
+REMINDERS_MAX_ATTEMPTS = env_int("REMINDERS_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
+REMINDERS_RETRY_BASE_SECONDS = env_int("REMINDERS_RETRY_BASE_SECONDS", 60, minimum=1)  # doubles at each failure
+REMINDERS_RETRY_MAX_SECONDS = env_int("REMINDERS_RETRY_MAX_SECONDS", 3600, minimum=1)
+REMINDERS_REQUEUE_SECONDS = env_int("REMINDERS_REQUEUE_SECONDS", 300, minimum=1)  # queued but never picked up
+# A claim older than this belongs to a worker that died mid-send; it must outlive the task's hard time limit.
+REMINDERS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+REMINDERS_SWEEP_BATCH = env_int("REMINDERS_SWEEP_BATCH", 500, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "reminders-sweep": {"task": "scheduling.tasks.reminders_sweep", "schedule": 60.0, "options": {"expires": 55}},
+}

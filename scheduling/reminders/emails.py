@@ -1,0 +1,276 @@
+"""Builds each reminder's email from the center-editable templates `templates/emails/<kind>_{subject,body}.*`.
+
+Minimum necessary: a first name, dates and times, the center's address and phone. Subjects never name a drug
+or the diagnosis; bodies never name the diagnosis, and name drugs only while REMINDERS_INCLUDE_DRUG_NAMES is on.
+"""
+
+from __future__ import annotations
+
+import datetime
+from email.mime.text import MIMEText
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from scheduling.models import Appointment, Premedication, Reminder
+from scheduling.reminders.calendar import METHOD_CANCEL, METHOD_REQUEST, CalendarEvent, calendar_file
+
+UNSUBSCRIBE_SALT = "scheduling.reminders.unsubscribe"
+CALENDAR_KINDS = {
+    Reminder.Kind.CONFIRMATION: METHOD_REQUEST,
+    Reminder.Kind.UPDATE: METHOD_REQUEST,
+    Reminder.Kind.CANCELLATION: METHOD_CANCEL,
+}
+
+
+# --- formatting ------------------------------------------------------------------------------------------
+
+
+def duration_label(minutes: int) -> str:
+    """245 -> '4 hours 5 minutes'; 60 -> '1 hour'; 45 -> '45 minutes'."""
+    hours, mins = divmod(int(minutes), 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if mins or not hours:
+        parts.append(f"{mins} minute{'s' if mins != 1 else ''}")
+    return " ".join(parts)
+
+
+def _local(moment: datetime.datetime) -> datetime.datetime:
+    return timezone.localtime(moment)
+
+
+def time_label(moment: datetime.datetime) -> str:
+    return f"{_local(moment):%H:%M}"
+
+
+def date_label(moment: datetime.datetime) -> str:
+    local = _local(moment)
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def relative_day(moment: datetime.datetime, now: datetime.datetime) -> str:
+    """'today', 'tomorrow' or 'on Monday', from the center's calendar."""
+    days = (_local(moment).date() - _local(now).date()).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"on {_local(moment):%A}"
+
+
+def short_date_label(moment: datetime.datetime) -> str:
+    local = _local(moment)
+    return f"{local.day} {local:%b}"
+
+
+def drug_label(drug) -> str:
+    """The name a patient knows: the brand, or the generic name for a drug given as a generic."""
+    if "generic" in drug.brand_name.lower():
+        return drug.generic_name.capitalize()
+    return drug.brand_name
+
+
+# --- unsubscribe -----------------------------------------------------------------------------------------
+
+
+def unsubscribe_token(patient_id: int) -> str:
+    return signing.dumps({"p": patient_id}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def patient_id_from_token(token: str) -> int | None:
+    """The patient a link was made for, or None for a forged or damaged link (links do not expire)."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    patient_id = data.get("p") if isinstance(data, dict) else None
+    return patient_id if isinstance(patient_id, int) else None
+
+
+def unsubscribe_url(patient_id: int) -> str:
+    path = reverse("scheduling:reminders-unsubscribe", args=[unsubscribe_token(patient_id)])
+    return f"{settings.CENTER_SITE_URL}{path}"
+
+
+# --- context ---------------------------------------------------------------------------------------------
+
+
+def _premedications(appointment: Appointment) -> list[Premedication]:
+    return [
+        p
+        for p in appointment.phase.premedications.all()
+        if p.only_on_course_days is None or appointment.course_day <= p.only_on_course_days
+    ]
+
+
+def course_appointments(appointment: Appointment) -> list[Appointment]:
+    """The active days of the appointment's course, in order (just the appointment when it is a single visit)."""
+    if not appointment.course_id:
+        return [appointment]
+    days = list(
+        Appointment.objects.filter(course_id=appointment.course_id, status__in=Appointment.ACTIVE_STATUSES).order_by(
+            "course_day", "premed_start"
+        )
+    )
+    return days or [appointment]
+
+
+def reminder_context(reminder: Reminder, *, now: datetime.datetime | None = None) -> dict:
+    now = now or timezone.now()
+    appointment = reminder.appointment
+    patient = appointment.patient
+    drug = appointment.phase.drug
+    names_on = settings.REMINDERS_INCLUDE_DRUG_NAMES
+    noun = "injection" if drug.route == drug.Route.SC else "infusion"
+
+    premeds = _premedications(appointment)
+    required = [p for p in premeds if p.required]
+    lead = max((p.minutes_before for p in required), default=0)
+
+    course = course_appointments(appointment) if reminder.kind == Reminder.Kind.CONFIRMATION else [appointment]
+    discharged_at = (appointment.discharged_at or now).astimezone(datetime.UTC)  # real hours, not wall-clock
+    window = drug.reaction_window_hours
+    stroke_days = drug.stroke_warning_days
+
+    return {
+        "kind": reminder.kind,
+        "first_name": patient.first_name,
+        "center_name": settings.CENTER_NAME,
+        "center_address": settings.CENTER_ADDRESS,
+        "center_phone": settings.CENTER_PHONE,
+        "emergency_number": settings.CENTER_EMERGENCY_NUMBER,
+        "include_drug_names": names_on,
+        "drug_name": drug_label(drug) if names_on else "",
+        "visit_noun": noun,
+        "treatment": f"your {drug_label(drug)} {noun}" if names_on else f"your {noun}",
+        "date": date_label(appointment.premed_start),
+        "short_date": short_date_label(appointment.premed_start),
+        "day_word": relative_day(appointment.premed_start, now),
+        "arrival_time": time_label(appointment.premed_start),
+        "start_time": time_label(appointment.infusion_start),
+        "finish_time": time_label(appointment.observation_end),
+        "total_time": duration_label(appointment.chair_minutes),
+        "observation_time": duration_label(
+            int((appointment.observation_end - appointment.infusion_end).total_seconds() // 60)
+        ),
+        "has_observation": appointment.observation_end > appointment.infusion_end,
+        "full_day": appointment.chair_minutes >= 6 * 60,
+        "premedications": [
+            {
+                "name": p.drug_name if names_on else "",
+                "dose": p.dose if names_on else "",
+                "route": p.route,
+                "minutes_before": p.minutes_before,
+                "required": p.required,
+            }
+            for p in premeds
+        ],
+        "has_premedication": bool(required),
+        "premedication_lead": duration_label(lead) if lead else "",
+        "course_days": [
+            {
+                "day": a.course_day,
+                "date": date_label(a.premed_start),
+                "arrival_time": time_label(a.premed_start),
+                "finish_time": time_label(a.observation_end),
+            }
+            for a in course
+        ]
+        if len(course) > 1
+        else [],
+        "course_length": len(course_appointments(appointment)) if appointment.course_id else 1,
+        "fluid_restriction": patient.fluid_restriction,
+        "reaction_window_hours": window,
+        "reaction_window_end": (
+            f"{time_label(discharged_at + datetime.timedelta(hours=window))} on "
+            f"{date_label(discharged_at + datetime.timedelta(hours=window))}"
+            if window
+            else ""
+        ),
+        "stroke_warning_days": stroke_days,
+        "stroke_warning_until": date_label(discharged_at + datetime.timedelta(days=stroke_days)) if stroke_days else "",
+        "unsubscribe_url": unsubscribe_url(patient.pk),
+    }
+
+
+# --- message ---------------------------------------------------------------------------------------------
+
+
+def _render(kind: str, part: str, context: dict) -> str:
+    return render_to_string(f"emails/{kind}_{part}", context)
+
+
+def render_subject(kind: str, context: dict) -> str:
+    return " ".join(_render(kind, "subject.txt", context).split())
+
+
+def appointment_calendar(appointment: Appointment, *, method: str, stamp: datetime.datetime) -> bytes:
+    center = settings.CENTER_NAME
+    from_name, from_email = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    description = (
+        f"Please arrive at {time_label(appointment.premed_start)}; the {_noun(appointment)} starts at "
+        f"{time_label(appointment.infusion_start)}. "
+        f"Plan to stay until about {time_label(appointment.observation_end)}. "
+        f"{center}, {settings.CENTER_ADDRESS}. Questions or changes: {settings.CENTER_PHONE}."
+    )
+    return calendar_file(
+        CalendarEvent(
+            uid=f"{appointment.uid}@{from_email.rpartition('@')[2] or 'infusion-center'}",
+            sequence=appointment.ics_sequence,
+            start=appointment.premed_start,
+            end=appointment.observation_end,
+            summary=f"Appointment at {center}",
+            location=settings.CENTER_ADDRESS,
+            description=description,
+            organizer_email=from_email,
+            organizer_name=from_name or center,
+            attendee_email=appointment.patient.email,
+            attendee_name=appointment.patient.first_name,
+        ),
+        method=method,
+        stamp=stamp,
+    )
+
+
+def _noun(appointment: Appointment) -> str:
+    return "injection" if appointment.phase.drug.route == "SC" else "infusion"
+
+
+def reminder_message(reminder: Reminder, *, now: datetime.datetime | None = None) -> EmailMultiAlternatives:
+    """The complete email (plain text, HTML, unsubscribe headers and, where it applies, .ics files)."""
+    now = now or timezone.now()
+    context = reminder_context(reminder, now=now)
+    kind = reminder.kind
+    message = EmailMultiAlternatives(
+        subject=render_subject(kind, context),
+        body=_render(kind, "body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[reminder.appointment.patient.email],
+        headers={
+            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+            "X-Reminder-ID": str(reminder.pk),
+        },
+    )
+    message.attach_alternative(_render(kind, "body.html", context), "text/html")
+
+    method = CALENDAR_KINDS.get(kind)
+    if method:
+        appointments = (
+            course_appointments(reminder.appointment) if kind == Reminder.Kind.CONFIRMATION else [reminder.appointment]
+        )
+        for number, appointment in enumerate(appointments, start=1):
+            part = MIMEText(appointment_calendar(appointment, method=method, stamp=now).decode(), "calendar", "utf-8")
+            part.set_param("method", method)
+            filename = "appointment.ics" if len(appointments) == 1 else f"appointment-day-{number}.ics"
+            part.add_header("Content-Disposition", "attachment", filename=filename)
+            message.attach(part)
+    return message

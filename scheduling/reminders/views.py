@@ -1,0 +1,72 @@
+"""Staff: the reminder outbox and the retry action. Patients: the unsubscribe page (public, by signed link)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from patients.models import Patient
+from scheduling.models import Reminder
+from scheduling.reminders.emails import patient_id_from_token
+from scheduling.reminders.selectors import reminder_outbox
+from scheduling.reminders.services import ReminderError, patient_unsubscribe, reminder_retry
+
+
+@login_required
+@permission_required("scheduling.view_appointment", raise_exception=True)
+def outbox(request):
+    status = request.GET.get("status", "")
+    kind = request.GET.get("kind", "")
+    status = status if status in Reminder.Status.values else ""
+    kind = kind if kind in Reminder.Kind.values else ""
+    page = Paginator(reminder_outbox(status=status, kind=kind), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "scheduling/reminder_outbox.html",
+        {
+            "page": page,
+            "reminders": page.object_list,
+            "status": status,
+            "kind": kind,
+            "statuses": Reminder.Status.choices,
+            "kinds": Reminder.Kind.choices,
+            "nav": "outbox",
+        },
+    )
+
+
+@login_required
+@permission_required("scheduling.change_appointment", raise_exception=True)
+@require_POST
+def reminder_retry_view(request, pk: int):
+    reminder = get_object_or_404(Reminder, pk=pk)
+    try:
+        reminder_retry(reminder=reminder)
+    except ReminderError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, f"{reminder.get_kind_display()} queued to be sent again.")
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("scheduling:outbox")
+
+
+@csrf_exempt  # one-click unsubscribe (RFC 8058) posts from the mail provider; the signed link is the credential
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """Shows the patient's first name only. GET asks; POST turns reminders off (a link scanner's GET does not)."""
+    patient_id = patient_id_from_token(token)
+    patient = Patient.objects.filter(pk=patient_id).only("id", "first_name", "reminders_opted_out_at").first()
+    if patient is None:
+        return render(request, "scheduling/reminder_unsubscribe.html", {"invalid": True}, status=404)
+    done = patient.reminders_opted_out_at is not None
+    if request.method == "POST":
+        patient_unsubscribe(patient=patient)
+        done = True
+    return render(request, "scheduling/reminder_unsubscribe.html", {"first_name": patient.first_name, "done": done})
