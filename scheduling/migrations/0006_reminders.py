@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0004_appointment_permissions'),
+        ('scheduling', '0005_catalogue_history_baseline'),
     ]
 
     operations = [
