@@ -1,0 +1,1 @@
+"""Services: read the database, call the pure engine, write the result inside explicit transactions."""

@@ -1,0 +1,287 @@
+"""Slot finding: the best feasible chair times for a dose (one day or a consecutive-day course).
+
+Ranking, best first:
+1. inside the dosing window, and the closest to the target date;
+2. level-loading: the lowest resulting peak of patients in chairs, then of simultaneous starts, for the day(s),
+   then the quietest moment (fewest patients in chairs during the chair time);
+3. the same chair every day of a course, the patient's usual chair, then the time nearest their usual time.
+Only one slot is offered per start time (its best chair), so the list shows real alternatives.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Protocol
+
+from scheduling.engine.capacity import Center, DayProfile, hhmm
+from scheduling.engine.protocol import ChairTime
+
+DEFAULT_STEP_MINUTES = 15
+NOON = 12 * 60
+TIMES_OF_DAY = ("morning", "afternoon")
+
+
+class WindowLike(Protocol):
+    earliest: datetime.date
+    target: datetime.date
+    latest: datetime.date
+
+
+@dataclass(frozen=True)
+class Window:
+    earliest: datetime.date
+    target: datetime.date
+    latest: datetime.date
+
+
+@dataclass(frozen=True)
+class Preferences:
+    chair_id: int | None = None  # only this chair
+    time_of_day: str | None = None  # "morning" (starts before noon) or "afternoon"
+    weekday: int | None = None  # 0 = Monday; the (first) day of the dose
+    usual_chair_id: int | None = None  # preferred when free (plan's chair or the last one used)
+    usual_start_minute: int | None = None  # wall-clock minute the patient usually arrives
+
+
+@dataclass(frozen=True)
+class SlotDay:
+    day: datetime.date
+    chair_id: int
+    start_minute: int
+    premed_start: datetime.datetime
+    infusion_start: datetime.datetime
+    infusion_end: datetime.datetime
+    observation_end: datetime.datetime
+
+
+@dataclass(frozen=True)
+class Slot:
+    chair_id: int
+    chair_name: str
+    days: tuple[SlotDay, ...]
+    reason: str
+    in_window: bool
+    score: tuple = ()
+
+    @property
+    def premed_start(self) -> datetime.datetime:
+        return self.days[0].premed_start
+
+    @property
+    def same_chair(self) -> bool:
+        return all(d.chair_id == self.chair_id for d in self.days)
+
+
+def slot_day(center: Center, day: datetime.date, start: int, chair_id: int, chair_time: ChairTime) -> SlotDay:
+    premed_start = center.aware(day, start)
+    infusion_start = premed_start + datetime.timedelta(minutes=chair_time.premed_minutes)
+    infusion_end = infusion_start + datetime.timedelta(minutes=chair_time.infusion_minutes)
+    return SlotDay(
+        day=day,
+        chair_id=chair_id,
+        start_minute=start,
+        premed_start=premed_start,
+        infusion_start=infusion_start,
+        infusion_end=infusion_end,
+        observation_end=infusion_end + datetime.timedelta(minutes=chair_time.observation_minutes),
+    )
+
+
+class _Search:
+    def __init__(self, center: Center, *, patient_id: int | None, step: int, not_before: datetime.datetime | None):
+        self.center = center
+        self.patient_id = patient_id
+        self.step = step
+        self.not_before = not_before
+        self._profiles: dict[datetime.date, DayProfile] = {}
+
+    def profile(self, day: datetime.date) -> DayProfile:
+        profile = self._profiles.get(day)
+        if profile is None:
+            profile = self._profiles[day] = self.center.profile(day)
+        return profile
+
+    def free_chairs_by_start(self, day: datetime.date, length: int, chair_id: int | None) -> dict[int, list[int]]:
+        """For one day and chair time length: start minute -> chairs free then, every rule checked."""
+        profile = self.profile(day)
+        rules = profile.rules
+        if not rules.is_open or rules.opens is None or rules.closes is None:
+            return {}
+        first = -(-rules.opens // self.step) * self.step
+        starts = list(range(first, rules.closes - length + 1, self.step))
+        if self.not_before is not None:
+            starts = [s for s in starts if self.center.aware(day, s) >= self.not_before]
+        own = profile.patient_busy.get(self.patient_id, ()) if self.patient_id is not None else ()
+        starts = [
+            s
+            for s in starts
+            if profile.nurses_allow(s, s + length)
+            and all(b_end <= s or s + length <= b_start for b_start, b_end in own)
+        ]
+        if not starts:
+            return {}
+        result: dict[int, list[int]] = {}
+        for chair in self.center.chairs:
+            if chair.id in rules.closed_chairs or (chair_id is not None and chair.id != chair_id):
+                continue
+            for s in profile.chair_free_starts(chair.id, length, starts):
+                result.setdefault(s, []).append(chair.id)
+        return result
+
+
+def feasible_starts(
+    center: Center,
+    *,
+    day: datetime.date,
+    chair_time: ChairTime,
+    patient_id: int | None = None,
+    step: int = DEFAULT_STEP_MINUTES,
+) -> set[tuple[int, int]]:
+    """Every (chair id, start minute) on the step grid where the chair time fits on that day."""
+    search = _Search(center, patient_id=patient_id, step=step, not_before=None)
+    free = search.free_chairs_by_start(day, chair_time.total_minutes, None)
+    return {(chair, s) for s, chairs in free.items() for chair in chairs}
+
+
+def _day_key(day: datetime.date, window: WindowLike) -> tuple[bool, int]:
+    in_window = window.earliest <= day <= window.latest
+    return (not in_window, abs((day - window.target).days))
+
+
+def find_slots(
+    center: Center,
+    *,
+    chair_times: Sequence[ChairTime],
+    window: WindowLike,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    patient_id: int | None = None,
+    preferences: Preferences = Preferences(),
+    limit: int = 8,
+    step: int = DEFAULT_STEP_MINUTES,
+    not_before: datetime.datetime | None = None,
+) -> list[Slot]:
+    """The best `limit` slots for a dose whose course days need `chair_times` (one per day), all days feasible.
+
+    Days are searched from the best-ranked (in the window, nearest the target) outwards and the search stops once
+    enough slots are found among equally-ranked days, so a typical search touches only a few days.
+    """
+    if not chair_times or date_to < date_from or limit <= 0:
+        return []
+    if preferences.time_of_day is not None and preferences.time_of_day not in TIMES_OF_DAY:
+        raise ValueError(f"time_of_day must be one of {TIMES_OF_DAY}")
+    search = _Search(center, patient_id=patient_id, step=step, not_before=not_before)
+    span = (date_to - date_from).days + 1
+    days = sorted((date_from + datetime.timedelta(days=i) for i in range(span)), key=lambda d: (_day_key(d, window), d))
+    found: list[Slot] = []
+    for _key, group in groupby(days, key=lambda d: _day_key(d, window)):
+        for day in group:
+            if preferences.weekday is not None and day.weekday() != preferences.weekday:
+                continue
+            found.extend(_slots_starting(search, day, chair_times, window, preferences))
+        if len(found) >= limit:
+            break
+    found.sort(key=lambda slot: slot.score)
+    return found[:limit]
+
+
+def _slots_starting(
+    search: _Search,
+    first_day: datetime.date,
+    chair_times: Sequence[ChairTime],
+    window: WindowLike,
+    preferences: Preferences,
+) -> list[Slot]:
+    center = search.center
+    course = [first_day + datetime.timedelta(days=k) for k in range(len(chair_times))]
+    per_day: list[dict[int, list[int]]] = []
+    for day, chair_time in zip(course, chair_times, strict=True):
+        free = search.free_chairs_by_start(day, chair_time.total_minutes, preferences.chair_id)
+        if not free:
+            return []
+        per_day.append(free)
+    common_starts = set(per_day[0])
+    for free in per_day[1:]:
+        common_starts &= set(free)
+    if preferences.time_of_day == "morning":
+        common_starts = {s for s in common_starts if s < NOON}
+    elif preferences.time_of_day == "afternoon":
+        common_starts = {s for s in common_starts if s >= NOON}
+    in_window = window.earliest <= first_day <= window.latest
+    distance = abs((first_day - window.target).days)
+    chair_order = {chair.id: index for index, chair in enumerate(center.chairs)}
+    usual = preferences.usual_chair_id
+    slots: list[Slot] = []
+    for start in sorted(common_starts):
+        shared = set(per_day[0][start])
+        for free in per_day[1:]:
+            shared &= set(free[start])
+        if shared:
+            chair = usual if usual in shared else min(shared, key=chair_order.__getitem__)
+            chairs = [chair] * len(course)
+        else:
+            chairs = [
+                usual if usual in free[start] else min(free[start], key=chair_order.__getitem__) for free in per_day
+            ]
+        peak_chairs = peak_starts = quiet = 0
+        for day, chair_time in zip(course, chair_times, strict=True):
+            profile = search.profile(day)
+            length = chair_time.total_minutes
+            in_chairs, starts = profile.load_at(start, start + length, profile.rules.staffing.setup_minutes)
+            peak_chairs = max(peak_chairs, profile.peak_in_chairs, in_chairs + 1)
+            peak_starts = max(peak_starts, profile.peak_starts, starts + 1)
+            quiet = max(quiet, in_chairs)
+        same_chair = bool(shared)
+        usual_chair = usual is not None and chairs[0] == usual
+        time_gap = abs(start - preferences.usual_start_minute) if preferences.usual_start_minute is not None else 0
+        score = (
+            not in_window,
+            distance,
+            peak_chairs,
+            peak_starts,
+            quiet,
+            not same_chair,
+            not usual_chair,
+            time_gap,
+            first_day,
+            start,
+        )
+        days = tuple(
+            slot_day(center, day, start, chair, chair_time)
+            for day, chair, chair_time in zip(course, chairs, chair_times, strict=True)
+        )
+        position = _position(first_day, window)
+        parts = [f"{first_day:%a} {first_day.day} {first_day:%b} at {hhmm(start)}, {position}"]
+        chair_name = center.chair_names[chairs[0]]
+        if len(course) > 1:
+            parts.append(f"{chair_name} all {len(course)} days" if same_chair else "chairs differ between days")
+        else:
+            parts.append(chair_name)
+        if usual_chair:
+            parts[-1] += " (usual chair)"
+        parts.append(f"keeps the day's peak at {peak_chairs} in chairs and {peak_starts} starting at once")
+        slots.append(
+            Slot(
+                chair_id=chairs[0],
+                chair_name=chair_name,
+                days=days,
+                reason="; ".join(parts) + ".",
+                in_window=in_window,
+                score=score,
+            )
+        )
+    return slots
+
+
+def _position(day: datetime.date, window: WindowLike) -> str:
+    delta = (day - window.target).days
+    if day > window.latest:
+        return f"{(day - window.latest).days} days late"
+    if day < window.earliest:
+        return "before the window"
+    if delta == 0:
+        return "on the target date"
+    return f"{abs(delta)} day{'s' if abs(delta) != 1 else ''} {'after' if delta > 0 else 'before'} the target"

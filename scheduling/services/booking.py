@@ -1,0 +1,600 @@
+"""Booking, rebooking and cancelling doses.
+
+Every write runs in one transaction that first locks what is scarce - the patient row and the active chair rows
+(the nurses are shared by all chairs, so a booking serialises with every other booking) - then re-checks every
+rule with the engine against fresh data, and only then writes. On SQLite the IMMEDIATE transaction mode gives
+the same serialisation; on PostgreSQL the exclusion constraints are the last line (SQLSTATE 23P01).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from scheduling.engine.capacity import Candidate, Center, check_candidate
+from scheduling.engine.dosing import DoseCourse, NextDose, dose_for_phase, dose_window, fmt_date, next_dose
+from scheduling.engine.protocol import UNIT_MG_PER_M2, ChairTime, DrugSpec, chair_time
+from scheduling.engine.readiness import cumulative_issue
+from scheduling.engine.slots import Preferences, Slot, find_slots, slot_day
+from scheduling.models import Appointment, Chair, InfusionReaction, TreatmentPlan
+from scheduling.protocols import drug_specs
+from scheduling.services.center import center_for_range, center_tz
+
+OVERLAP_SQLSTATE = "23P01"
+SEARCH_DAYS_WHEN_OVERDUE = 30
+
+
+class BookingError(Exception):
+    """A booking refused, with a message a scheduler understands."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# ---------------------------------------------------------------------------
+# Reading a plan into the engine's terms
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class PlanState:
+    plan: TreatmentPlan
+    drug: DrugSpec
+    rows: list[dict]  # the patient's active appointments of this drug, by start
+    prior_reaction: bool
+    prior_serious_reaction: bool
+    body_surface_area: Decimal | None
+
+    def plan_rows(self, *, given_only: bool, exclude_ids: Sequence[int] = ()) -> list[dict]:
+        statuses = Appointment.GIVEN_STATUSES if given_only else Appointment.ACTIVE_STATUSES
+        return [
+            r
+            for r in self.rows
+            if r["plan_id"] == self.plan.pk and r["status"] in statuses and r["pk"] not in exclude_ids
+        ]
+
+    def infusions(self, *, given_only: bool, exclude_ids: Sequence[int] = ()) -> int:
+        statuses = Appointment.GIVEN_STATUSES if given_only else Appointment.ACTIVE_STATUSES
+        return sum(1 for r in self.rows if r["status"] in statuses and r["pk"] not in exclude_ids)
+
+    @property
+    def usual_chair_id(self) -> int | None:
+        if self.plan.preferred_chair_id:
+            return self.plan.preferred_chair_id
+        return self.rows[-1]["chair_id"] if self.rows else None
+
+    @property
+    def usual_start_minute(self) -> int | None:
+        if not self.rows:
+            return None
+        local = timezone.localtime(self.rows[-1]["premed_start"], center_tz())
+        return local.hour * 60 + local.minute
+
+
+def dose_courses(rows: Sequence[dict]) -> list[DoseCourse]:
+    """One DoseCourse per dose: the days of a course (same course_id) together."""
+    tz = center_tz()
+    groups: dict[object, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["course_id"] or ("single", row["pk"]), []).append(row)
+    courses = []
+    for group in groups.values():
+        days = sorted(timezone.localtime(r["premed_start"], tz).date() for r in group)
+        courses.append(DoseCourse(group[0]["phase__order"], days[0], days[-1], infusions=len(group)))
+    return sorted(courses, key=lambda c: c.first_day)
+
+
+def plan_state(plan: TreatmentPlan) -> PlanState:
+    drug = drug_specs([plan.drug_id])[plan.drug_id]
+    rows = list(
+        Appointment.objects.filter(
+            patient_id=plan.patient_id, plan__drug_id=plan.drug_id, status__in=Appointment.ACTIVE_STATUSES
+        )
+        .order_by("premed_start")
+        .values(
+            "pk",
+            "plan_id",
+            "phase_id",
+            "phase__order",
+            "chair_id",
+            "status",
+            "premed_start",
+            "course_id",
+            "course_day",
+            "infusion_number",
+            "dose_mg",
+        )
+    )
+    severities = list(
+        InfusionReaction.objects.filter(patient_id=plan.patient_id, drug_id=plan.drug_id).values_list(
+            "severity", flat=True
+        )
+    )
+    return PlanState(
+        plan=plan,
+        drug=drug,
+        rows=rows,
+        prior_reaction=bool(severities),
+        prior_serious_reaction=any(s in InfusionReaction.SERIOUS for s in severities),
+        body_surface_area=plan.patient.body_surface_area,
+    )
+
+
+def _next(state: PlanState, *, given_only: bool, course_days: int | None = None) -> NextDose | None:
+    rows = state.plan_rows(given_only=given_only)
+    return next_dose(
+        state.drug,
+        plan_start=state.plan.start_date,
+        courses=dose_courses(rows),
+        prior_infusions=state.infusions(given_only=given_only),
+        body_surface_area=state.body_surface_area,
+        prior_reaction=state.prior_reaction,
+        prior_serious_reaction=state.prior_serious_reaction,
+        course_days=course_days if course_days is not None else state.plan.course_days,
+    )
+
+
+def plan_next_dose(*, plan: TreatmentPlan) -> NextDose | None:
+    """The plan's next dose counted from the doses actually given (None when there is nothing more to give)."""
+    if plan.status in (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED):
+        return None
+    return _next(plan_state(plan), given_only=True)
+
+
+def plan_next_dose_to_book(*, plan: TreatmentPlan, course_days: int | None = None) -> NextDose | None:
+    """The next dose not yet booked: booked doses count as if given at their booked time."""
+    if plan.status in (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED):
+        return None
+    return _next(plan_state(plan), given_only=False, course_days=course_days)
+
+
+# ---------------------------------------------------------------------------
+# Slot finding
+# ---------------------------------------------------------------------------
+
+
+def _appointment_dose(state: PlanState, appointment: Appointment) -> tuple[NextDose, tuple[ChairTime, ...]]:
+    """The dose an existing appointment is for, with its window counted from the doses before it."""
+    phase = next(p for p in state.drug.phases if p.id == appointment.phase_id)
+    own = [r["pk"] for r in state.rows if appointment.course_id and r["course_id"] == appointment.course_id]
+    own = own or [appointment.pk]
+    before = [
+        r for r in state.plan_rows(given_only=False, exclude_ids=own) if r["premed_start"] < appointment.premed_start
+    ]
+    dose = dose_for_phase(
+        state.drug,
+        phase,
+        plan_start=state.plan.start_date,
+        courses=dose_courses(before),
+        prior_infusions=appointment.infusion_number - appointment.course_day,
+        body_surface_area=state.body_surface_area,
+        prior_reaction=state.prior_reaction,
+        prior_serious_reaction=state.prior_serious_reaction,
+    )
+    times = (
+        chair_time(
+            phase,
+            infusion_number=appointment.infusion_number,
+            course_day=appointment.course_day,
+            prior_reaction=state.prior_reaction,
+            prior_serious_reaction=state.prior_serious_reaction,
+            use_short_infusion=appointment.short_infusion or phase.short_infusion_minutes is None,
+        ),
+    )
+    return dose, times
+
+
+def slots_find(
+    *,
+    plan: TreatmentPlan,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    chair_id: int | None = None,
+    time_of_day: str | None = None,
+    weekday: int | None = None,
+    limit: int = 8,
+    appointment: Appointment | None = None,
+    course_days: int | None = None,
+) -> list[Slot]:
+    """The best slots for the plan's next dose to book (or for rescheduling `appointment`), best first."""
+    state = plan_state(plan)
+    if appointment is not None:
+        dose, times = _appointment_dose(state, appointment)
+        exclude = [appointment.pk]
+    else:
+        if plan.status in (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED):
+            return []
+        dose = _next(state, given_only=False, course_days=course_days)
+        if dose is None:
+            return []
+        times = dose.chair_times
+        exclude = []
+    today = timezone.localdate(timezone.now(), center_tz())
+    if date_from is None:
+        date_from = max(dose.earliest, today)
+    if date_to is None:
+        date_to = dose.latest if dose.latest >= date_from else date_from + datetime.timedelta(SEARCH_DAYS_WHEN_OVERDUE)
+    date_from = max(date_from, today, dose.earliest)
+    if date_to < date_from:
+        return []
+    center = center_for_range(date_from, date_to + datetime.timedelta(days=len(times)), exclude_ids=exclude)
+    return find_slots(
+        center,
+        chair_times=times,
+        window=dose,
+        date_from=date_from,
+        date_to=date_to,
+        patient_id=plan.patient_id,
+        preferences=Preferences(
+            chair_id=chair_id,
+            time_of_day=time_of_day,
+            weekday=weekday,
+            usual_chair_id=state.usual_chair_id,
+            usual_start_minute=state.usual_start_minute,
+        ),
+        limit=limit,
+        not_before=timezone.now(),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Writes
+# ---------------------------------------------------------------------------
+
+
+def _lock(plan: TreatmentPlan) -> TreatmentPlan:
+    """Lock the patient and every active chair (ordered, so concurrent bookings never deadlock)."""
+    from patients.models import Patient
+
+    list(Patient.objects.select_for_update().filter(pk=plan.patient_id))
+    list(Chair.objects.select_for_update().filter(is_active=True).order_by("pk").values_list("pk"))
+    return TreatmentPlan.objects.select_related("patient", "drug").get(pk=plan.pk)
+
+
+def _is_overlap(exc: IntegrityError) -> bool:
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return sqlstate == OVERLAP_SQLSTATE or "appt_no_" in str(exc)
+
+
+def _overlap_error(exc: IntegrityError) -> BookingError:
+    if "appt_no_patient_overlap" in str(exc):
+        return BookingError("The patient is already booked at that time (another booking was just made).")
+    return BookingError("That chair is already booked at that time (another booking was just made).")
+
+
+def _check_plan_bookable(plan: TreatmentPlan) -> None:
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        raise BookingError(f"The plan is {plan.get_status_display().lower()}: only an active plan can be booked.")
+
+
+def _check_times(center: Center, candidates: Sequence[Candidate]) -> None:
+    for candidate in candidates:
+        problems = check_candidate(center, candidate)
+        if problems:
+            raise BookingError(" ".join(problems))
+
+
+def _local(moment: datetime.datetime) -> tuple[datetime.date, int]:
+    if timezone.is_naive(moment):
+        raise BookingError("The start time must include its time zone.")
+    local = timezone.localtime(moment, center_tz())
+    return local.date(), local.hour * 60 + local.minute
+
+
+def _cumulative_before(state: PlanState, before: datetime.datetime, exclude_ids: Sequence[int] = ()) -> Decimal | None:
+    """mg/m2 of every active dose of the drug before `before` (phase amount for mg/m2 phases, else mg / BSA)."""
+    total = Decimal("0")
+    phases = {p.id: p for p in state.drug.phases}
+    for row in state.rows:
+        if row["premed_start"] >= before or row["pk"] in exclude_ids:
+            continue
+        phase = phases.get(row["phase_id"])
+        if phase is not None and phase.dose_unit == UNIT_MG_PER_M2:
+            total += phase.dose_amount
+        elif state.body_surface_area:
+            total += (row["dose_mg"] / state.body_surface_area).quantize(Decimal("0.01"))
+        else:
+            return None
+    return total
+
+
+def _check_lifetime_limit(state: PlanState, dose: NextDose, start: datetime.datetime) -> None:
+    if state.drug.cumulative_limit_mg_m2 is None:
+        return
+    this = dose.dose_mg_per_m2
+    if this is None and dose.dose_mg is not None and state.body_surface_area:
+        this = (dose.dose_mg / state.body_surface_area).quantize(Decimal("0.01"))
+    issue = cumulative_issue(
+        state.drug,
+        dose_mg_per_m2=this * dose.course_days if this is not None else None,
+        cumulative_mg_per_m2=_cumulative_before(state, start),
+    )
+    if issue is not None and issue.refuses_booking:
+        raise BookingError(issue.message)
+
+
+def _book_next(
+    state: PlanState, *, chair_id: int, premed_start: datetime.datetime, user, course_days: int | None, kind: str
+) -> list[Appointment]:
+    """Book the plan's next dose at (chair, start): every rule checked on fresh data. Caller holds the locks."""
+    plan = state.plan
+    _check_plan_bookable(plan)
+    dose = _next(state, given_only=False, course_days=course_days)
+    if dose is None:
+        raise BookingError(f"The plan has no further dose of {state.drug.name} to give.")
+    if kind == "single" and dose.course_days > 1:
+        raise BookingError(
+            f"The next dose of {state.drug.name} ({dose.phase.name}) is a {dose.course_days}-day course: book it as "
+            "a course."
+        )
+    if dose.dose_mg is None:
+        raise BookingError(
+            f"{state.drug.name} is dosed at {dose.phase.dose_amount.normalize():f} mg/m² and the patient's body "
+            "surface area is unknown: record their height and weight before booking."
+        )
+    day, minute = _local(premed_start)
+    if premed_start < timezone.now():
+        raise BookingError(f"{fmt_date(day)} at {minute // 60:02d}:{minute % 60:02d} is in the past.")
+    refusal = dose.window.refusal(state.drug.name, dose.dose_label, day)
+    if refusal:
+        raise BookingError(refusal)
+    _check_lifetime_limit(state, dose, premed_start)
+    last_day = day + datetime.timedelta(days=dose.course_days - 1)
+    center = center_for_range(day, last_day)
+    candidates = [
+        Candidate(chair_id, day + datetime.timedelta(days=k), minute, ct, plan.patient_id)
+        for k, ct in enumerate(dose.chair_times)
+    ]
+    _check_times(center, candidates)
+    course_id = uuid.uuid4() if dose.course_days > 1 else None
+    created = []
+    try:
+        with transaction.atomic():
+            for k, candidate in enumerate(candidates):
+                times = slot_day(center, candidate.day, minute, chair_id, candidate.chair_time)
+                appointment = Appointment(
+                    patient_id=plan.patient_id,
+                    plan=plan,
+                    phase_id=dose.phase.id,
+                    chair_id=chair_id,
+                    infusion_number=dose.infusion_number + k,
+                    course_day=k + 1,
+                    course_id=course_id,
+                    dose_mg=dose.dose_mg,
+                    short_infusion=candidate.chair_time.short_infusion,
+                    premed_start=times.premed_start,
+                    infusion_start=times.infusion_start,
+                    infusion_end=times.infusion_end,
+                    observation_end=times.observation_end,
+                    created_by=user,
+                )
+                appointment._history_user = user
+                appointment._change_reason = f"Booked {dose.phase.name}" + (
+                    f", course day {k + 1} of {dose.course_days}" if dose.course_days > 1 else ""
+                )
+                appointment.save()
+                created.append(appointment)
+    except IntegrityError as exc:
+        if _is_overlap(exc):
+            raise _overlap_error(exc) from exc
+        raise
+    # keep the in-memory state current for a caller booking several doses in a row
+    for appointment in created:
+        state.rows.append(
+            {
+                "pk": appointment.pk,
+                "plan_id": plan.pk,
+                "phase_id": dose.phase.id,
+                "phase__order": dose.phase.order,
+                "chair_id": chair_id,
+                "status": appointment.status,
+                "premed_start": appointment.premed_start,
+                "course_id": course_id,
+                "course_day": appointment.course_day,
+                "infusion_number": appointment.infusion_number,
+                "dose_mg": appointment.dose_mg,
+            }
+        )
+    state.rows.sort(key=lambda r: r["premed_start"])
+    return created
+
+
+@transaction.atomic
+def appointment_book(*, plan: TreatmentPlan, chair_id: int, premed_start: datetime.datetime, user) -> Appointment:
+    """Book the plan's next dose, a single-day one, on a chair at a start time (arrival = premedication)."""
+    plan = _lock(plan)
+    return _book_next(
+        plan_state(plan), chair_id=chair_id, premed_start=premed_start, user=user, course_days=None, kind="single"
+    )[0]
+
+
+@transaction.atomic
+def course_book(
+    *, plan: TreatmentPlan, chair_id: int, premed_start: datetime.datetime, user, days: int | None = None
+) -> list[Appointment]:
+    """Book a consecutive-day course on one chair at the same time every day: all days or none."""
+    plan = _lock(plan)
+    state = plan_state(plan)
+    if days is not None:
+        phase_dose = _next(state, given_only=False)
+        if phase_dose is not None:
+            low = phase_dose.phase.consecutive_days
+            high = phase_dose.phase.consecutive_days_max or low
+            if not low <= days <= high:
+                allowed = f"{low}" if low == high else f"{low} to {high}"
+                raise BookingError(
+                    f"{state.drug.name} ({phase_dose.phase.name}) is given on {allowed} days, not {days}."
+                )
+    return _book_next(state, chair_id=chair_id, premed_start=premed_start, user=user, course_days=days, kind="course")
+
+
+@transaction.atomic
+def dose_book(*, plan: TreatmentPlan, chair_id: int, premed_start: datetime.datetime, user) -> list[Appointment]:
+    """Book the plan's next dose whatever it is: one day or a course."""
+    plan = _lock(plan)
+    return _book_next(
+        plan_state(plan), chair_id=chair_id, premed_start=premed_start, user=user, course_days=None, kind="any"
+    )
+
+
+@transaction.atomic
+def maintenance_book(*, plan: TreatmentPlan, count: int, user, chair_id: int | None = None) -> list[Appointment]:
+    """Book the next `count` doses at their best slots, each counted from the one booked before it: all or none."""
+    if count < 1:
+        raise BookingError("Book at least one dose.")
+    plan = _lock(plan)
+    state = plan_state(plan)
+    booked: list[Appointment] = []
+    today = timezone.localdate(timezone.now(), center_tz())
+    for index in range(count):
+        _check_plan_bookable(plan)
+        dose = _next(state, given_only=False)
+        if dose is None:
+            raise BookingError(
+                f"The plan has only {index} more dose{'s' if index != 1 else ''} to give; nothing was booked."
+            )
+        date_from = max(dose.earliest, today)
+        date_to = max(dose.latest, date_from)
+        center = center_for_range(date_from, date_to + datetime.timedelta(days=dose.course_days))
+        slots = find_slots(
+            center,
+            chair_times=dose.chair_times,
+            window=dose,
+            date_from=date_from,
+            date_to=date_to,
+            patient_id=plan.patient_id,
+            preferences=Preferences(
+                chair_id=chair_id, usual_chair_id=state.usual_chair_id, usual_start_minute=state.usual_start_minute
+            ),
+            limit=1,
+            not_before=timezone.now(),
+        )
+        if not slots:
+            raise BookingError(
+                f"No free chair time for dose {index + 1} of {count} ({state.drug.name} {dose.dose_label}) between "
+                f"{fmt_date(date_from)} and {fmt_date(date_to)}; nothing was booked."
+            )
+        slot = slots[0]
+        booked += _book_next(
+            state, chair_id=slot.chair_id, premed_start=slot.premed_start, user=user, course_days=None, kind="any"
+        )
+    return booked
+
+
+RESCHEDULABLE = (Appointment.Status.SCHEDULED, Appointment.Status.CHECKED_IN)
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *, appointment: Appointment, chair_id: int, premed_start: datetime.datetime, user
+) -> Appointment:
+    """Move an appointment in place (same row and uid, calendar sequence + 1); every rule re-checked."""
+    plan = _lock(appointment.plan)
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status not in RESCHEDULABLE:
+        raise BookingError(f"This appointment is {appointment.get_status_display().lower()}: it cannot be moved.")
+    state = plan_state(plan)
+    dose, times = _appointment_dose(state, appointment)
+    day, minute = _local(premed_start)
+    if premed_start < timezone.now():
+        raise BookingError(f"{fmt_date(day)} at {minute // 60:02d}:{minute % 60:02d} is in the past.")
+    label = f"{appointment.dose_mg.normalize():f} mg"
+    if appointment.course_day == 1:
+        refusal = dose.window.refusal(state.drug.name, label, day)
+        if refusal:
+            raise BookingError(refusal)
+    siblings = [r for r in state.rows if appointment.course_id and r["course_id"] == appointment.course_id]
+    for row in siblings:
+        other_day = timezone.localtime(row["premed_start"], center_tz()).date()
+        expected = other_day + datetime.timedelta(days=appointment.course_day - row["course_day"])
+        if row["pk"] != appointment.pk and expected != day:
+            raise BookingError(
+                f"Course day {appointment.course_day} must stay on {fmt_date(expected)}, the day after course day "
+                f"{appointment.course_day - 1}; move the whole course instead."
+            )
+    _check_following_dose(state, appointment, day)
+    center = center_for_range(day, day, exclude_ids=[appointment.pk])
+    _check_times(center, [Candidate(chair_id, day, minute, times[0], plan.patient_id)])
+    new = slot_day(center, day, minute, chair_id, times[0])
+    old_label = timezone.localtime(appointment.premed_start, center_tz())
+    appointment.chair_id = chair_id
+    appointment.premed_start = new.premed_start
+    appointment.infusion_start = new.infusion_start
+    appointment.infusion_end = new.infusion_end
+    appointment.observation_end = new.observation_end
+    appointment.short_infusion = times[0].short_infusion
+    appointment.ics_sequence += 1
+    appointment._history_user = user
+    appointment._change_reason = f"Rescheduled from {fmt_date(old_label.date())} {old_label:%H:%M}"
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        if _is_overlap(exc):
+            raise _overlap_error(exc) from exc
+        raise
+    return appointment
+
+
+def _check_following_dose(state: PlanState, appointment: Appointment, new_day: datetime.date) -> None:
+    """Moving a dose later must not make the next booked dose too early."""
+    course = {r["pk"] for r in state.rows if appointment.course_id and r["course_id"] == appointment.course_id}
+    course.add(appointment.pk)
+    rows = state.plan_rows(given_only=False)
+    tz = center_tz()
+    later = [r for r in rows if r["pk"] not in course and r["premed_start"] > appointment.premed_start]
+    if not later:
+        return
+    first_later = later[0]
+    group = [r for r in later if first_later["course_id"] and r["course_id"] == first_later["course_id"]] or [
+        first_later
+    ]
+    before = [r for r in rows if r["pk"] not in course and r["premed_start"] < appointment.premed_start]
+    moved = [dict(r, premed_start=r["premed_start"]) for r in rows if r["pk"] in course]
+    shift = new_day - timezone.localtime(appointment.premed_start, tz).date()
+    for row in moved:
+        row["premed_start"] = row["premed_start"] + shift
+    courses = dose_courses(before + moved)
+    phase = next(p for p in state.drug.phases if p.id == first_later["phase_id"])
+    window = dose_window(state.drug, phase, plan_start=state.plan.start_date, courses=courses)
+    next_day = timezone.localtime(group[0]["premed_start"], tz).date()
+    if next_day < window.earliest:
+        raise BookingError(
+            f"The next booked dose on {fmt_date(next_day)} would then be too early (not before "
+            f"{fmt_date(window.earliest)}): move it first."
+        )
+
+
+CANCELLABLE = (Appointment.Status.SCHEDULED, Appointment.Status.CHECKED_IN)
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, reason: str, user) -> Appointment:
+    """Cancel with a reason; the history keeps who, when and why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BookingError("Give a reason for cancelling.")
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status not in CANCELLABLE:
+        raise BookingError(
+            f"This appointment is {appointment.get_status_display().lower()}: only a booked appointment can be "
+            "cancelled."
+        )
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.cancelled_at = timezone.now()
+    appointment.cancel_reason = reason[:255]
+    appointment._history_user = user
+    appointment._change_reason = f"Cancelled: {reason}"[:100]
+    appointment.save()
+    return appointment

@@ -1,0 +1,128 @@
+"""Readiness of booked appointments (batched, a fixed number of queries) and of a plan's next dose."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.utils import timezone
+
+from patients.models import Screening
+from scheduling.engine.protocol import UNIT_MG_PER_M2
+from scheduling.engine.readiness import Readiness, ScreeningResult, evaluate
+from scheduling.models import Appointment, TreatmentPlan
+from scheduling.protocols import drug_specs
+from scheduling.services.booking import plan_next_dose
+from scheduling.services.center import center_tz
+
+__all__ = ["Readiness", "readiness_for_appointments", "readiness_for_plan"]
+
+
+def _screenings(patient_ids: Iterable[int]) -> dict[int, list[ScreeningResult]]:
+    by_patient: dict[int, list[ScreeningResult]] = defaultdict(list)
+    rows = Screening.objects.filter(patient_id__in=list(patient_ids)).values_list(
+        "patient_id", "kind", "taken_on", "result", "valid_days", "value"
+    )
+    for patient_id, kind, taken_on, result, valid_days, value in rows:
+        by_patient[patient_id].append(
+            ScreeningResult(kind, taken_on, result, taken_on + datetime.timedelta(days=valid_days), value)
+        )
+    return by_patient
+
+
+def _history(patient_ids: Iterable[int], drug_ids: Iterable[int]) -> dict[tuple[int, int], list[dict]]:
+    """Active appointments per (patient, drug), by start."""
+    rows = (
+        Appointment.objects.filter(
+            patient_id__in=list(patient_ids), plan__drug_id__in=list(drug_ids), status__in=Appointment.ACTIVE_STATUSES
+        )
+        .order_by("premed_start")
+        .values(
+            "pk", "patient_id", "plan__drug_id", "premed_start", "dose_mg", "phase__dose_unit", "phase__dose_amount"
+        )
+    )
+    history: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    for row in rows:
+        history[(row["patient_id"], row["plan__drug_id"])].append(row)
+    return history
+
+
+def _mg_per_m2(dose_mg: Decimal, unit: str, amount: Decimal, bsa: Decimal | None) -> Decimal | None:
+    if unit == UNIT_MG_PER_M2:
+        return amount
+    if bsa:
+        return (dose_mg / bsa).quantize(Decimal("0.01"))
+    return None
+
+
+def _cumulative(rows: list[dict], before: datetime.datetime, bsa: Decimal | None) -> Decimal | None:
+    total = Decimal("0")
+    for row in rows:
+        if row["premed_start"] >= before:
+            break
+        value = _mg_per_m2(row["dose_mg"], row["phase__dose_unit"], row["phase__dose_amount"], bsa)
+        if value is None:
+            return None
+        total += value
+    return total
+
+
+def readiness_for_appointments(appointments: Iterable[Appointment]) -> dict[int, Readiness]:
+    """Readiness of each appointment on its own date, judged today: seven queries whatever their number."""
+    ids = [a.pk for a in appointments]
+    if not ids:
+        return {}
+    rows = list(Appointment.objects.filter(pk__in=ids).select_related("patient", "plan", "phase"))
+    specs = drug_specs({a.plan.drug_id for a in rows})
+    patient_ids = {a.patient_id for a in rows}
+    screenings = _screenings(patient_ids)
+    history = _history(patient_ids, specs)
+    tz = center_tz()
+    today = timezone.localdate(timezone.now(), tz)
+    result: dict[int, Readiness] = {}
+    for appointment in rows:
+        drug = specs[appointment.plan.drug_id]
+        patient = appointment.patient
+        bsa = patient.body_surface_area
+        earlier = history[(patient.pk, drug.id)]
+        first_dose = not any(r["premed_start"] < appointment.premed_start for r in earlier)
+        result[appointment.pk] = evaluate(
+            drug,
+            on_date=timezone.localtime(appointment.premed_start, tz).date(),
+            today=today,
+            first_dose=first_dose,
+            reproductive_potential=patient.reproductive_potential,
+            screenings=screenings.get(patient.pk, ()),
+            dose_mg_per_m2=_mg_per_m2(
+                appointment.dose_mg, appointment.phase.dose_unit, appointment.phase.dose_amount, bsa
+            ),
+            cumulative_mg_per_m2=_cumulative(earlier, appointment.premed_start, bsa),
+        )
+    return result
+
+
+def readiness_for_plan(*, plan: TreatmentPlan, on_date: datetime.date) -> Readiness:
+    """Readiness of the plan's next dose (counted from the doses given) if it were given on `on_date`."""
+    dose = plan_next_dose(plan=plan)
+    if dose is None:
+        return Readiness()
+    patient = plan.patient
+    tz = center_tz()
+    moment = datetime.datetime.combine(on_date, datetime.time(), tzinfo=tz)
+    earlier = _history([patient.pk], [plan.drug_id])[(patient.pk, plan.drug_id)]
+    given_before = [r for r in earlier if r["premed_start"] < moment]
+    this = dose.dose_mg_per_m2
+    if this is None and dose.dose_mg is not None and patient.body_surface_area:
+        this = (dose.dose_mg / patient.body_surface_area).quantize(Decimal("0.01"))
+    return evaluate(
+        dose.drug,
+        on_date=on_date,
+        today=timezone.localdate(timezone.now(), tz),
+        first_dose=not given_before,
+        reproductive_potential=patient.reproductive_potential,
+        screenings=_screenings([patient.pk]).get(patient.pk, ()),
+        dose_mg_per_m2=this,
+        cumulative_mg_per_m2=_cumulative(given_before, moment, patient.body_surface_area),
+    )
