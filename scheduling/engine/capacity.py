@@ -299,10 +299,11 @@ def check_candidate(center: Center, candidate: Candidate) -> list[str]:
     # nurse caps: counts only rise where a booking starts, so the highest count over the candidate's span is at
     # its start or at a booking's start inside it
     bookings = center.bookings_on(candidate.day)
-    moments = {start} | {b_start for _b, b_start, _e in bookings if start < b_start < end}
+    moments = {start} | {b_start for _b, b_start, _e in bookings if start < b_start < max(end, start + setup)}
     for minute in moments:
-        in_chairs = sum(1 for _b, b_start, b_end in bookings if b_start <= minute < b_end)
-        in_chairs_peak = max(in_chairs_peak, in_chairs + 1)
+        if minute < end:
+            in_chairs = sum(1 for _b, b_start, b_end in bookings if b_start <= minute < b_end)
+            in_chairs_peak = max(in_chairs_peak, in_chairs + 1)
         if minute < start + setup:
             starts = sum(1 for _b, b_start, _e in bookings if b_start <= minute < b_start + setup)
             starts_peak = max(starts_peak, starts + 1)
