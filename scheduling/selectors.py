@@ -89,7 +89,6 @@ def appointment_history(appointment: Appointment) -> list:
 
 def patient_overview(*, patient: Patient) -> dict:
     """Everything the patient page shows beyond the profile: plans, appointments, reactions."""
-    from scheduling.services.booking import plan_next_dose
     from scheduling.services.readiness import readiness_for_appointments, readiness_for_plan
 
     today = timezone.localdate()
@@ -109,14 +108,19 @@ def patient_overview(*, patient: Patient) -> dict:
     past = [a for a in appointments if not (a.observation_end >= now and a.is_active)]
     readiness = readiness_for_appointments(upcoming)
     booked_plan_ids = {a.plan_id for a in upcoming if a.status == Appointment.Status.SCHEDULED}
-    plan_rows = []
     for plan in plans:
-        row = {"plan": plan, "next": None, "readiness": None, "booked": plan.pk in booked_plan_ids}
-        if plan.status == TreatmentPlan.Status.ACTIVE:
-            row["next"] = plan_next_dose(plan=plan)
-            if row["next"] is not None:
-                row["readiness"] = readiness_for_plan(plan=plan, on_date=max(row["next"].target, today))
+        plan.patient = patient  # already loaded; avoids a query per plan
+    plan_rows = []
+    for plan, next_dose in next_doses_for_plans([p for p in plans if p.status == TreatmentPlan.Status.ACTIVE]):
+        row = {"plan": plan, "next": next_dose, "readiness": None, "booked": plan.pk in booked_plan_ids}
+        if next_dose is not None:
+            row["readiness"] = readiness_for_plan(plan=plan, on_date=max(next_dose.target, today))
         plan_rows.append(row)
+    plan_rows += [
+        {"plan": plan, "next": None, "readiness": None, "booked": False}
+        for plan in plans
+        if plan.status != TreatmentPlan.Status.ACTIVE
+    ]
     screenings = list(patient.screenings.all())
     latest_by_kind: dict[str, object] = {}
     for screening in screenings:
@@ -154,16 +158,61 @@ def plans_needing_booking() -> list[TreatmentPlan]:
     )
 
 
-def given_history_by_plan(plan_ids: list[int]) -> dict[int, list[Appointment]]:
-    """Given doses per plan in one query (the worklist batches the history this way)."""
-    history: dict[int, list[Appointment]] = defaultdict(list)
-    for appointment in (
-        Appointment.objects.filter(plan_id__in=plan_ids, status__in=Appointment.GIVEN_STATUSES)
-        .only("id", "plan_id", "phase_id", "premed_start", "course_day", "course_id", "infusion_number")
+def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan, object]]:
+    """Each plan's next dose (as `booking.plan_next_dose` computes it) in a fixed number of queries.
+
+    The given-dose history of every plan's patient and drug, the reaction history and the drug specs are read
+    in one batch each, then the booking service's own state and engine call compute each plan's next dose.
+    """
+    from scheduling.protocols import drug_specs
+    from scheduling.services.booking import PlanState, _next
+
+    if not plans:
+        return []
+    specs = drug_specs({plan.drug_id for plan in plans})
+    patient_ids = {plan.patient_id for plan in plans}
+    rows_by_pair: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    for row in (
+        Appointment.objects.filter(patient_id__in=patient_ids, status__in=Appointment.ACTIVE_STATUSES)
         .order_by("premed_start")
+        .values(
+            "pk",
+            "plan_id",
+            "plan__drug_id",
+            "patient_id",
+            "phase_id",
+            "phase__order",
+            "chair_id",
+            "status",
+            "premed_start",
+            "course_id",
+            "course_day",
+            "infusion_number",
+            "dose_mg",
+        )
     ):
-        history[appointment.plan_id].append(appointment)
-    return history
+        rows_by_pair[(row["patient_id"], row["plan__drug_id"])].append(row)
+    severities: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for patient_id, drug_id, severity in InfusionReaction.objects.filter(patient_id__in=patient_ids).values_list(
+        "patient_id", "drug_id", "severity"
+    ):
+        severities[(patient_id, drug_id)].append(severity)
+    result = []
+    for plan in plans:
+        if plan.status in (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED):
+            result.append((plan, None))
+            continue
+        pair = (plan.patient_id, plan.drug_id)
+        state = PlanState(
+            plan=plan,
+            drug=specs[plan.drug_id],
+            rows=rows_by_pair.get(pair, []),
+            prior_reaction=bool(severities.get(pair)),
+            prior_serious_reaction=any(s in InfusionReaction.SERIOUS for s in severities.get(pair, [])),
+            body_surface_area=plan.patient.body_surface_area,
+        )
+        result.append((plan, _next(state, given_only=True)))
+    return result
 
 
 def appointments_in_range(first: datetime.date, last: datetime.date) -> list[Appointment]:
