@@ -192,3 +192,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The filesystem broker does not create its folder, and both the web app and the worker use it.
+if not REDIS_URL:
+    CELERY_FILESYSTEM_BROKER_DIR.mkdir(parents=True, exist_ok=True)

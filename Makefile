@@ -1,0 +1,45 @@
+# Zero-setup defaults: SQLite under var/, the filesystem Celery broker, mail written to var/mail/.
+# Set DATABASE_URL and REDIS_URL to run the same on PostgreSQL and Redis.
+PY := .venv/bin/python
+VAR_DIR ?= var
+PYTEST_ARGS ?=
+
+.PHONY: run setup venv test lint format migrations-check bench screenshots
+
+venv:
+	@scripts/ensure-venv
+
+## Migrate and seed the demo center once (the demo command changes nothing when it exists).
+setup: export DJANGO_DEBUG ?= true
+setup: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_center
+
+## Web app on http://127.0.0.1:8000 with a Celery worker and beat; Ctrl-C stops them all.
+run: export DJANGO_DEBUG ?= true
+run: setup
+	@test -f $(VAR_DIR)/demo-logins.txt && cat $(VAR_DIR)/demo-logins.txt || true
+	@echo "Open http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/). Ctrl-C stops everything."
+	.venv/bin/honcho -f Procfile.dev start
+
+## The whole suite (PostgreSQL-only tests run when DATABASE_URL points at PostgreSQL).
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: venv
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+migrations-check: export DJANGO_DEBUG ?= true
+migrations-check: venv
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: venv
+	$(PY) manage.py bench_scheduling
+
+screenshots: venv
+	$(PY) -m pytest -m screenshots $(PYTEST_ARGS)
