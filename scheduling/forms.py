@@ -93,8 +93,20 @@ class CancelForm(forms.Form):
     )
 
 
+def _exact_if_now(value: datetime.datetime | None) -> datetime.datetime | None:
+    """A time typed as the current minute means now: keep the exact moment."""
+    if value is not None and value == _now_local():
+        return timezone.now()
+    return value
+
+
 class VisitTimeForm(forms.Form):
-    at = forms.DateTimeField(label="Time", widget=DateTimeLocalInput(), initial=_now_local)
+    at = forms.DateTimeField(
+        label="Time", widget=DateTimeLocalInput(), initial=_now_local, help_text="Now, unless you record it later."
+    )
+
+    def clean_at(self):
+        return _exact_if_now(self.cleaned_data["at"])
 
 
 class PremedicationForm(forms.Form):

@@ -396,7 +396,7 @@ def _slot_page(
 ) -> HttpResponse:
     form = SlotSearchForm(request.GET)
     slots = []
-    next_dose = booking.plan_next_dose(plan=plan) if appointment is None else None
+    next_dose = booking.plan_next_dose_to_book(plan=plan) if appointment is None else None
     if form.is_valid() and (appointment is not None or next_dose is not None):
         data = form.cleaned_data
         try:

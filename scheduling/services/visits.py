@@ -72,6 +72,11 @@ def _check_not_future(when: datetime.datetime) -> None:
         raise VisitError(VISIT_FUTURE_TIME.format(when=f"{timezone.localtime(when):%d %b %Y %H:%M}"))
 
 
+def _minute(moment: datetime.datetime) -> datetime.datetime:
+    """Times typed in a form have minute precision; compare them with recorded times at that precision."""
+    return moment.replace(second=0, microsecond=0)
+
+
 def _sync(target: Appointment, source: Appointment) -> Appointment:
     """Copy the saved state back onto the caller's instance so it does not go stale."""
     for field in target._meta.concrete_fields:
@@ -178,7 +183,7 @@ def infusion_end(*, appointment: Appointment, user, at: datetime.datetime | None
     locked.status = S.OBSERVING
     locked.infusion_ended_at = at or timezone.now()
     _check_not_future(locked.infusion_ended_at)
-    if locked.infusion_started_at and locked.infusion_ended_at < locked.infusion_started_at:
+    if locked.infusion_started_at and locked.infusion_ended_at < _minute(locked.infusion_started_at):
         raise VisitError("The infusion cannot end before it started.")
     _save(locked, user, ["status", "infusion_ended_at"])
     return _sync(appointment, locked)
@@ -192,7 +197,7 @@ def appointment_discharge(*, appointment: Appointment, user, at: datetime.dateti
     locked.status = S.COMPLETED
     locked.discharged_at = at or timezone.now()
     _check_not_future(locked.discharged_at)
-    if locked.infusion_ended_at and locked.discharged_at < locked.infusion_ended_at:
+    if locked.infusion_ended_at and locked.discharged_at < _minute(locked.infusion_ended_at):
         raise VisitError("Discharge cannot be before the end of the infusion.")
     _save(locked, user, ["status", "discharged_at"])
     return _sync(appointment, locked)
