@@ -240,9 +240,9 @@ _SIMPLE_STEPS = {
 }
 
 
-@require_POST
 @login_required
 @permission_required("scheduling.perform_visit", raise_exception=True)
+@require_POST
 def visit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     """Check in, end the infusion, or discharge, at the time given (now by default)."""
     if step not in _SIMPLE_STEPS:
@@ -260,9 +260,9 @@ def visit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     return redirect(appointment)
 
 
-@require_POST
 @login_required
 @permission_required("scheduling.perform_visit", raise_exception=True)
+@require_POST
 def visit_no_show(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment_or_404(pk)
     try:
@@ -273,9 +273,9 @@ def visit_no_show(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(appointment)
 
 
-@require_POST
 @login_required
 @permission_required("scheduling.perform_visit", raise_exception=True)
+@require_POST
 def visit_premedication(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment_or_404(pk)
     form = PremedicationForm(request.POST, appointment=appointment)
@@ -294,9 +294,9 @@ def visit_premedication(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(appointment)
 
 
-@require_POST
 @login_required
 @permission_required("scheduling.perform_visit", raise_exception=True)
+@require_POST
 def visit_start(request: HttpRequest, pk: int) -> HttpResponse:
     """Start the infusion; a blocking readiness problem shows its reasons and, for those allowed, an override."""
     appointment = _appointment_or_404(pk)
@@ -327,9 +327,9 @@ def visit_start(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(appointment)
 
 
-@require_POST
 @login_required
 @permission_required("scheduling.add_infusionreaction", raise_exception=True)
+@require_POST
 def visit_reaction(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment_or_404(pk)
     form = ReactionForm(request.POST)
@@ -440,9 +440,9 @@ def plan_find(request: HttpRequest, pk: int) -> HttpResponse:
     return _slot_page(request, plan=_plan_or_404(pk))
 
 
-@require_POST
 @login_required
 @permission_required("scheduling.add_appointment", raise_exception=True)
+@require_POST
 def plan_book(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan_or_404(pk)
     form = SlotPickForm(request.POST)
@@ -464,9 +464,9 @@ def plan_book(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(first)
 
 
-@require_POST
 @login_required
 @permission_required("scheduling.add_appointment", raise_exception=True)
+@require_POST
 def plan_book_maintenance(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan_or_404(pk)
     form = MaintenanceForm(request.POST)
