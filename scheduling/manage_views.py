@@ -149,7 +149,7 @@ VIEWS = {kind: _bind(kind) for kind in RESOURCES}
 def reports_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = ReportRangeForm(request.GET)
-    first, last = today - datetime.timedelta(days=27), today
+    first, last = today - datetime.timedelta(days=27), today + datetime.timedelta(days=13)
     status = 200
     if form.is_valid():
         first = form.cleaned_data["date_from"] or first

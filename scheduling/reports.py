@@ -166,9 +166,10 @@ class Chart:
     width: int = 640
     label_width: int = 150
     row: int = 26
+    top: float | None = None  # the value a full-width bar stands for; the largest value when None
 
     def __post_init__(self) -> None:
-        top = max([b.value for b in self.bars] + [self.cap or 0, 1e-9])
+        top = max([b.value for b in self.bars] + [self.cap or 0, self.top or 0, 1e-9])
         span = self.width - self.label_width - 90
         for index, bar in enumerate(self.bars):
             bar.width = round(bar.value / top * span, 1)
@@ -253,9 +254,9 @@ def reports(*, first: datetime.date, last: datetime.date) -> dict:
         reaction_bars.append(Bar(name, total, f"{total}: {parts}", "bad" if serious else "alt"))
 
     return {
-        "utilisation": Chart("Chair utilisation", utilisation_bars, unit="%", cap=100),
+        "utilisation": Chart("Chair utilisation", utilisation_bars, unit="%", cap=100, top=100),
         "load": Chart("Nurse load: peak patients in chairs per day", load_bars, cap=load_cap),
-        "no_shows": Chart("No-shows per drug", no_show_bars, unit="%"),
+        "no_shows": Chart("No-shows per drug", no_show_bars, unit="%", top=20),
         "reactions": Chart("Infusion reactions per drug", reaction_bars),
         "totals": {
             "visits": sum(due.values()),

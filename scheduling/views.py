@@ -213,7 +213,7 @@ def _appointment_page(request: HttpRequest, appointment: Appointment, *, status:
         "reaction_form": ReactionForm(),
         "override_form": OverrideForm(),
         "history": selectors.appointment_history(appointment),
-        "can_check_in": appointment.status == S.SCHEDULED,
+        "can_check_in": appointment.status == S.SCHEDULED and appointment.local_date == timezone.localdate(),
         "can_premedicate": appointment.status in (S.CHECKED_IN, S.PREMEDICATED),
         "can_start": appointment.status in (S.CHECKED_IN, S.PREMEDICATED),
         "can_end": appointment.status == S.INFUSING,

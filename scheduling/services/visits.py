@@ -88,6 +88,8 @@ def _sync(target: Appointment, source: Appointment) -> Appointment:
 def appointment_check_in(*, appointment: Appointment, user, at: datetime.datetime | None = None) -> Appointment:
     locked = _locked(appointment)
     _require_status(locked, (S.SCHEDULED,), "checking in")
+    if locked.local_date != timezone.localdate():
+        raise VisitError(VISIT_NOT_TODAY.format(day=f"{locked.local_date:%a %d %b %Y}", action="checking in"))
     locked.status = S.CHECKED_IN
     locked.checked_in_at = at or timezone.now()
     _check_not_future(locked.checked_in_at)

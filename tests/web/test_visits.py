@@ -232,3 +232,12 @@ def test_visit_steps_are_post_only(client, nurse, appointment):
 def test_unknown_step_is_404(client, nurse, appointment):
     client.force_login(nurse)
     assert client.post(reverse("scheduling:visit-step", args=[appointment.pk, "teleport"])).status_code == 404
+
+
+def test_check_in_only_on_the_day_of_the_visit(center, nurse, client):
+    tomorrow = appointment_at(chair=center[2], start=timezone.now() + datetime.timedelta(days=1))
+    with pytest.raises(visits.VisitError, match="only possible on the day of the visit"):
+        visits.appointment_check_in(appointment=tomorrow, user=nurse)
+    client.force_login(nurse)
+    html = client.get(tomorrow.get_absolute_url()).content.decode()
+    assert "Check-in opens on" in html and ">Check in<" not in html
