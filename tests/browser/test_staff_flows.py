@@ -42,6 +42,14 @@ def test_scheduler_creates_patient_and_plan_books_and_sees_three_segments(page, 
     expect(page.get_by_role("heading", name="Frances Allen")).to_be_visible()
     expect(page.get_by_text("Jacob Allen")).to_be_visible()
 
+    # The patient list filters as one types (htmx swaps the rows, no full reload).
+    page.get_by_role("link", name="Patients").click()
+    assert page.evaluate("typeof window.htmx") == "object"
+    page.get_by_label("Search patients").press_sequentially("Alle", delay=30)
+    expect(page.get_by_role("link", name="Allen, Frances")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=Alle"))
+    page.get_by_role("link", name="Allen, Frances").click()
+
     page.get_by_role("link", name="Start a plan").click()
     page.get_by_label("Drug").select_option(label="Ocrevus (IV)")
     page.get_by_role("button", name="Start plan").click()
@@ -63,6 +71,8 @@ def test_scheduler_creates_patient_and_plan_books_and_sees_three_segments(page, 
         assert segment.bounding_box()["width"] > 5
     boxes = [booking.locator(f".seg-{kind}").bounding_box() for kind in ("premed", "infusion", "observation")]
     assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"]  # in time order, left to right
+    # The board refreshes itself every minute through htmx.
+    expect(page.locator("#board")).to_have_attribute("hx-trigger", "every 60s")
     shot("board")
 
 

@@ -118,3 +118,43 @@ def test_navigation_follows_permissions(as_user, nurse, scheduler, manager, cent
     assert "Worklist" in scheduler_html and "Reports" not in scheduler_html
     manager_html = as_user(manager).get(reverse("scheduling:board")).content.decode()
     assert "Reports" in manager_html and "Opening hours" in manager_html and ">Admin<" in manager_html
+
+
+def test_closed_chair_is_greyed_with_its_reason(as_user, nurse, center):
+    from scheduling.models import Closure
+
+    today = timezone.localdate()
+    Closure.objects.create(chair=center[1], starts_on=today, ends_on=today, reason="Pump being serviced")
+    html = as_user(nurse).get(reverse("scheduling:board")).content.decode()
+    assert html.count("board-lane") and "Closed: Pump being serviced" in html
+    assert html.count(' closed"') == 1
+
+
+def test_center_closure_shows_on_every_chair(as_user, nurse, center):
+    from scheduling.models import Closure
+
+    today = timezone.localdate()
+    Closure.objects.create(starts_on=today, ends_on=today, reason="Public holiday")
+    html = as_user(nurse).get(reverse("scheduling:board")).content.decode()
+    assert "Center closed: Public holiday" in html
+    assert html.count("Closed: Public holiday") == len(center)
+
+
+def test_nurse_overload_is_drawn_in_red(as_user, nurse, center):
+    from scheduling.models import OpeningHours
+
+    OpeningHours.objects.update(nurses_on_duty=1, patients_per_nurse=1)  # caps: 1 in chairs, 1 start
+    today = timezone.localdate()
+    for chair in center[:2]:
+        appointment_at(chair=chair, start=local(today, 10), plan=TreatmentPlanFactory(patient=PatientFactory()))
+    html = as_user(nurse).get(reverse("scheduling:board")).content.decode()
+    assert 'class="load-bar over"' in html and 'class="load-start over"' in html
+    assert "over the nurses' capacity" in html
+
+
+def test_now_line_only_on_today(as_user, nurse, center):
+    client = as_user(nurse)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    assert (
+        'class="now-line' not in client.get(reverse("scheduling:board"), {"day": tomorrow.isoformat()}).content.decode()
+    )
