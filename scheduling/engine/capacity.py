@@ -76,6 +76,7 @@ class Booking:
     patient_id: int
     premed_start: datetime.datetime  # aware
     observation_end: datetime.datetime  # aware
+    local: tuple[datetime.date, int, int] | None = None  # (local day, start minute, end minute) when known
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,9 @@ class Center:
         if self._by_day is None:
             by_day: dict[datetime.date, list[tuple[Booking, int, int]]] = defaultdict(list)
             for booking in self.bookings:
+                if booking.local is not None:
+                    by_day[booking.local[0]].append((booking, booking.local[1], booking.local[2]))
+                    continue
                 local_day, start = self.local_minute(booking.premed_start)
                 length = int((booking.observation_end - booking.premed_start).total_seconds() // 60)
                 by_day[local_day].append((booking, start, start + length))

@@ -98,7 +98,9 @@ def plan_state(plan: TreatmentPlan) -> PlanState:
     drug = drug_specs([plan.drug_id])[plan.drug_id]
     rows = list(
         Appointment.objects.filter(
-            patient_id=plan.patient_id, plan__drug_id=plan.drug_id, status__in=Appointment.ACTIVE_STATUSES
+            patient_id=plan.patient_id,
+            plan__in=TreatmentPlan.objects.filter(patient_id=plan.patient_id, drug_id=plan.drug_id),
+            status__in=Appointment.ACTIVE_STATUSES,
         )
         .order_by("premed_start")
         .values(
