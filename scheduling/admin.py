@@ -36,16 +36,23 @@ admin.site.index_title = "Drug catalogue, center set-up and records"
 
 
 def _chair_time_label(phase: RegimenPhase) -> str:
-    """The standard chair time of the phase's first dose, as the engine computes it."""
+    """The chair time of the phase's first dose (day 1 of a course), as the engine computes it."""
     spec = phase_spec(phase, phase.drug)
-    standard = chair_time(spec, infusion_number=phase.order, use_short_infusion=False)
+    first_infusion = 1 + sum(p.consecutive_days for p in phase.drug.phases.all() if p.order < phase.order)
+    standard = chair_time(spec, infusion_number=first_infusion, use_short_infusion=False)
     label = (
         f"{standard.premed_minutes} + {standard.infusion_minutes} + {standard.observation_minutes}"
         f" = {standard.total_minutes} min"
     )
     if spec.short_infusion_minutes is not None:
-        short = chair_time(spec, infusion_number=phase.order)
+        short = chair_time(spec, infusion_number=first_infusion)
         label += f" (shorter option: {short.total_minutes} min)"
+    last_day = spec.consecutive_days_max or spec.consecutive_days
+    for day in range(2, last_day + 1):
+        later = chair_time(spec, infusion_number=first_infusion + day - 1, course_day=day, use_short_infusion=False)
+        if later.total_minutes != standard.total_minutes:
+            label += f"; from day {day}: {later.total_minutes} min"
+            break
     return label
 
 
@@ -202,7 +209,7 @@ class RegimenPhaseAdmin(SimpleHistoryAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("premedications")
+        return super().get_queryset(request).prefetch_related("premedications", "drug__phases")
 
     @admin.display(description="Dose")
     def dose_label(self, phase: RegimenPhase) -> str:

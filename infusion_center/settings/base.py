@@ -155,6 +155,7 @@ else:
         "data_folder_in": str(CELERY_FILESYSTEM_BROKER_DIR),
         "data_folder_out": str(CELERY_FILESYSTEM_BROKER_DIR),
         "processed_folder": str(VAR_DIR / "celery-processed"),
+        "control_folder": str(VAR_DIR / "celery-control"),  # kombu's default is ./control
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True

@@ -1,6 +1,7 @@
 """Settings come from the environment and fail loudly, naming the variable, on a bad value."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,13 @@ def test_a_good_time_zone_is_used(tmp_path):
     result = _load_settings(tmp_path, DJANGO_DEBUG="true", CENTER_TIME_ZONE="Europe/Dublin")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Europe/Dublin"
+
+
+def test_readme_and_env_example_document_every_variable_the_settings_read():
+    source = (BASE_DIR / "infusion_center" / "settings" / "base.py").read_text()
+    variables = set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"', source))
+    assert len(variables) > 20
+    readme = (BASE_DIR / "README.md").read_text()
+    example = (BASE_DIR / ".env.example").read_text()
+    assert {v for v in variables if f"`{v}`" not in readme} == set()
+    assert {v for v in variables if not re.search(rf"^{v}=", example, re.MULTILINE)} == set()

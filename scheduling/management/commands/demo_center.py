@@ -8,6 +8,7 @@ given --seed and day. Chair time comes from the drug catalogue through the proto
 from __future__ import annotations
 
 import datetime
+import itertools
 import random
 import secrets
 import uuid
@@ -410,12 +411,7 @@ class Command(BaseCommand):
         phases = {p.pk: p for d in Drug.objects.prefetch_related("phases") for p in d.phases.all()}
 
         placer = Placer(chairs, tz, rng)
-        horizon_start = timezone.make_aware(
-            datetime.datetime.combine(today, datetime.time.min), tz
-        ) - datetime.timedelta(days=1000)
-        for appt in Appointment.objects.filter(
-            status__in=Appointment.ACTIVE_STATUSES, observation_end__gte=horizon_start
-        ):
+        for appt in Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES):  # rows not from the demo
             placer.reserve(
                 chair_id=appt.chair_id, patient_id=appt.patient_id, start=appt.premed_start, end=appt.observation_end
             )
@@ -464,7 +460,7 @@ class Command(BaseCommand):
                 action_taken=action,
                 recorded_by=nurse,
             )
-        self._no_shows_and_cancellations(rng, appointments, scheduler)
+        self._no_shows_and_cancellations(rng, appointments, specs, scheduler)
 
     def _center(self, today: datetime.date) -> list[Chair]:
         chairs = []
@@ -496,12 +492,14 @@ class Command(BaseCommand):
         Closure.objects.create(
             starts_on=christmas, ends_on=christmas + datetime.timedelta(days=1), reason=f"Holiday ({DEMO_NOTE})"
         )
-        NurseStaffing.objects.create(
+        NurseStaffing.objects.get_or_create(
             date=weekdays[5],
-            nurses_on_duty=2,
-            setup_minutes=SETUP_MINUTES,
-            patients_per_nurse=PATIENTS_PER_NURSE,
-            notes=f"One nurse at training ({DEMO_NOTE})",
+            defaults={
+                "nurses_on_duty": 2,
+                "setup_minutes": SETUP_MINUTES,
+                "patients_per_nurse": PATIENTS_PER_NURSE,
+                "notes": f"One nurse at training ({DEMO_NOTE})",
+            },
         )
         return chairs
 
@@ -693,11 +691,26 @@ class Command(BaseCommand):
                     )
         bulk_create_with_history(rows, PremedicationGiven, default_user=nurse)
 
-    def _no_shows_and_cancellations(self, rng, appointments, scheduler) -> None:
-        """A few missed visits (re-booked the next week) and cancelled bookings, for the reports."""
-        completed = [a for a in appointments if a.status == Appointment.Status.COMPLETED and a.course_id is None]
+    def _no_shows_and_cancellations(self, rng, appointments, specs, scheduler) -> None:
+        """A few missed visits (the dose given a week later) and cancelled bookings, for the reports.
+
+        Only where the missed date still respected the minimum gap after the previous dose.
+        """
+        min_gaps = {p.id: p.min_gap_days or 0 for spec in specs.values() for p in spec.phases}
+        by_patient: dict[int, list[Appointment]] = {}
+        for appt in appointments:
+            if appt.status == Appointment.Status.COMPLETED:
+                by_patient.setdefault(appt.patient_id, []).append(appt)
+        candidates = [
+            appt
+            for visits in by_patient.values()
+            for previous, appt in itertools.pairwise(sorted(visits, key=lambda a: a.premed_start))
+            if appt.course_id is None
+            and previous.course_id is None
+            and (appt.premed_start - previous.premed_start).days - 7 >= min_gaps[appt.phase_id]
+        ]
         extra = []
-        for appt in rng.sample(completed, 4):
+        for appt in rng.sample(candidates, 4):
             missed = Appointment(
                 patient=appt.patient,
                 plan=appt.plan,

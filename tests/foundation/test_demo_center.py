@@ -1,0 +1,307 @@
+"""The demo center: realistic, consistent with each drug's regimen and the center's limits, idempotent."""
+
+import datetime
+import io
+import itertools
+import os
+import sqlite3
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from infusion_center import roles
+from patients.models import Patient, Screening
+from scheduling.engine.protocol import chair_time
+from scheduling.models import Appointment, Chair, InfusionReaction, OpeningHours, TreatmentPlan
+from scheduling.protocols import drug_specs
+
+pytestmark = pytest.mark.django_db
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+PASSWORD = "demo-password-123456"
+
+
+def run_demo(*args) -> str:
+    out = io.StringIO()
+    call_command("demo_center", "--password", PASSWORD, *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    return run_demo()
+
+
+def signature():
+    return sorted(
+        (
+            a.patient.mrn,
+            a.patient.first_name,
+            a.patient.last_name,
+            a.phase.drug.name,
+            a.infusion_number,
+            timezone.localtime(a.premed_start).isoformat(),
+            a.chair.name,
+            a.status,
+        )
+        for a in Appointment.objects.select_related("patient", "phase__drug", "chair")
+    )
+
+
+def active_appointments():
+    return list(
+        Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES).select_related("phase__drug", "chair")
+    )
+
+
+def test_the_center_its_staff_and_logins(demo, tmp_path):
+    assert Chair.objects.filter(is_active=True).count() == 12
+    hours = list(OpeningHours.objects.all())
+    assert [h.weekday for h in hours] == [0, 1, 2, 3, 4]
+    assert {(h.opens_at, h.closes_at, h.nurses_on_duty, h.patients_per_nurse) for h in hours} == {
+        (datetime.time(7), datetime.time(19), 3, 4)
+    }
+    users = {u.username: u for u in get_user_model().objects.prefetch_related("groups")}
+    expected = {
+        "scheduler": roles.SCHEDULER,
+        "nurse": roles.NURSE,
+        "drugadmin": roles.DRUG_ADMIN,
+        "manager": roles.MANAGER,
+    }
+    for username, role in expected.items():
+        user = users[username]
+        assert [g.name for g in user.groups.all()] == [role]
+        assert user.check_password(PASSWORD)
+        assert user.is_staff == (role in roles.STAFF_ROLES)
+        assert not user.is_superuser
+        assert f"{username}" in demo and PASSWORD in demo
+    assert (tmp_path / "demo-logins.txt").read_text().count(PASSWORD) == 4
+
+
+def test_random_passwords_are_strong_and_printed(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    out = io.StringIO()
+    call_command("demo_center", stdout=out)
+    lines = [line.split() for line in out.getvalue().splitlines() if line.startswith("  ")]
+    passwords = {line[-1] for line in lines}
+    assert len(lines) == 4 and len(passwords) == 4
+    for username, password in ((line[-2], line[-1]) for line in lines):
+        assert len(password) >= 16
+        assert get_user_model().objects.get(username=username).check_password(password)
+
+
+def test_about_forty_patients_on_all_eight_therapies_with_contacts_and_consent(demo):
+    patients = list(Patient.objects.prefetch_related("emergency_contacts"))
+    assert 35 <= len(patients) <= 45
+    drugs = set(TreatmentPlan.objects.values_list("drug__name", flat=True))
+    assert len(drugs) == 8
+    assert all(p.height_cm and p.weight_kg and p.body_surface_area for p in patients)
+    assert all(p.emergency_contacts.all() for p in patients)
+    emails = [p.email for p in patients if p.email]
+    assert all(e.rsplit("@", 1)[1] in {"example.com", "example.org", "example.net"} for e in emails)
+    consenting = [p for p in patients if p.can_receive_reminders]
+    assert len(patients) - 6 <= len(consenting) < len(patients)  # most, not all
+
+
+def test_appointments_never_overlap_and_stay_inside_hours_and_nurse_caps(demo):
+    appointments = active_appointments()
+    by_chair, by_patient, by_day = defaultdict(list), defaultdict(list), defaultdict(list)
+    for a in appointments:
+        by_chair[a.chair_id].append(a)
+        by_patient[a.patient_id].append(a)
+        by_day[timezone.localtime(a.premed_start).date()].append(a)
+    for group in itertools.chain(by_chair.values(), by_patient.values()):
+        group.sort(key=lambda a: a.premed_start)
+        for earlier, later in itertools.pairwise(group):
+            assert earlier.observation_end <= later.premed_start, (earlier, later)
+    for day, visits in by_day.items():
+        assert day.weekday() < 5
+        for a in visits:
+            start, end = timezone.localtime(a.premed_start), timezone.localtime(a.observation_end)
+            assert datetime.time(7) <= start.time() and end.time() <= datetime.time(19) and end.date() == day
+        for a in visits:
+            in_chair = sum(1 for b in visits if b.premed_start <= a.premed_start < b.observation_end)
+            assert in_chair <= 12
+            starting = sum(1 for b in visits if abs(b.premed_start - a.premed_start) < datetime.timedelta(minutes=15))
+            assert starting <= 3
+
+
+def test_chair_time_is_the_engines_for_each_dose(demo):
+    specs = {spec.id: spec for spec in drug_specs().values()}
+    phases = {p.id: p for spec in specs.values() for p in spec.phases}
+    reactions = defaultdict(list)
+    for reaction in InfusionReaction.objects.select_related("appointment"):
+        reactions[reaction.patient_id].append(reaction)
+    for a in active_appointments():
+        prior = [r for r in reactions[a.patient_id] if r.appointment.premed_start < a.premed_start]
+        expected = chair_time(
+            phases[a.phase_id],
+            infusion_number=a.infusion_number,
+            course_day=a.course_day,
+            prior_reaction=bool(prior),
+            prior_serious_reaction=any(r.is_serious for r in prior),
+            use_short_infusion=a.short_infusion,
+        )
+        minutes = lambda x, y: int((y - x).total_seconds() // 60)  # noqa: E731
+        assert (
+            minutes(a.premed_start, a.infusion_start),
+            minutes(a.infusion_start, a.infusion_end),
+            minutes(a.infusion_end, a.observation_end),
+        ) == (expected.premed_minutes, expected.infusion_minutes, expected.observation_minutes), a
+        assert expected.short_infusion == a.short_infusion
+
+
+def test_past_doses_follow_each_regimen_and_two_weeks_are_booked(demo):
+    today = timezone.localdate()
+    specs = {spec.id: spec for spec in drug_specs().values()}
+    phases = {p.id: p for spec in specs.values() for p in spec.phases}
+    scheduled = Appointment.objects.filter(status=Appointment.Status.SCHEDULED)
+    assert scheduled.count() >= 30
+    first_days = {timezone.localtime(a.premed_start).date() for a in scheduled if a.course_day == 1}
+    assert min(first_days) >= today and max(first_days) < today + datetime.timedelta(days=14)
+    assert not Appointment.objects.filter(
+        status=Appointment.Status.COMPLETED, premed_start__gte=timezone.now()
+    ).exists()
+
+    for plan in TreatmentPlan.objects.prefetch_related("appointments"):
+        doses = sorted(
+            (a for a in plan.appointments.all() if a.status in Appointment.ACTIVE_STATUSES),
+            key=lambda a: a.premed_start,
+        )
+        assert [a.infusion_number for a in doses] == list(range(1, len(doses) + 1)), plan
+        for previous, dose in itertools.pairwise(doses):
+            if dose.course_day > 1:  # consecutive days of one course
+                assert dose.course_id == previous.course_id
+                assert timezone.localtime(dose.premed_start).date() - timezone.localtime(
+                    previous.premed_start
+                ).date() == datetime.timedelta(days=1)
+                continue
+            gap = (timezone.localtime(dose.premed_start).date() - timezone.localtime(previous.premed_start).date()).days
+            minimum = phases[dose.phase_id].min_gap_days or 1
+            assert gap >= minimum, (plan, dose.infusion_number, gap, minimum)
+
+    ocrevus_maintenance = scheduled.filter(phase__drug__name="Ocrevus (IV)", phase__name="Maintenance")
+    assert ocrevus_maintenance.exists()
+    for appt in ocrevus_maintenance:
+        last = (
+            Appointment.objects.filter(patient=appt.patient, status=Appointment.Status.COMPLETED)
+            .order_by("-premed_start")
+            .first()
+        )
+        months_ago = (today - timezone.localtime(last.premed_start).date()).days / 30.4
+        assert 4.5 <= months_ago <= 6, months_ago
+
+
+def test_readiness_has_green_amber_and_red_cases_and_a_few_reactions(demo):
+    today = timezone.localdate()
+    screenings = list(Screening.objects.all())
+    assert any(s.is_valid_on(today) and s.valid_until > today + datetime.timedelta(days=30) for s in screenings)
+    assert any(s.is_valid_on(today) and s.valid_until <= today + datetime.timedelta(days=7) for s in screenings)
+    assert any(not s.is_valid_on(today) for s in screenings if s.kind in {"rems", "jcv"})
+    new_ocrevus = TreatmentPlan.objects.filter(drug__name="Ocrevus (IV)", start_date__gte=today)
+    assert any(not plan.patient.screenings.filter(kind="hep_b").exists() for plan in new_ocrevus)
+    assert Screening.objects.filter(kind="lvef", value__lt=50).exists()
+    reactions = InfusionReaction.objects.all()
+    assert 2 <= reactions.count() <= 5
+    assert any(r.is_serious for r in reactions)
+    assert Appointment.objects.filter(status=Appointment.Status.NO_SHOW).exists()
+    assert Appointment.objects.filter(status=Appointment.Status.CANCELLED).exclude(cancel_reason="").exists()
+
+
+def test_running_twice_changes_nothing_and_reset_rebuilds_the_same_center(demo, settings):
+    before = signature()
+    patients = Patient.objects.count()
+    out = run_demo()
+    assert "already exists" in out
+    assert signature() == before
+    assert Patient.objects.count() == patients
+    assert get_user_model().objects.count() == 4
+
+    run_demo("--reset")
+    assert signature() == before  # same seed, same day: same center
+    assert Chair.objects.count() == 12
+    assert get_user_model().objects.count() == 4
+
+    run_demo("--reset", "--seed", "7")
+    assert signature() != before
+    assert Patient.objects.count() == patients
+
+
+def _clean_env(var_dir: Path) -> dict:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "PYTEST_")) and k not in {"DATABASE_URL", "REDIS_URL", "VAR_DIR"}
+    }
+    env["VAR_DIR"] = str(var_dir)
+    return env
+
+
+def _counts(database: Path) -> dict:
+    with sqlite3.connect(database) as db:
+        return {
+            table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+            for table in ("patients_patient", "scheduling_appointment", "scheduling_chair", "auth_user")
+        }
+
+
+@pytest.mark.django_db(False)
+def test_the_run_commands_setup_works_on_an_empty_sqlite_database_twice(tmp_path):
+    """`make setup` (what `make run` does before starting the processes) on a fresh SQLite file, twice."""
+    env = _clean_env(tmp_path)
+    first = subprocess.run(["make", "setup"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Demo center created." in first.stdout
+    database = tmp_path / "infusion_center.sqlite3"
+    counts = _counts(database)
+    assert counts["patients_patient"] == 40 and counts["scheduling_chair"] == 12 and counts["auth_user"] == 4
+
+    second = subprocess.run(["make", "setup"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "already exists" in second.stdout
+    assert _counts(database) == counts
+    assert (tmp_path / "demo-logins.txt").exists()
+
+
+def test_missed_visits_were_booked_no_earlier_than_the_minimum_gap(demo):
+    specs = {spec.id: spec for spec in drug_specs().values()}
+    min_gaps = {p.id: p.min_gap_days or 0 for spec in specs.values() for p in spec.phases}
+    missed = Appointment.objects.filter(status__in=[Appointment.Status.NO_SHOW, Appointment.Status.CANCELLED])
+    assert missed.count() == 4
+    for visit in missed:
+        previous = (
+            Appointment.objects.filter(
+                patient=visit.patient, status=Appointment.Status.COMPLETED, premed_start__lt=visit.premed_start
+            )
+            .order_by("-premed_start")
+            .first()
+        )
+        assert previous is not None
+        assert (visit.premed_start - previous.premed_start).days >= min_gaps[visit.phase_id]
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        datetime.datetime(2027, 3, 8, 9, 30),  # a Monday, days before the clocks change
+        datetime.datetime(2026, 12, 16, 15, 0),  # Christmas closure inside the two weeks
+        datetime.datetime(2027, 7, 2, 18, 0),  # a Friday evening
+    ],
+)
+def test_the_demo_holds_its_rules_whatever_the_day(settings, tmp_path, day):
+    settings.VAR_DIR = tmp_path
+    with time_machine.travel(timezone.make_aware(day), tick=False):
+        run_demo()
+        test_appointments_never_overlap_and_stay_inside_hours_and_nurse_caps(None)
+        test_chair_time_is_the_engines_for_each_dose(None)
+        test_past_doses_follow_each_regimen_and_two_weeks_are_booked(None)
+        test_missed_visits_were_booked_no_earlier_than_the_minimum_gap(None)
+        closed = {datetime.date(day.year, 12, 25), datetime.date(day.year, 12, 26)}
+        assert not any(timezone.localtime(a.premed_start).date() in closed for a in active_appointments())
