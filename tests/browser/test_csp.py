@@ -43,7 +43,8 @@ def test_no_csp_violation_on_the_main_pages(page, live_server, sign_in):
     # htmx refreshes the board on its own; trigger one refresh now instead of waiting a minute.
     page.goto(f"{live_server.url}/board/")
     page.evaluate(
-        "htmx.ajax('GET', document.querySelector('#board').getAttribute('hx-get'), {target: '#board', swap: 'outerHTML'})"
+        "htmx.ajax('GET', document.querySelector('#board').getAttribute('hx-get'),"
+        " {target: '#board', swap: 'outerHTML'})"
     )
     expect(page.locator("#board")).to_be_visible()
     assert violations == []
