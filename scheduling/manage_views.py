@@ -6,6 +6,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -68,8 +69,6 @@ def resource_list(request: HttpRequest, kind: str) -> HttpResponse:
     spec = RESOURCES[kind]
     model = spec["model"]
     if not request.user.has_perm(_perm(model, "view")):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
     queryset = model.objects.all()
     if model is Closure:
@@ -108,8 +107,6 @@ def _display(obj, field) -> str:
 
 
 def resource_form(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
-    from django.core.exceptions import PermissionDenied
-
     spec = RESOURCES[kind]
     model = spec["model"]
     instance = get_object_or_404(model, pk=pk) if pk is not None else None

@@ -311,7 +311,7 @@ def visit_start(request: HttpRequest, pk: int) -> HttpResponse:
                 appointment,
                 status=400,
                 override_form=override_form,
-                blocked_problems=visits._start_problems(appointment),
+                blocked_problems=visits.infusion_start_problems(appointment),
             )
         override_reason = override_form.cleaned_data["override_reason"]
     try:

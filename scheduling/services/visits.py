@@ -138,7 +138,8 @@ def premedication_record(
     return given
 
 
-def _start_problems(appointment: Appointment) -> tuple[str, ...]:
+def infusion_start_problems(appointment: Appointment) -> tuple[str, ...]:
+    """What blocks starting the infusion now: blocking readiness problems and missing premedication."""
     from scheduling.services.readiness import readiness_for_appointments
 
     readiness = readiness_for_appointments([appointment]).get(appointment.pk)
@@ -159,7 +160,7 @@ def infusion_start(
     """Start the infusion after the readiness checks; a blocking problem needs an override with a reason."""
     locked = _locked(appointment)
     _require_status(locked, (S.CHECKED_IN, S.PREMEDICATED), "starting the infusion")
-    problems = _start_problems(locked)
+    problems = infusion_start_problems(locked)
     override_reason = override_reason.strip()
     if problems:
         if not override_reason:

@@ -238,3 +238,24 @@ def test_after_a_serious_reaction_the_next_ocrevus_maintenance_uses_the_full_inf
     assert not booked.short_infusion
     assert booked.infusion_end - booked.infusion_start == datetime.timedelta(minutes=210)
     assert TreatmentPlan.objects.get(pk=plan.pk).status == TreatmentPlan.Status.ACTIVE
+
+
+def test_a_multi_day_course_is_booked_as_one(client, scheduler, center):
+    plan = TreatmentPlanFactory(
+        patient=PatientFactory(),
+        drug=seeded_drug("IV methylprednisolone (relapse)"),
+        course_days=3,
+        start_date=timezone.localdate() + datetime.timedelta(days=2),
+    )
+    client.force_login(scheduler)
+    slot = _first_slot(client, plan)
+    assert len(slot.days) == 3
+    response = client.post(
+        reverse("scheduling:plan-book", args=[plan.pk]),
+        {"chair_id": slot.chair_id, "premed_start": slot.premed_start.isoformat()},
+    )
+    assert response.status_code == 302
+    days = list(Appointment.objects.filter(plan=plan).order_by("premed_start"))
+    assert [a.course_day for a in days] == [1, 2, 3]
+    assert len({a.course_id for a in days}) == 1
+    assert "(3 days)" in client.get(response.url).content.decode()
