@@ -213,9 +213,8 @@ def reports(*, first: datetime.date, last: datetime.date) -> dict:
     for day in open_days[-31:]:
         peak, _ = _peak(by_day.get(day, []))
         cap = calendar.monitor_cap(day)
-        load_bars.append(Bar(f"{day:%a %d %b}", peak, f"{peak} of {cap}", "bad" if peak > cap else ""))
-    caps = {calendar.monitor_cap(d) for d in open_days[-31:]}
-    load_cap = caps.pop() if len(caps) == 1 else None
+        # Drawn as a share of that day's cap, so days with different staffing compare fairly.
+        load_bars.append(Bar(f"{day:%a %d %b}", peak / cap * 100, f"{peak} of {cap}", "bad" if peak > cap else ""))
 
     # No-shows per drug, as a share of the visits that were due.
     due: Counter = Counter()
@@ -255,7 +254,7 @@ def reports(*, first: datetime.date, last: datetime.date) -> dict:
 
     return {
         "utilisation": Chart("Chair utilisation", utilisation_bars, unit="%", cap=100, top=100),
-        "load": Chart("Nurse load: peak patients in chairs per day", load_bars, cap=load_cap),
+        "load": Chart("Nurse load: peak patients in chairs per day", load_bars, unit="%", cap=100, top=100),
         "no_shows": Chart("No-shows per drug", no_show_bars, unit="%", top=20),
         "reactions": Chart("Infusion reactions per drug", reaction_bars),
         "totals": {

@@ -187,3 +187,10 @@ def test_reminders_include_renders_nothing_without_the_relation(client, schedule
     patient = PatientFactory()
     client.force_login(scheduler)
     assert 'id="reminders-h"' not in client.get(patient.get_absolute_url()).content.decode()
+
+
+def test_reminders_include_renders_a_given_list():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("patients/_reminders.html", {"patient": object(), "reminders": ["Confirmation sent 1 Dec"]})
+    assert "Confirmation sent 1 Dec" in html and 'id="reminders-h"' in html
