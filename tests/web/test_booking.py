@@ -259,3 +259,24 @@ def test_a_multi_day_course_is_booked_as_one(client, scheduler, center):
     assert [a.course_day for a in days] == [1, 2, 3]
     assert len({a.course_id for a in days}) == 1
     assert "(3 days)" in client.get(response.url).content.decode()
+
+
+def test_cancelling_a_finished_visit_is_refused_on_the_form(client, scheduler, center):
+    done = appointment_at(
+        chair=center[0], start=local(timezone.localdate() - datetime.timedelta(days=3), 9), status=S.COMPLETED
+    )
+    client.force_login(scheduler)
+    response = client.post(reverse("scheduling:appointment-cancel", args=[done.pk]), {"reason": "Mistake"})
+    assert response.status_code == 400
+    assert 'class="alert alert-danger"' in response.content.decode()
+    assert Appointment.objects.get(pk=done.pk).status == S.COMPLETED
+
+
+def test_rescheduling_a_finished_visit_is_refused(client, scheduler, center):
+    done = appointment_at(
+        chair=center[0], start=local(timezone.localdate() - datetime.timedelta(days=3), 9), status=S.COMPLETED
+    )
+    client.force_login(scheduler)
+    response = client.get(reverse("scheduling:appointment-reschedule", args=[done.pk]))
+    assert response.status_code == 409
+    assert "Only a scheduled appointment can be rescheduled." in response.content.decode()

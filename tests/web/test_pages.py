@@ -158,3 +158,14 @@ def test_now_line_only_on_today(as_user, nurse, center):
     assert (
         'class="now-line' not in client.get(reverse("scheduling:board"), {"day": tomorrow.isoformat()}).content.decode()
     )
+
+
+def test_reports_draw_an_overloaded_day_in_red(as_user, manager, center):
+    from scheduling.models import OpeningHours
+
+    OpeningHours.objects.update(nurses_on_duty=1, patients_per_nurse=1)
+    day = timezone.localdate() - datetime.timedelta(days=2)
+    for chair in center[:2]:
+        appointment_at(chair=chair, start=local(day, 10), status=Appointment.Status.COMPLETED)
+    html = as_user(manager).get(reverse("scheduling:reports")).content.decode()
+    assert "2 of 1" in html and 'class="bar bad"' in html
