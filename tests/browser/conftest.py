@@ -83,3 +83,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "screenshots" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def catalogue(transactional_db):
+    """Browser tests run in real transactions (the live server reads what the test writes), and each one ends
+    with a flush; put the seeded drug catalogue and the role groups back first, as migrate leaves them."""
+    import importlib
+
+    from django.apps import apps
+
+    from infusion_center.roles import sync_roles
+
+    importlib.import_module("scheduling.migrations.0003_seed_drug_catalogue").seed(apps, None)
+    sync_roles()

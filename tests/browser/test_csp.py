@@ -8,7 +8,7 @@ from infusion_center import roles
 from tests.factories import PatientFactory, TreatmentPlanFactory
 from tests.web.helpers import appointment_at, chairs, local, open_every_day, staff
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "

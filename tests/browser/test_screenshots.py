@@ -18,7 +18,7 @@ from scheduling.models import Appointment
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.screenshots,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

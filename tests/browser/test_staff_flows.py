@@ -12,7 +12,7 @@ from scheduling.models import Appointment, InfusionReaction
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
 from tests.web.helpers import appointment_at, chairs, open_every_day, staff
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
