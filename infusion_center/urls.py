@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from infusion_center import views
+from scheduling.views import home
 
 urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
@@ -10,4 +11,5 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("audit/", include("patients.audit_urls")),
     path("", include("scheduling.urls")),
+    path("", home, name="home"),
 ]

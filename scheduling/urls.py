@@ -1,11 +1,35 @@
 from django.urls import path
 
+from scheduling import manage_views, views
 from scheduling.reminders import views as reminder_views
 
 app_name = "scheduling"
 
-urlpatterns: list = [
+urlpatterns = [
+    path("board/", views.board, name="board"),
+    path("week/", views.week, name="week"),
+    path("worklist/", views.worklist, name="worklist"),
+    path("appointments/<int:pk>/", views.appointment_detail, name="appointment-detail"),
+    path("appointments/<int:pk>/visit/<slug:step>/", views.visit_step, name="visit-step"),
+    path("appointments/<int:pk>/premedication/", views.visit_premedication, name="visit-premedication"),
+    path("appointments/<int:pk>/start/", views.visit_start, name="visit-start"),
+    path("appointments/<int:pk>/no-show/", views.visit_no_show, name="visit-no-show"),
+    path("appointments/<int:pk>/reaction/", views.visit_reaction, name="visit-reaction"),
+    path("appointments/<int:pk>/reschedule/", views.appointment_reschedule, name="appointment-reschedule"),
+    path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment-cancel"),
+    path("plans/start/<int:patient_id>/", views.plan_create, name="plan-create"),
+    path("plans/<int:pk>/find/", views.plan_find, name="plan-find"),
+    path("plans/<int:pk>/book/", views.plan_book, name="plan-book"),
+    path("plans/<int:pk>/book-maintenance/", views.plan_book_maintenance, name="plan-book-maintenance"),
+    path("reports/", manage_views.reports_page, name="reports"),
     path("outbox/", reminder_views.outbox, name="outbox"),
     path("outbox/<int:pk>/retry/", reminder_views.reminder_retry_view, name="reminder-retry"),
     path("reminders/unsubscribe/<str:token>/", reminder_views.unsubscribe, name="reminders-unsubscribe"),
 ]
+
+for _kind, (_list, _create, _edit) in manage_views.VIEWS.items():
+    urlpatterns += [
+        path(f"center/{_kind}/", _list, name=f"{_kind}-list"),
+        path(f"center/{_kind}/new/", _create, name=f"{_kind}-create"),
+        path(f"center/{_kind}/<int:pk>/edit/", _edit, name=f"{_kind}-edit"),
+    ]

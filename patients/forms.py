@@ -1,0 +1,101 @@
+"""Patient forms: validation only. Writes go through patients.services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from patients.models import EmergencyContact, Patient, Screening
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(**kwargs)
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search patients",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "Name or MRN", "type": "search", "autofocus": True}),
+    )
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "mrn",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "reproductive_potential",
+            "email",
+            "phone",
+            "address",
+            "reminder_consent",
+            "ms_type",
+            "height_cm",
+            "weight_kg",
+            "fluid_restriction",
+            "allergies",
+            "current_medications",
+            "conditions",
+            "notes",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "allergies": forms.Textarea(attrs={"rows": 2}),
+            "current_medications": forms.Textarea(attrs={"rows": 2}),
+            "conditions": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {"email": "Reminder emails go here when the patient has agreed to them."}
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data["date_of_birth"]
+        if value and value > timezone.localdate():
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reminder_consent") and not cleaned.get("email"):
+            self.add_error("email", "An email address is needed to send the reminders the patient agreed to.")
+        return cleaned
+
+
+EmergencyContactFormSet = forms.inlineformset_factory(
+    Patient,
+    EmergencyContact,
+    fields=["name", "relationship", "phone"],
+    extra=1,
+    can_delete=True,
+    max_num=5,
+)
+
+
+class ScreeningForm(forms.ModelForm):
+    valid_days = forms.IntegerField(
+        label="Valid for (days)",
+        min_value=1,
+        required=False,
+        help_text="Leave empty to use the usual validity of this kind of result.",
+    )
+
+    class Meta:
+        model = Screening
+        fields = ["kind", "taken_on", "result", "value", "valid_days", "notes"]
+        widgets = {"taken_on": DateInput()}
+
+    def clean_taken_on(self):
+        value = self.cleaned_data["taken_on"]
+        if value and value > timezone.localdate():
+            raise forms.ValidationError("A result cannot be dated in the future.")
+        return value

@@ -1,0 +1,95 @@
+"""Patient pages: thin views that parse input, call a selector or service, and render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from patients import selectors, services
+from patients.forms import EmergencyContactFormSet, PatientForm, PatientSearchForm, ScreeningForm
+from patients.models import Patient
+
+PAGE_SIZE = 25
+
+
+@login_required
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    form = PatientSearchForm(request.GET or None)
+    search = form.cleaned_data["q"] if form.is_valid() else ""
+    paginator = Paginator(selectors.patient_list(search=search), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "search": search, "nav": "patients"}
+    template = "patients/_patient_rows.html" if request.htmx else "patients/patient_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from scheduling.reminders.selectors import reminders_for_patient
+    from scheduling.selectors import patient_overview
+
+    try:
+        patient = selectors.patient_for_detail(pk=pk)
+    except Patient.DoesNotExist as exc:
+        raise Http404("No such patient.") from exc
+    services.patient_access_record(user=request.user, patient=patient, request=request)
+    context = {
+        "patient": patient,
+        "nav": "patients",
+        "reminders": reminders_for_patient(patient_id=patient.pk),
+        **patient_overview(patient=patient),
+    }
+    return render(request, "patients/patient_detail.html", context)
+
+
+def _patient_form_page(request: HttpRequest, patient: Patient | None) -> HttpResponse:
+    form = PatientForm(request.POST or None, instance=patient)
+    contacts = EmergencyContactFormSet(request.POST or None, instance=patient or Patient(), prefix="contacts")
+    if request.method == "POST" and form.is_valid() and contacts.is_valid():
+        saved = services.patient_save(form=form, contacts=contacts)
+        messages.success(request, f"{saved.full_name} is saved.")
+        return redirect(saved)
+    context = {"form": form, "contacts": contacts, "patient": patient, "nav": "patients"}
+    return render(request, "patients/patient_form.html", context, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@permission_required("patients.add_patient", raise_exception=True)
+def patient_create(request: HttpRequest) -> HttpResponse:
+    return _patient_form_page(request, None)
+
+
+@login_required
+@permission_required("patients.change_patient", raise_exception=True)
+def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _patient_form_page(request, get_object_or_404(Patient, pk=pk))
+
+
+@login_required
+@permission_required("patients.add_screening", raise_exception=True)
+def screening_create(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+    form = ScreeningForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        screening = services.screening_record(
+            patient=patient,
+            kind=data["kind"],
+            taken_on=data["taken_on"],
+            result=data["result"],
+            value=data["value"],
+            valid_days=data["valid_days"],
+            notes=data["notes"],
+            user=request.user,
+        )
+        messages.success(request, f"{screening} is recorded for {patient.full_name}.")
+        return redirect(patient)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "patients/screening_form.html", {"form": form, "patient": patient, "nav": "patients"}, status=status
+    )

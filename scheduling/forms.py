@@ -1,0 +1,207 @@
+"""Scheduling forms: validation and coercion only. Writes go through scheduling.services."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+
+from patients.forms import DateInput
+from scheduling.models import (
+    Chair,
+    Closure,
+    Drug,
+    InfusionReaction,
+    NurseStaffing,
+    OpeningHours,
+    Premedication,
+    TreatmentPlan,
+)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
+        super().__init__(**kwargs)
+
+
+def _now_local() -> datetime.datetime:
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class DayForm(forms.Form):
+    day = forms.DateField(label="Day", required=False, widget=DateInput())
+
+
+class PlanStartForm(forms.ModelForm):
+    class Meta:
+        model = TreatmentPlan
+        fields = ["drug", "start_date", "course_days", "preferred_chair", "notes"]
+        widgets = {"start_date": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"drug": "Only drugs in use at the center are listed."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["drug"].queryset = Drug.objects.filter(is_active=True).order_by("name")
+        self.fields["preferred_chair"].queryset = Chair.objects.filter(is_active=True)
+        self.fields["start_date"].initial = timezone.localdate()
+
+
+class SlotSearchForm(forms.Form):
+    TIME_OF_DAY = [("", "Any time"), ("morning", "Morning"), ("afternoon", "Afternoon")]
+    WEEKDAYS = [("", "Any day"), *[(str(value), label) for value, label in OpeningHours.Weekday.choices]]
+
+    date_from = forms.DateField(label="From", required=False, widget=DateInput())
+    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    chair = forms.ModelChoiceField(queryset=Chair.objects.none(), required=False, empty_label="Any chair")
+    time_of_day = forms.ChoiceField(label="Time of day", choices=TIME_OF_DAY, required=False)
+    weekday = forms.TypedChoiceField(label="Weekday", choices=WEEKDAYS, required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = Chair.objects.filter(is_active=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", "The end of the range is before its start.")
+        return cleaned
+
+
+class SlotPickForm(forms.Form):
+    """A slot chosen from the search results (hidden fields on each result's button)."""
+
+    chair_id = forms.IntegerField(min_value=1)
+    premed_start = forms.DateTimeField(input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M"])
+
+
+class MaintenanceForm(forms.Form):
+    count = forms.IntegerField(
+        label="Number of doses", min_value=1, max_value=12, initial=2, help_text="Booked all together, or none."
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": "E.g. patient unwell, asked to move"}),
+        help_text="Kept with the appointment; the patient is told the booking is cancelled.",
+    )
+
+
+def _exact_if_now(value: datetime.datetime | None) -> datetime.datetime | None:
+    """A time typed as the current minute means now: keep the exact moment."""
+    if value is not None and value == _now_local():
+        return timezone.now()
+    return value
+
+
+class VisitTimeForm(forms.Form):
+    at = forms.DateTimeField(
+        label="Time", widget=DateTimeLocalInput(), initial=_now_local, help_text="Now, unless you record it later."
+    )
+
+    def clean_at(self):
+        return _exact_if_now(self.cleaned_data["at"])
+
+
+class PremedicationForm(forms.Form):
+    premedication = forms.ModelChoiceField(queryset=Premedication.objects.none(), empty_label=None)
+    given_at = forms.DateTimeField(label="Given at", widget=DateTimeLocalInput(), initial=_now_local)
+
+    def __init__(self, *args, appointment=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if appointment is not None:
+            self.fields["premedication"].queryset = Premedication.objects.filter(phase_id=appointment.phase_id)
+
+
+class OverrideForm(forms.Form):
+    override_reason = forms.CharField(
+        label="Reason for starting despite the problem",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        help_text="Kept in the audit trail with your name.",
+    )
+
+
+class ReactionForm(forms.ModelForm):
+    class Meta:
+        model = InfusionReaction
+        fields = ["occurred_at", "severity", "symptoms", "action_taken"]
+        widgets = {
+            "occurred_at": DateTimeLocalInput(),
+            "symptoms": forms.Textarea(attrs={"rows": 2}),
+            "action_taken": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"occurred_at": "Started at"}
+        help_texts = {"severity": "Severe or life-threatening reactions rule out shortened infusions from now on."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_at"].initial = _now_local
+
+
+class ReportRangeForm(forms.Form):
+    date_from = forms.DateField(label="From", required=False, widget=DateInput())
+    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to:
+            if date_to < date_from:
+                self.add_error("date_to", "The end of the range is before its start.")
+            elif (date_to - date_from).days > 366:
+                self.add_error("date_to", "Choose at most one year.")
+        return cleaned
+
+
+# ---- Manager forms (chairs, hours, closures, staffing) ----
+
+
+class ChairForm(forms.ModelForm):
+    class Meta:
+        model = Chair
+        fields = ["name", "position", "is_active", "notes"]
+
+
+class OpeningHoursForm(forms.ModelForm):
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "opens_at", "closes_at", "nurses_on_duty", "setup_minutes", "patients_per_nurse"]
+        widgets = {
+            "opens_at": forms.TimeInput(attrs={"type": "time"}),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", "Closing time must be after opening time.")
+        return cleaned
+
+
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = Closure
+        fields = ["chair", "starts_on", "ends_on", "reason"]
+        widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", "The last closed day is before the first.")
+        return cleaned
+
+
+class NurseStaffingForm(forms.ModelForm):
+    class Meta:
+        model = NurseStaffing
+        fields = ["date", "nurses_on_duty", "setup_minutes", "patients_per_nurse", "notes"]
+        widgets = {"date": DateInput()}

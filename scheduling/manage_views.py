@@ -1,0 +1,159 @@
+"""Manager pages: chairs, opening hours, closures, nurse staffing, and the reports."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from scheduling.forms import ChairForm, ClosureForm, NurseStaffingForm, OpeningHoursForm, ReportRangeForm
+from scheduling.models import Chair, Closure, NurseStaffing, OpeningHours
+from scheduling.reports import reports
+
+RESOURCES = {
+    "chair": {
+        "model": Chair,
+        "form": ChairForm,
+        "title": "Chairs",
+        "singular": "chair",
+        "columns": ["name", "position", "is_active", "notes"],
+        "help": "Chairs appear on the board in their position order. An inactive chair takes no bookings.",
+    },
+    "hours": {
+        "model": OpeningHours,
+        "form": OpeningHoursForm,
+        "title": "Opening hours",
+        "singular": "opening hours",
+        "columns": ["weekday", "opens_at", "closes_at", "nurses_on_duty", "setup_minutes", "patients_per_nurse"],
+        "help": "Weekdays without hours are closed. Observation must end before closing time.",
+    },
+    "closure": {
+        "model": Closure,
+        "form": ClosureForm,
+        "title": "Closures",
+        "singular": "closure",
+        "columns": ["chair", "starts_on", "ends_on", "reason"],
+        "help": "A closure without a chair closes the whole center. Existing bookings are not moved automatically.",
+    },
+    "staffing": {
+        "model": NurseStaffing,
+        "form": NurseStaffingForm,
+        "title": "Nurse staffing",
+        "singular": "staffing day",
+        "columns": ["date", "nurses_on_duty", "setup_minutes", "patients_per_nurse", "notes"],
+        "help": "Staffing for one date, replacing the weekday's usual staffing from the opening hours.",
+    },
+}
+
+
+@transaction.atomic
+def resource_save(*, form, user):
+    """Save a manager's form; the history records who changed it."""
+    instance = form.save(commit=False)
+    instance._history_user = user
+    instance.save()
+    return instance
+
+
+def _perm(model, action: str) -> str:
+    return f"scheduling.{action}_{model._meta.model_name}"
+
+
+def resource_list(request: HttpRequest, kind: str) -> HttpResponse:
+    spec = RESOURCES[kind]
+    model = spec["model"]
+    if not request.user.has_perm(_perm(model, "view")):
+        raise PermissionDenied
+    queryset = model.objects.all()
+    if model is Closure:
+        queryset = queryset.select_related("chair").filter(
+            ends_on__gte=timezone.localdate() - datetime.timedelta(days=30)
+        )
+    if model is NurseStaffing:
+        queryset = queryset.filter(date__gte=timezone.localdate() - datetime.timedelta(days=30))
+    fields = [model._meta.get_field(name) for name in spec["columns"]]
+    rows = [{"object": obj, "cells": [_display(obj, field) for field in fields]} for obj in queryset]
+    context = {
+        "spec": spec,
+        "kind": kind,
+        "headers": [f.verbose_name for f in fields],
+        "rows": rows,
+        "nav": "manage",
+        "can_add": request.user.has_perm(_perm(model, "add")),
+        "can_change": request.user.has_perm(_perm(model, "change")),
+    }
+    return render(request, "manage/resource_list.html", context)
+
+
+def _display(obj, field) -> str:
+    value = getattr(obj, field.name)
+    if field.choices:
+        return getattr(obj, f"get_{field.name}_display")()
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime.date):
+        return f"{value:%a %d %b %Y}"
+    if isinstance(value, datetime.time):
+        return f"{value:%H:%M}"
+    if value is None:
+        return "Whole center" if field.name == "chair" else "—"
+    return str(value)
+
+
+def resource_form(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
+    spec = RESOURCES[kind]
+    model = spec["model"]
+    instance = get_object_or_404(model, pk=pk) if pk is not None else None
+    if not request.user.has_perm(_perm(model, "change" if instance else "add")):
+        raise PermissionDenied
+    form = spec["form"](request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        saved = resource_save(form=form, user=request.user)
+        messages.success(request, f"Saved: {saved}.")
+        return redirect(f"scheduling:{kind}-list")
+    status = 400 if request.method == "POST" else 200
+    context = {"spec": spec, "kind": kind, "form": form, "object": instance, "nav": "manage"}
+    return render(request, "manage/resource_form.html", context, status=status)
+
+
+def _bind(kind: str):
+    @login_required
+    def list_view(request: HttpRequest) -> HttpResponse:
+        return resource_list(request, kind)
+
+    @login_required
+    def create_view(request: HttpRequest) -> HttpResponse:
+        return resource_form(request, kind)
+
+    @login_required
+    def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+        return resource_form(request, kind, pk)
+
+    return list_view, create_view, edit_view
+
+
+VIEWS = {kind: _bind(kind) for kind in RESOURCES}
+
+
+@login_required
+@permission_required("scheduling.view_reports", raise_exception=True)
+def reports_page(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    form = ReportRangeForm(request.GET)
+    first, last = today - datetime.timedelta(days=27), today + datetime.timedelta(days=13)
+    status = 200
+    if form.is_valid():
+        first = form.cleaned_data["date_from"] or first
+        last = form.cleaned_data["date_to"] or last
+        if last < first:
+            first, last = last, first
+    else:
+        status = 400
+    context = {"form": form, "first": first, "last": last, "nav": "reports", **reports(first=first, last=last)}
+    return render(request, "scheduling/reports.html", context, status=status)

@@ -1,0 +1,245 @@
+"""Reads for the staff pages, each in a fixed number of queries whatever the number of rows."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from patients.models import Patient
+from scheduling.models import (
+    Appointment,
+    Chair,
+    Closure,
+    InfusionReaction,
+    NurseStaffing,
+    OpeningHours,
+    PremedicationGiven,
+    ReadinessOverride,
+    TreatmentPlan,
+)
+
+
+def center_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The aware start and end of a local day (23 or 25 hours long on DST changes)."""
+    zone = center_zone()
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    return start, end
+
+
+def appointments_between(start: datetime.datetime, end: datetime.datetime) -> QuerySet[Appointment]:
+    """Appointments starting in [start, end), not cancelled, with what the board and lists show."""
+    return (
+        Appointment.objects.filter(premed_start__gte=start, premed_start__lt=end)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .select_related("patient", "phase", "phase__drug", "chair", "plan")
+        .order_by("chair__position", "premed_start")
+    )
+
+
+def appointments_for_day(day: datetime.date) -> QuerySet[Appointment]:
+    return appointments_between(*day_bounds(day))
+
+
+def chairs_for_board() -> list[Chair]:
+    return list(Chair.objects.filter(is_active=True).order_by("position", "name"))
+
+
+def closures_between(first: datetime.date, last: datetime.date) -> list[Closure]:
+    return list(Closure.objects.filter(starts_on__lte=last, ends_on__gte=first).select_related("chair"))
+
+
+def opening_hours_by_weekday() -> dict[int, OpeningHours]:
+    return {hours.weekday: hours for hours in OpeningHours.objects.all()}
+
+
+def staffing_overrides_between(first: datetime.date, last: datetime.date) -> dict[datetime.date, NurseStaffing]:
+    return {s.date: s for s in NurseStaffing.objects.filter(date__gte=first, date__lte=last)}
+
+
+def appointment_for_detail(*, pk: int) -> Appointment:
+    return (
+        Appointment.objects.select_related("patient", "plan", "phase", "phase__drug", "chair", "created_by")
+        .prefetch_related(
+            "phase__premedications",
+            Prefetch(
+                "premedications_given",
+                queryset=PremedicationGiven.objects.select_related("premedication", "given_by"),
+            ),
+            Prefetch("reactions", queryset=InfusionReaction.objects.select_related("recorded_by")),
+            Prefetch("overrides", queryset=ReadinessOverride.objects.select_related("overridden_by")),
+        )
+        .get(pk=pk)
+    )
+
+
+def appointment_history(appointment: Appointment) -> list:
+    """The audit trail of one appointment, newest first, with who made each change."""
+    return list(appointment.history.select_related("history_user").order_by("-history_date")[:50])
+
+
+def patient_overview(*, patient: Patient) -> dict:
+    """Everything the patient page shows beyond the profile: plans, appointments, reactions."""
+    from scheduling.services.readiness import readiness_for_appointments, readiness_for_plan
+
+    today = timezone.localdate()
+    now = timezone.now()
+    plans = list(
+        TreatmentPlan.objects.filter(patient=patient).select_related("drug", "preferred_chair").order_by("-created_at")
+    )
+    appointments = list(
+        Appointment.objects.filter(patient=patient)
+        .select_related("phase", "phase__drug", "chair")
+        .order_by("-premed_start")
+    )
+    reactions = list(
+        InfusionReaction.objects.filter(patient=patient).select_related("drug", "appointment").order_by("-occurred_at")
+    )
+    upcoming = [a for a in reversed(appointments) if a.observation_end >= now and a.is_active]
+    past = [a for a in appointments if not (a.observation_end >= now and a.is_active)]
+    readiness = readiness_for_appointments(upcoming)
+    booked_plan_ids = {a.plan_id for a in upcoming if a.status == Appointment.Status.SCHEDULED}
+    for plan in plans:
+        plan.patient = patient  # already loaded; avoids a query per plan
+    plan_rows = []
+    for plan, next_dose in next_doses_for_plans([p for p in plans if p.status == TreatmentPlan.Status.ACTIVE]):
+        row = {"plan": plan, "next": next_dose, "readiness": None, "booked": plan.pk in booked_plan_ids}
+        if next_dose is not None:
+            row["readiness"] = readiness_for_plan(plan=plan, on_date=max(next_dose.target, today))
+        plan_rows.append(row)
+    plan_rows += [
+        {"plan": plan, "next": None, "readiness": None, "booked": False}
+        for plan in plans
+        if plan.status != TreatmentPlan.Status.ACTIVE
+    ]
+    screenings = list(patient.screenings.all())
+    latest_by_kind: dict[str, object] = {}
+    for screening in screenings:
+        latest_by_kind.setdefault(screening.kind, screening)
+    return {
+        "plan_rows": plan_rows,
+        "upcoming": [(a, readiness.get(a.pk)) for a in upcoming],
+        "past": past,
+        "reactions": reactions,
+        "screening_rows": [
+            {"screening": s, "expired": not s.is_valid_on(today), "latest": latest_by_kind.get(s.kind) is s}
+            for s in screenings
+        ],
+        "today": today,
+    }
+
+
+def plans_needing_booking() -> list[TreatmentPlan]:
+    """Active plans with no active appointment from now on, with what the worklist shows."""
+    now = timezone.now()
+    future_active = Appointment.objects.filter(
+        status__in=[
+            Appointment.Status.SCHEDULED,
+            Appointment.Status.CHECKED_IN,
+            Appointment.Status.PREMEDICATED,
+            Appointment.Status.INFUSING,
+            Appointment.Status.OBSERVING,
+        ],
+        observation_end__gte=now,
+    )
+    return list(
+        TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)
+        .exclude(pk__in=future_active.values("plan_id"))
+        .select_related("patient", "drug")
+    )
+
+
+def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan, object]]:
+    """Each plan's next dose (as `booking.plan_next_dose` computes it) in a fixed number of queries.
+
+    The given-dose history of every plan's patient and drug, the reaction history and the drug specs are read
+    in one batch each, then the booking service's own state and engine call compute each plan's next dose.
+    """
+    from scheduling.protocols import drug_specs
+    from scheduling.services.booking import PlanState, _next
+
+    if not plans:
+        return []
+    specs = drug_specs({plan.drug_id for plan in plans})
+    patient_ids = {plan.patient_id for plan in plans}
+    rows_by_pair: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    for row in (
+        Appointment.objects.filter(patient_id__in=patient_ids, status__in=Appointment.ACTIVE_STATUSES)
+        .order_by("premed_start")
+        .values(
+            "pk",
+            "plan_id",
+            "plan__drug_id",
+            "patient_id",
+            "phase_id",
+            "phase__order",
+            "chair_id",
+            "status",
+            "premed_start",
+            "course_id",
+            "course_day",
+            "infusion_number",
+            "dose_mg",
+        )
+    ):
+        rows_by_pair[(row["patient_id"], row["plan__drug_id"])].append(row)
+    severities: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for patient_id, drug_id, severity in InfusionReaction.objects.filter(patient_id__in=patient_ids).values_list(
+        "patient_id", "drug_id", "severity"
+    ):
+        severities[(patient_id, drug_id)].append(severity)
+    result = []
+    for plan in plans:
+        if plan.status in (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED):
+            result.append((plan, None))
+            continue
+        pair = (plan.patient_id, plan.drug_id)
+        state = PlanState(
+            plan=plan,
+            drug=specs[plan.drug_id],
+            rows=rows_by_pair.get(pair, []),
+            prior_reaction=bool(severities.get(pair)),
+            prior_serious_reaction=any(s in InfusionReaction.SERIOUS for s in severities.get(pair, [])),
+            body_surface_area=plan.patient.body_surface_area,
+        )
+        result.append((plan, _next(state, given_only=True)))
+    return result
+
+
+def appointments_in_range(first: datetime.date, last: datetime.date) -> list[Appointment]:
+    start, _ = day_bounds(first)
+    _, end = day_bounds(last)
+    return list(
+        Appointment.objects.filter(premed_start__gte=start, premed_start__lt=end)
+        .select_related("phase__drug")
+        .only(
+            "id",
+            "chair_id",
+            "status",
+            "premed_start",
+            "infusion_start",
+            "infusion_end",
+            "observation_end",
+            "phase__drug__name",
+            "phase__drug__id",
+        )
+    )
+
+
+def reactions_in_range(first: datetime.date, last: datetime.date) -> list[InfusionReaction]:
+    start, _ = day_bounds(first)
+    _, end = day_bounds(last)
+    return list(
+        InfusionReaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .select_related("drug")
+        .only("id", "severity", "drug__name", "occurred_at")
+    )

@@ -1,0 +1,171 @@
+"""Staff flows in a real browser: booking, the board, the visit workflow, cancelling, and role limits."""
+
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from infusion_center import roles
+from scheduling.models import Appointment, InfusionReaction
+from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
+from tests.web.helpers import appointment_at, chairs, open_every_day, staff
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def center(transactional_db):
+    open_every_day()
+    return chairs(4)
+
+
+def test_scheduler_creates_patient_and_plan_books_and_sees_three_segments(page, live_server, sign_in, shot, center):
+    staff(roles.SCHEDULER, "sam")
+    sign_in("sam")
+    expect(page.get_by_role("heading", name="Chair board")).to_be_visible()
+
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_role("link", name="New patient").click()
+    page.get_by_label("MRN").fill("BRW-0001")
+    page.get_by_label("First name").fill("Frances")
+    page.get_by_label("Last name").fill("Allen")
+    page.get_by_label("Date of birth").fill("1979-08-04")
+    page.get_by_label("Email").fill("frances@patients.example")
+    page.get_by_label("Height (cm)").fill("168")
+    page.get_by_label("Weight (kg)").fill("64")
+    page.locator("#id_contacts-0-name").fill("Jacob Allen")
+    page.locator("#id_contacts-0-phone").fill("+1 555 010 4444")
+    shot("patient-form")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Frances Allen")).to_be_visible()
+    expect(page.get_by_text("Jacob Allen")).to_be_visible()
+
+    # The patient list filters as one types (htmx swaps the rows, no full reload).
+    page.get_by_role("link", name="Patients").click()
+    assert page.evaluate("typeof window.htmx") == "object"
+    page.get_by_label("Search patients").press_sequentially("Alle", delay=30)
+    expect(page.get_by_role("link", name="Allen, Frances")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=Alle"))
+    page.get_by_role("link", name="Allen, Frances").click()
+
+    page.get_by_role("link", name="Start a plan").click()
+    page.get_by_label("Drug").select_option(label="Ocrevus (IV)")
+    page.get_by_role("button", name="Start plan").click()
+    expect(page.get_by_text("Initial dose, infusion 1")).to_be_visible()
+
+    page.get_by_role("link", name="Find a time").click()
+    expect(page.get_by_role("heading", name="Best times")).to_be_visible()
+    shot("find-a-time")
+    page.get_by_role("button", name="Book this time").first.click()
+    expect(page.get_by_text(re.compile(r"Booked Frances Allen in Chair"))).to_be_visible()
+
+    appointment = Appointment.objects.get(patient__mrn="BRW-0001")
+    page.get_by_role("link", name=re.compile(r"^Board for")).click()
+    booking = page.locator(f'a.appt[href="/appointments/{appointment.pk}/"]')
+    expect(booking).to_be_visible()
+    for kind in ("premed", "infusion", "observation"):
+        segment = booking.locator(f".seg-{kind}")
+        expect(segment).to_have_count(1)
+        assert segment.bounding_box()["width"] > 5
+    boxes = [booking.locator(f".seg-{kind}").bounding_box() for kind in ("premed", "infusion", "observation")]
+    assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"]  # in time order, left to right
+    # The board refreshes itself every minute through htmx.
+    expect(page.locator("#board")).to_have_attribute("hx-trigger", "every 60s")
+    shot("board")
+
+
+def test_nurse_runs_the_visit_and_records_a_reaction(page, live_server, sign_in, shot, center):
+    staff(roles.NURSE, "nora")
+    patient = PatientFactory(first_name="Katherine", last_name="Johnson")
+    ScreeningFactory(patient=patient, kind="hep_b", taken_on=timezone.localdate() - datetime.timedelta(days=20))
+    ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
+    plan = TreatmentPlanFactory(patient=patient)
+    start = timezone.now().replace(second=0, microsecond=0) - datetime.timedelta(minutes=30)
+    appointment = appointment_at(chair=center[0], start=start, plan=plan)
+
+    sign_in("nora")
+    page.goto(f"{live_server.url}/appointments/{appointment.pk}/")
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_text("Katherine Johnson is checked in.")).to_be_visible()
+
+    options = page.get_by_label("Premedication").locator("option")
+    for index in range(options.count()):
+        page.get_by_label("Premedication").select_option(index=index)
+        page.get_by_role("button", name="Record", exact=True).click()
+        expect(page.get_by_text(re.compile(r"given at \d\d:\d\d"))).to_be_visible()
+    shot("premedicated")
+    page.get_by_role("button", name="Start infusion").click()
+    expect(page.get_by_text("The infusion has started.")).to_be_visible()
+
+    page.get_by_text("Record a reaction").click()
+    page.get_by_label("Severity").select_option("moderate")
+    page.get_by_label("Symptoms").fill("Flushing and itching")
+    page.get_by_label("Action taken").fill("Infusion paused 15 minutes, cetirizine given")
+    page.get_by_role("button", name="Record reaction").click()
+    expect(page.get_by_text("Moderate reaction recorded.")).to_be_visible()
+
+    page.get_by_role("button", name="End infusion").click()
+    expect(page.get_by_text("The infusion has ended")).to_be_visible()
+    page.get_by_role("button", name="Discharge (end of observation)").click()
+    expect(page.get_by_text("Katherine Johnson is discharged.")).to_be_visible()
+    expect(page.locator(".status-completed").first).to_be_visible()
+    shot("completed")
+
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.COMPLETED
+    assert appointment.checked_in_at and appointment.infusion_started_at and appointment.discharged_at
+    assert InfusionReaction.objects.get(appointment=appointment).recorded_by.username == "nora"
+
+    page.goto(f"{live_server.url}/board/")
+    expect(page.locator(".actual-stay")).to_have_count(1)
+    expect(page.locator(".actual-infusion")).to_have_count(1)
+    shot("board-with-actual-times")
+
+
+def test_scheduler_cancels_a_booking_with_a_reason(page, live_server, sign_in, shot, center):
+    staff(roles.SCHEDULER, "sam")
+    appointment = appointment_at(
+        chair=center[1], start=timezone.now().replace(microsecond=0) + datetime.timedelta(days=2)
+    )
+    sign_in("sam")
+    page.goto(f"{live_server.url}/appointments/{appointment.pk}/")
+    page.get_by_role("link", name="Cancel booking").click()
+    page.get_by_role("button", name="Cancel the booking").click()
+    expect(page.get_by_text("This field is required.")).to_be_visible()  # a reason is needed
+    page.get_by_label("Reason").fill("Patient asked to move to next month")
+    page.get_by_role("button", name="Cancel the booking").click()
+    expect(page.get_by_text(re.compile("is cancelled"))).to_be_visible()
+    shot("cancelled")
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
+
+
+def test_nurse_cannot_edit_drugs_and_scheduler_cannot_run_visits(page, live_server, sign_in, shot, center):
+    staff(roles.NURSE, "nora")
+    staff(roles.SCHEDULER, "sam")
+    appointment = appointment_at(chair=center[2], start=timezone.now() - datetime.timedelta(minutes=20))
+
+    sign_in("nora")
+    page.goto(f"{live_server.url}/admin/scheduling/drug/")
+    expect(page).to_have_url(re.compile(r"/admin/login/"))
+    expect(page.get_by_text(re.compile("not authorized to access this page"))).to_be_visible()
+    shot("nurse-admin-refused")
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in("sam")
+    page.goto(f"{live_server.url}/appointments/{appointment.pk}/")
+    expect(page.get_by_role("button", name="Check in")).to_have_count(0)
+    expect(page.get_by_role("button", name="Start infusion")).to_have_count(0)
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    response = page.request.post(
+        f"{live_server.url}/appointments/{appointment.pk}/visit/check-in/",
+        form={"at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")},
+        headers={"X-CSRFToken": token, "Referer": f"{live_server.url}/"},
+    )
+    assert response.status == 403
+    assert "Your role does not include this page" in response.text()
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.SCHEDULED

@@ -1,0 +1,50 @@
+"""The batched next-dose selector agrees with the booking service's own `plan_next_dose`."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from scheduling.models import Appointment, InfusionReaction, TreatmentPlan
+from scheduling.selectors import next_doses_for_plans
+from scheduling.services.booking import plan_next_dose
+from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
+from tests.web.helpers import appointment_at, chairs, local
+
+pytestmark = pytest.mark.django_db
+S = Appointment.Status
+
+
+def test_batched_next_doses_match_the_service(center):
+    today = timezone.localdate()
+    plans = []
+    for k, name in enumerate(["Ocrevus (IV)", "Tysabri", "Briumvi", "Ocrevus (IV)", "Lemtrada"]):
+        (chair,) = chairs(1)
+        plan = TreatmentPlanFactory(
+            patient=PatientFactory(), drug=seeded_drug(name), start_date=today - datetime.timedelta(days=60)
+        )
+        if k % 2 == 0:
+            given = appointment_at(
+                chair=chair,
+                start=local(today - datetime.timedelta(days=40 + k), 9),
+                plan=plan,
+                phase_order=1,
+                infusion_number=1,
+                status=S.COMPLETED,
+            )
+            if k == 4:
+                InfusionReaction.objects.create(
+                    appointment=given,
+                    patient=plan.patient,
+                    drug=plan.drug,
+                    occurred_at=given.infusion_start,
+                    severity="severe",
+                    symptoms="Hypotension",
+                )
+        plans.append(plan)
+    plans.append(TreatmentPlanFactory(patient=PatientFactory(), status=TreatmentPlan.Status.STOPPED))
+    batched = dict(next_doses_for_plans(list(TreatmentPlan.objects.select_related("patient"))))
+    for plan in plans:
+        expected = plan_next_dose(plan=TreatmentPlan.objects.get(pk=plan.pk))
+        got = batched[next(p for p in batched if p.pk == plan.pk)]
+        assert got == expected, plan.drug.name
