@@ -26,7 +26,7 @@ from scheduling.engine.slots import DEFAULT_STEP_MINUTES, Preferences, Slot, fin
 from scheduling.models import Appointment, Chair, InfusionReaction, TreatmentPlan
 from scheduling.protocols import drug_specs
 from scheduling.reminders.services import reminders_on_booked, reminders_on_cancelled, reminders_on_rescheduled
-from scheduling.services.center import center_for_range, center_tz
+from scheduling.services.center import center_for_range, center_tz, gc_paused
 
 OVERLAP_SQLSTATE = "23P01"
 
@@ -238,25 +238,26 @@ def slots_find(
     date_from = max(date_from, today, dose.earliest)
     if date_to < date_from:
         return []
-    center = center_for_range(date_from, date_to + datetime.timedelta(days=len(times)), exclude_ids=exclude)
-    return find_slots(
-        center,
-        chair_times=times,
-        window=dose,
-        date_from=date_from,
-        date_to=date_to,
-        patient_id=plan.patient_id,
-        preferences=Preferences(
-            chair_id=chair_id,
-            time_of_day=time_of_day,
-            weekday=weekday,
-            usual_chair_id=state.usual_chair_id,
-            usual_start_minute=state.usual_start_minute,
-        ),
-        limit=limit,
-        step=slot_step_minutes(),
-        not_before=timezone.now(),
-    )
+    with gc_paused():
+        center = center_for_range(date_from, date_to + datetime.timedelta(days=len(times)), exclude_ids=exclude)
+        return find_slots(
+            center,
+            chair_times=times,
+            window=dose,
+            date_from=date_from,
+            date_to=date_to,
+            patient_id=plan.patient_id,
+            preferences=Preferences(
+                chair_id=chair_id,
+                time_of_day=time_of_day,
+                weekday=weekday,
+                usual_chair_id=state.usual_chair_id,
+                usual_start_minute=state.usual_start_minute,
+            ),
+            limit=limit,
+            step=slot_step_minutes(),
+            not_before=timezone.now(),
+        )
 
 
 # ---------------------------------------------------------------------------

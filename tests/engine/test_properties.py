@@ -25,6 +25,8 @@ def scenarios(draw):
         cursor = opens * 60 - 30
         for _ in range(draw(st.integers(0, 4))):
             cursor += draw(st.integers(0, 120))
+            if cursor >= 23 * 60:
+                break
             length = draw(st.integers(20, 300))
             pk += 1
             bookings.append(booking(pk, chair, draw(st.integers(1, 4)), DAY, divmod(cursor, 60), length))

@@ -251,3 +251,17 @@ def test_the_slot_grid_step_is_configurable(make_plan, settings):
     slots = slots_find(plan=make_plan("Tysabri"), limit=50)
     assert slots and all(s.days[0].start_minute % 30 == 0 for s in slots)
     assert any(s.days[0].start_minute % 30 == 0 and s.days[0].start_minute % 60 for s in slots)
+
+
+def test_moving_a_dose_later_cannot_make_the_next_booked_dose_too_early(make_plan, user):
+    plan = make_plan("Tysabri")
+    first, second = maintenance_book(plan=plan, count=2, user=user)
+    assert (second.local_date - first.local_date).days == 28
+    with pytest.raises(BookingError, match=r"The next booked dose on .* would then be too early"):
+        appointment_reschedule(
+            appointment=first, chair_id=first.chair_id, premed_start=at(MON + datetime.timedelta(7), 9), user=user
+        )
+    moved = appointment_reschedule(
+        appointment=first, chair_id=first.chair_id, premed_start=at(MON + datetime.timedelta(1), 9), user=user
+    )
+    assert moved.local_date == MON + datetime.timedelta(1)
