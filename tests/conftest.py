@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from django.db import connection
 
@@ -17,3 +19,28 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def restore_migrated_data() -> None:
+    """Put back what migrate leaves in the database: the seeded drug catalogue and the role groups."""
+    from django.apps import apps
+
+    from infusion_center.roles import sync_roles
+
+    importlib.import_module("scheduling.migrations.0003_seed_drug_catalogue").seed(apps, None)
+    sync_roles()
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data_in_transactional_tests(request):
+    """Transactional tests (threads, workers, the live server) end with a flush that empties every table,
+    the seeded catalogue included; each one starts from the data a migrated database has."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (
+        (marker is not None and marker.kwargs.get("transaction"))
+        or "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        restore_migrated_data()

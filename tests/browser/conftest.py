@@ -86,14 +86,5 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def catalogue(transactional_db):
-    """Browser tests run in real transactions (the live server reads what the test writes), and each one ends
-    with a flush; put the seeded drug catalogue and the role groups back first, as migrate leaves them."""
-    import importlib
-
-    from django.apps import apps
-
-    from infusion_center.roles import sync_roles
-
-    importlib.import_module("scheduling.migrations.0003_seed_drug_catalogue").seed(apps, None)
-    sync_roles()
+def _browser_tests_are_transactional(transactional_db):
+    """The live server reads what the test writes, so browser tests run in real transactions."""
