@@ -18,10 +18,12 @@ PAGE_SIZE = 25
 @login_required
 @permission_required("patients.view_patient", raise_exception=True)
 def patient_list(request: HttpRequest) -> HttpResponse:
-    form = PatientSearchForm(request.GET or None)
+    # The search is posted, never put in the URL: a name typed here must not end up in server or proxy logs.
+    data = request.POST if request.method == "POST" else None
+    form = PatientSearchForm(data)
     search = form.cleaned_data["q"] if form.is_valid() else ""
     paginator = Paginator(selectors.patient_list(search=search), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page((data or request.GET).get("page"))
     context = {"form": form, "page": page, "search": search, "nav": "patients"}
     template = "patients/_patient_rows.html" if request.htmx else "patients/patient_list.html"
     return render(request, template, context)

@@ -45,14 +45,26 @@ def test_search_by_name_or_mrn_and_pagination(client, scheduler):
         PatientFactory(last_name=f"Zed{n:02d}")
     client.force_login(scheduler)
     url = reverse("patients:patient-list")
-    assert "Curie" in client.get(url, {"q": "curie"}).content.decode()
-    assert "Curie" in client.get(url, {"q": "MC-1"}).content.decode()
-    assert "Curie" in client.get(url, {"q": "Marie Curie"}).content.decode()
-    assert "Curie" not in client.get(url, {"q": "Zed"}).content.decode()
-    page2 = client.get(url, {"page": 2})
-    assert page2.context["page"].number == 2
-    partial = client.get(url, {"q": "curie"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Curie" in client.post(url, {"q": "curie"}).content.decode()
+    assert "Curie" in client.post(url, {"q": "MC-1"}).content.decode()
+    assert "Curie" in client.post(url, {"q": "Marie Curie"}).content.decode()
+    assert "Curie" not in client.post(url, {"q": "Zed"}).content.decode()
+    page2 = client.post(url, {"q": "Zed", "page": 2})
+    assert page2.context["page"].number == 2 and page2.context["search"] == "Zed"
+    assert client.get(url, {"page": 2}).context["page"].number == 2
+    partial = client.post(url, {"q": "curie"}, headers={"HX-Request": "true"}).content.decode()
     assert '<nav class="navbar' not in partial and "Curie" in partial
+
+
+def test_a_search_term_never_goes_into_the_url(client, scheduler):
+    """Names typed into the search are posted: they never reach server logs through a URL."""
+    PatientFactory(last_name="Curie")
+    client.force_login(scheduler)
+    url = reverse("patients:patient-list")
+    assert client.get(url, {"q": "Zzz"}).context["search"] == ""  # a query string is ignored
+    page = client.get(url).content.decode()
+    assert 'method="post" id="patient-search"' in page and 'hx-push-url' not in page
+    assert "?q=" not in client.post(url, {"q": "Cu"}).content.decode()
 
 
 def test_create_patient_with_an_emergency_contact(client, scheduler):
