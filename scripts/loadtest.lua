@@ -36,7 +36,9 @@ done = function(summary, latency, requests)
   end
   -- wrk's own status errors (>= 400) are already among the answers that are not 200
   io.write(string.format(
-    '{"requests": %d, "duration_us": %d, "failures": %d, "not_200": %d, "p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f}\n',
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout + not_200, not_200,
+    '{"requests": %d, "duration_us": %d, "failures": %d, "not_200": %d, "timeouts": %d, "socket_errors": %d, ' ..
+    '"p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f}\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout + not_200, not_200, e.timeout,
+    e.connect + e.read + e.write,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end

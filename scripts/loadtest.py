@@ -292,7 +292,10 @@ def measure(args, targets: dict, base: str, cookie: str, server: subprocess.Pope
                 flush=True,
             )
             if figures["failures"]:
-                missed.append(f"{name} at {users} users: {figures['failures']} failures")
+                missed.append(
+                    f"{name} at {users} users: {figures['failures']} failures ({figures['not_200']} not 200, "
+                    f"{figures['timeouts']} timed out after 10 s, {figures['socket_errors']} socket errors)"
+                )
             if not figures["requests"]:
                 missed.append(f"{name} at {users} users: no request finished in {args.duration} s")
         share = results[BOARD]["rps"] / max(results[TRIVIAL]["rps"], 1e-9)
@@ -304,7 +307,14 @@ def measure(args, targets: dict, base: str, cookie: str, server: subprocess.Pope
     return missed
 
 
+def on_term(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C and kill both stop the run and gunicorn with it (even when started from a shell that ignores SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, on_term)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=15, help="Seconds per measurement (default 15).")
     parser.add_argument("--warmup", type=int, default=3, help="Seconds of warm-up per endpoint (default 3).")
@@ -340,11 +350,6 @@ def main() -> int:
         flush=True,
     )
     server = start_server(env, args.workers, port)
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
     try:
         wait_until_up(server, base)
         cookie = sign_in(base, targets["username"], targets["password"])
