@@ -4,7 +4,7 @@ PY := .venv/bin/python
 VAR_DIR ?= var
 PYTEST_ARGS ?=
 
-.PHONY: run setup venv test lint format migrations-check bench screenshots
+.PHONY: run setup venv test lint format migrations-check bench loadtest screenshots
 
 venv:
 	@scripts/ensure-venv
@@ -40,6 +40,19 @@ migrations-check: venv
 
 bench: venv
 	$(PY) manage.py bench_scheduling
+
+## Load test: the benchmark center in LOADTEST_DATABASE_URL (a dedicated PostgreSQL database: it is WIPED),
+## then gunicorn with production settings over HTTP measured by wrk. Extra arguments: LOADTEST_ARGS.
+LOADTEST_ARGS ?=
+loadtest: export DATABASE_URL = $(LOADTEST_DATABASE_URL)
+loadtest: venv
+	@case "$(LOADTEST_DATABASE_URL)" in postgres://*|postgresql://*) ;; \
+	  *) echo "Set LOADTEST_DATABASE_URL to a dedicated PostgreSQL database (it is wiped), e.g." \
+	       "make loadtest LOADTEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/ic_loadtest"; exit 2;; esac
+	@command -v wrk >/dev/null || { echo "wrk is not installed (Debian/Ubuntu: apt-get install -y wrk)."; exit 2; }
+	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=true $(PY) manage.py bench_scheduling --yes-wipe --build-only
+	$(PY) scripts/loadtest.py $(LOADTEST_ARGS)
 
 screenshots: venv
 	$(PY) -m pytest -m screenshots $(PYTEST_ARGS)

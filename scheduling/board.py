@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 
 TICK_MINUTES = 5
@@ -41,6 +42,23 @@ class BoardItem:
     segments: list[Segment]
     marks: list[Mark]
     readiness: object | None
+    # The texts of the block, made once here rather than by ~40 template lookups per block (the board shows
+    # a few hundred blocks and is refreshed every minute on every screen).
+    url: str = ""
+    title: str = ""
+    who: str = ""
+    what: str = ""
+    state: str = ""
+
+    @property
+    def css(self) -> str:
+        status = self.appointment.status
+        done = " is-done" if status == "completed" else ""
+        return f"gcols-{self.columns} cs-{self.start} ce-{self.end} is-{status}{done}"
+
+    @property
+    def segment_classes(self) -> list[str]:
+        return [f"seg seg-{s.kind} cs-{s.start} ce-{s.end}" for s in self.segments]
 
 
 @dataclass
@@ -207,6 +225,7 @@ def build_lanes(
             continue
         start, end, segments = _segment_columns(appointment, axis)
         marks = [m for m in _marks(appointment, axis, now) if m.end > m.start]
+        item_readiness = readiness.get(appointment.pk)
         lane.items.append(
             BoardItem(
                 appointment=appointment,
@@ -215,10 +234,40 @@ def build_lanes(
                 columns=end - start,
                 segments=segments,
                 marks=marks,
-                readiness=readiness.get(appointment.pk),
+                readiness=item_readiness,
+                **_texts(appointment, item_readiness),
             )
         )
     return list(lanes.values())
+
+
+def _texts(appointment, readiness) -> dict[str, str]:
+    """The block's link, tooltip and three label lines (plain text: the template escapes them)."""
+    patient = appointment.patient
+    drug = appointment.phase.drug
+    dose = floatformat(appointment.dose_mg, "-2")
+    times = (
+        f"{timezone.localtime(appointment.premed_start):%H:%M}–{timezone.localtime(appointment.observation_end):%H:%M}"
+    )
+    status = appointment.get_status_display()
+    title = f"{patient.full_name} · {drug.name} {dose} mg · {times} · {status}"
+    if readiness:
+        if readiness.status == "ready":
+            title += " · ready"
+        else:
+            title += " · " + "".join(f"{p} " for p in (*readiness.blocking, *readiness.warnings))
+    what = f"{drug.brand_name} {dose} mg"
+    if appointment.course_day > 1:
+        what += f" · day {appointment.course_day}"
+    if appointment.short_infusion:
+        what += " · short"
+    return {
+        "url": appointment.get_absolute_url(),
+        "title": title,
+        "who": f"{patient.first_name[:1]}. {patient.last_name}",
+        "what": what,
+        "state": times if appointment.status == "scheduled" else status,
+    }
 
 
 @dataclass

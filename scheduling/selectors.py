@@ -50,6 +50,52 @@ def appointments_for_day(day: datetime.date) -> QuerySet[Appointment]:
     return appointments_between(*day_bounds(day))
 
 
+# What the chair board reads of each appointment (its block, its tooltip and its readiness); nothing else is
+# loaded, since the board shows a few hundred blocks and refreshes every minute. A field read but not listed
+# here costs one query per block: tests/web/test_query_counts.py catches that.
+BOARD_FIELDS = (
+    "patient_id",
+    "plan_id",
+    "phase_id",
+    "chair_id",
+    "course_day",
+    "dose_mg",
+    "short_infusion",
+    "premed_start",
+    "infusion_start",
+    "infusion_end",
+    "observation_end",
+    "status",
+    "checked_in_at",
+    "infusion_started_at",
+    "infusion_ended_at",
+    "discharged_at",
+    "patient__first_name",
+    "patient__last_name",
+    "patient__height_cm",
+    "patient__weight_kg",
+    "patient__reproductive_potential",
+    "plan__drug_id",
+    "phase__drug_id",
+    "phase__dose_amount",
+    "phase__dose_unit",
+    "phase__drug__name",
+    "phase__drug__brand_name",
+)
+
+
+def appointments_for_board(day: datetime.date) -> list[Appointment]:
+    """The day's appointments that are not cancelled, by chair and start, with what the board shows."""
+    start, end = day_bounds(day)
+    return list(
+        Appointment.objects.filter(premed_start__gte=start, premed_start__lt=end)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .select_related("patient", "plan", "phase", "phase__drug")
+        .only(*BOARD_FIELDS)
+        .order_by("chair__position", "premed_start")
+    )
+
+
 def chairs_for_board() -> list[Chair]:
     return list(Chair.objects.filter(is_active=True).order_by("position", "name"))
 

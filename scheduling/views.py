@@ -36,7 +36,7 @@ from scheduling.reminders.selectors import reminders_for_appointment
 from scheduling.services import booking, visits
 from scheduling.services.capacity import day_load
 from scheduling.services.plans import PlanError, plan_start
-from scheduling.services.readiness import readiness_for_appointments
+from scheduling.services.readiness import readiness_for_appointments, readiness_for_loaded_appointments
 
 S = Appointment.Status
 WORKLIST_HORIZON_DAYS = 30
@@ -65,11 +65,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def board_context(day: datetime.date) -> dict:
-    appointments = list(selectors.appointments_for_day(day))
+    appointments = selectors.appointments_for_board(day)
     chairs = selectors.chairs_for_board()
     load = day_load(day=day)
     closures = selectors.closures_between(day, day)
-    readiness = readiness_for_appointments([a for a in appointments if a.is_active])
+    readiness = readiness_for_loaded_appointments([a for a in appointments if a.is_active])
     axis = board_layout.make_axis(day, load.opens_at, load.closes_at, appointments)
     now = timezone.now()
     lanes = board_layout.build_lanes(

@@ -1,6 +1,7 @@
 """Readiness of booked appointments (batched) and of a plan; the day's load for the board."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 
@@ -117,3 +118,35 @@ def test_center_snapshot_reads_only_the_range_and_local_times_match(make_plan, c
         assert (start, end) == (8 * 60 + 45, 11 * 60)
         stored = Appointment.objects.get(pk=booking.id)
         assert center.local_minute(stored.premed_start) == (day, 8 * 60 + 45)
+
+
+def test_readiness_in_one_batch_reads_first_doses_and_lifetime_totals(make_plan, clinic, user):
+    """The batch reads only the first dose of drugs without a lifetime limit, every dose of the others."""
+    ocrevus = make_plan("Ocrevus (IV)")
+    first = appointment_book(plan=ocrevus, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    second = appointment_book(
+        plan=ocrevus, chair_id=clinic[0].pk, premed_start=at(MON + datetime.timedelta(14), 9), user=user
+    )
+    mitoxantrone = make_plan("Mitoxantrone", start=datetime.date(2024, 1, 1))
+    phase = mitoxantrone.drug.phases.get()
+    for i in range(10):  # 10 x 12 = 120 mg/m2 given
+        day = datetime.date(2024, 1, 1) + datetime.timedelta(days=91 * i)
+        Appointment.objects.create(
+            patient=mitoxantrone.patient,
+            plan=mitoxantrone,
+            phase=phase,
+            chair=clinic[1],
+            infusion_number=i + 1,
+            dose_mg=Decimal("21.6"),
+            premed_start=at(day, 9),
+            infusion_start=at(day, 9),
+            infusion_end=at(day, 9, 30),
+            observation_end=at(day, 10),
+            status="completed",
+        )
+    dose = appointment_book(plan=mitoxantrone, chair_id=clinic[1].pk, premed_start=at(MON, 9), user=user)
+    result = readiness_for_appointments([first, second, dose])
+    hep_b_first = "Hepatitis B screening is needed before the first dose: none is on record."
+    assert hep_b_first in result[first.pk].blocking
+    assert hep_b_first not in result[second.pk].blocking
+    assert "Mitoxantrone lifetime dose after this one: 132 of 140 mg/m²." in result[dose.pk].warnings

@@ -169,3 +169,22 @@ def test_reports_draw_an_overloaded_day_in_red(as_user, manager, center):
         appointment_at(chair=chair, start=local(day, 10), status=Appointment.Status.COMPLETED)
     html = as_user(manager).get(reverse("scheduling:reports")).content.decode()
     assert "2 of 1" in html and 'class="bar bad"' in html
+
+
+def test_board_block_texts(as_user, nurse, center):
+    today = timezone.localdate()
+    plan = TreatmentPlanFactory(patient=PatientFactory(first_name="Grace", last_name="Hopper <b>"))
+    appointment_at(chair=center[0], start=local(today, 8), plan=plan, course_day=2, short_infusion=True)
+    appointment_at(chair=center[1], start=local(today, 9, 30), status=Appointment.Status.COMPLETED)
+    html = as_user(nurse).get(reverse("scheduling:board")).content.decode()
+    assert (
+        'title="Grace Hopper &lt;b&gt; · Ocrevus (IV) 600 mg · 08:00–13:00 · Scheduled · Active-infection check is '
+        "needed before every dose: none is on record; it must be at most 3 days old. Hepatitis B screening is needed "
+        'before the first dose: none is on record. "' in html
+    )
+    assert "G. Hopper &lt;b&gt;</span>" in html
+    assert '<span class="what">Ocrevus 600 mg · day 2 · short</span>' in html
+    assert '<span class="state">08:00–13:00</span>' in html
+    assert '<span class="state">Completed</span>' in html
+    assert html.count(" is-completed is-done") == 1
+    assert "Hopper <b>" not in html

@@ -5,6 +5,8 @@ It WIPES the scheduling and patient tables of the database it runs on, so it ref
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ic_bench python manage.py migrate
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ic_bench python manage.py bench_scheduling --yes-wipe
+
+With --build-only it builds the 1x center and stops, leaving the data for `make loadtest`.
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ class Command(BaseCommand):
         parser.add_argument("--yes-wipe", action="store_true", help="Confirm that this database may be wiped.")
         parser.add_argument("--searches", type=int, default=40, help="Slot searches measured per history size.")
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--build-only",
+            action="store_true",
+            help="Build the 1x center and stop, leaving its data in place (for the load test); measure nothing.",
+        )
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
@@ -75,6 +82,8 @@ class Command(BaseCommand):
         self.wipe()
         self.build()
         self.out(f"Built in {time.perf_counter() - started:.0f} s.")
+        if options["build_only"]:
+            return
         results = {1: self.measure("1x history")}
         base_history = self.history_count()
         for factor, copies in ((4, range(1, 4)), (16, range(4, 16))):
