@@ -13,3 +13,5 @@ urlpatterns = [
     path("", include("scheduling.urls")),
     path("", home, name="home"),
 ]
+
+handler500 = "infusion_center.errors.server_error"  # a database outage answers 503 in words
