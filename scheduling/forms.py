@@ -32,8 +32,20 @@ def _now_local() -> datetime.datetime:
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
+PLAUSIBLE_YEARS = 10
+
+
+def _within_plausible_years(value: datetime.date | None) -> None:
+    """Days far from today are typing slips (or probes); refusing them keeps date arithmetic in range."""
+    if value is None:
+        return
+    today = timezone.localdate()
+    if abs(value.year - today.year) > PLAUSIBLE_YEARS:
+        raise forms.ValidationError(f"Choose a day within {PLAUSIBLE_YEARS} years of today.")
+
+
 class DayForm(forms.Form):
-    day = forms.DateField(label="Day", required=False, widget=DateInput())
+    day = forms.DateField(label="Day", required=False, widget=DateInput(), validators=[_within_plausible_years])
 
 
 class PlanStartForm(forms.ModelForm):
