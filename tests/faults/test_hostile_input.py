@@ -486,6 +486,23 @@ REGRESSIONS = [
     ("sign-in", {"username": "A" * 100_000}, 200),
     ("admin sign-in", {"username": "A" * 100_000}, 200),
     ("sign-in", {"password": "A" * 100_000}, 200),
+    ("find a time", {"date_to": "9999-12-31"}, 200),
+    ("find a time", {"date_from": "9999-12-31", "date_to": ""}, 200),
+    ("reschedule search", {"date_from": "9999-12-31"}, 200),
+    ("reports range", {"date_from": "9999-12-31"}, 400),
+    ("reports range", {"date_to": "0001-01-01"}, 400),
+    ("book", {"premed_start": "9999-12-31T23:59"}, 400),
+    ("book", {"premed_start": "9999-12-31T23:59:59-14:00"}, 400),
+    ("book", {"premed_start": "2026-03-08T02:30"}, 400),  # no such local time (clocks go forward)
+    ("book", {"premed_start": "2026-11-01T01:30"}, 400),  # happens twice (clocks go back)
+    ("check in", {"at": "0001-01-01T00:00"}, 400),
+    ("premedication", {"given_at": "0001-01-01T00:00"}, 400),
+    ("reaction", {"occurred_at": "9999-12-31T23:59"}, 400),
+    ("screening", {"valid_days": "2147483647"}, 400),
+    ("patient create", {"date_of_birth": "0001-01-01"}, 400),
+    ("patient create", {"first_name": "Ada\x00"}, 400),
+    ("staffing", {"date": "9999-12-31"}, 400),
+    ("closure", {"starts_on": "0001-01-01", "ends_on": "9999-12-31"}, 400),
 ]
 
 
@@ -501,5 +518,11 @@ def test_inputs_that_once_failed_get_a_clear_answer(name, changes, status, recor
     assert response.status_code == status
     if name == "reminder retry":
         assert response.url == reverse("scheduling:outbox")
+    body = response.content.decode()
     if "sign-in" in name:
-        assert "at most" in response.content.decode()
+        assert "at most" in body
+    if status == 400 and name not in ("reports range",):
+        assert any(
+            words in body
+            for words in ("within 10 years", "before 1900", "Null characters", "less than or equal", "Choose one of")
+        ), body[:3000]
