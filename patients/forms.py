@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.utils import timezone
 
+from infusion_center.validators import within_plausible_years
 from patients.models import EmergencyContact, Patient, Screening
 
 
@@ -14,6 +17,10 @@ class DateInput(forms.DateInput):
     def __init__(self, **kwargs):
         kwargs.setdefault("format", "%Y-%m-%d")
         super().__init__(**kwargs)
+
+
+EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+SCREENING_MAX_VALID_DAYS = 3650  # ten years; longer would overflow the expiry date arithmetic at the extreme
 
 
 class PatientSearchForm(forms.Form):
@@ -62,6 +69,8 @@ class PatientForm(forms.ModelForm):
         value = self.cleaned_data["date_of_birth"]
         if value and value > timezone.localdate():
             raise forms.ValidationError("The date of birth cannot be in the future.")
+        if value and value < EARLIEST_BIRTH_DATE:
+            raise forms.ValidationError(f"Check the date of birth: it is before {EARLIEST_BIRTH_DATE:%Y}.")
         return value
 
     def clean(self):
@@ -85,6 +94,7 @@ class ScreeningForm(forms.ModelForm):
     valid_days = forms.IntegerField(
         label="Valid for (days)",
         min_value=1,
+        max_value=SCREENING_MAX_VALID_DAYS,
         required=False,
         help_text="Leave empty to use the usual validity of this kind of result.",
     )
@@ -98,4 +108,5 @@ class ScreeningForm(forms.ModelForm):
         value = self.cleaned_data["taken_on"]
         if value and value > timezone.localdate():
             raise forms.ValidationError("A result cannot be dated in the future.")
+        within_plausible_years(value)
         return value

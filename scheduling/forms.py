@@ -7,6 +7,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from infusion_center.validators import within_plausible_years
 from patients.forms import DateInput
 from scheduling.models import (
     Chair,
@@ -32,11 +33,21 @@ def _now_local() -> datetime.datetime:
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
+class PlausibleDatesMixin:
+    """Model forms: every date and time field refuses values more than ten years from today."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.DateField | forms.DateTimeField):
+                field.validators.append(within_plausible_years)
+
+
 class DayForm(forms.Form):
-    day = forms.DateField(label="Day", required=False, widget=DateInput())
+    day = forms.DateField(label="Day", required=False, widget=DateInput(), validators=[within_plausible_years])
 
 
-class PlanStartForm(forms.ModelForm):
+class PlanStartForm(PlausibleDatesMixin, forms.ModelForm):
     class Meta:
         model = TreatmentPlan
         fields = ["drug", "start_date", "course_days", "preferred_chair", "notes"]
@@ -54,8 +65,8 @@ class SlotSearchForm(forms.Form):
     TIME_OF_DAY = [("", "Any time"), ("morning", "Morning"), ("afternoon", "Afternoon")]
     WEEKDAYS = [("", "Any day"), *[(str(value), label) for value, label in OpeningHours.Weekday.choices]]
 
-    date_from = forms.DateField(label="From", required=False, widget=DateInput())
-    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    date_from = forms.DateField(label="From", required=False, widget=DateInput(), validators=[within_plausible_years])
+    date_to = forms.DateField(label="To", required=False, widget=DateInput(), validators=[within_plausible_years])
     chair = forms.ModelChoiceField(queryset=Chair.objects.none(), required=False, empty_label="Any chair")
     time_of_day = forms.ChoiceField(label="Time of day", choices=TIME_OF_DAY, required=False)
     weekday = forms.TypedChoiceField(label="Weekday", choices=WEEKDAYS, required=False, coerce=int, empty_value=None)
@@ -76,7 +87,10 @@ class SlotPickForm(forms.Form):
     """A slot chosen from the search results (hidden fields on each result's button)."""
 
     chair_id = forms.IntegerField(min_value=1)
-    premed_start = forms.DateTimeField(input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M"])
+    premed_start = forms.DateTimeField(
+        input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M"],
+        validators=[within_plausible_years],
+    )
 
 
 class MaintenanceForm(forms.Form):
@@ -102,7 +116,11 @@ def _exact_if_now(value: datetime.datetime | None) -> datetime.datetime | None:
 
 class VisitTimeForm(forms.Form):
     at = forms.DateTimeField(
-        label="Time", widget=DateTimeLocalInput(), initial=_now_local, help_text="Now, unless you record it later."
+        label="Time",
+        widget=DateTimeLocalInput(),
+        initial=_now_local,
+        help_text="Now, unless you record it later.",
+        validators=[within_plausible_years],
     )
 
     def clean_at(self):
@@ -111,7 +129,9 @@ class VisitTimeForm(forms.Form):
 
 class PremedicationForm(forms.Form):
     premedication = forms.ModelChoiceField(queryset=Premedication.objects.none(), empty_label=None)
-    given_at = forms.DateTimeField(label="Given at", widget=DateTimeLocalInput(), initial=_now_local)
+    given_at = forms.DateTimeField(
+        label="Given at", widget=DateTimeLocalInput(), initial=_now_local, validators=[within_plausible_years]
+    )
 
     def __init__(self, *args, appointment=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,7 +148,7 @@ class OverrideForm(forms.Form):
     )
 
 
-class ReactionForm(forms.ModelForm):
+class ReactionForm(PlausibleDatesMixin, forms.ModelForm):
     class Meta:
         model = InfusionReaction
         fields = ["occurred_at", "severity", "symptoms", "action_taken"]
@@ -146,8 +166,8 @@ class ReactionForm(forms.ModelForm):
 
 
 class ReportRangeForm(forms.Form):
-    date_from = forms.DateField(label="From", required=False, widget=DateInput())
-    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    date_from = forms.DateField(label="From", required=False, widget=DateInput(), validators=[within_plausible_years])
+    date_to = forms.DateField(label="To", required=False, widget=DateInput(), validators=[within_plausible_years])
 
     def clean(self):
         cleaned = super().clean()
@@ -186,7 +206,7 @@ class OpeningHoursForm(forms.ModelForm):
         return cleaned
 
 
-class ClosureForm(forms.ModelForm):
+class ClosureForm(PlausibleDatesMixin, forms.ModelForm):
     class Meta:
         model = Closure
         fields = ["chair", "starts_on", "ends_on", "reason"]
@@ -200,7 +220,7 @@ class ClosureForm(forms.ModelForm):
         return cleaned
 
 
-class NurseStaffingForm(forms.ModelForm):
+class NurseStaffingForm(PlausibleDatesMixin, forms.ModelForm):
     class Meta:
         model = NurseStaffing
         fields = ["date", "nurses_on_duty", "setup_minutes", "patients_per_nurse", "notes"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
@@ -52,8 +53,10 @@ def reminder_retry_view(request, pk: int):
     else:
         messages.success(request, f"{reminder.get_kind_display()} queued to be sent again.")
     next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
-        return redirect(next_url)
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+        next_url, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(next_url)  # a path back to the page the retry was made from
     return redirect("scheduling:outbox")
 
 
