@@ -1,5 +1,6 @@
 """Creates a realistic demo infusion center: chairs, hours, staff logins, about 40 patients on all eight
-therapies with their past doses, screenings and reactions, and two weeks of booked appointments.
+therapies with their past doses, screenings and reactions, two weeks of booked appointments and the
+patients' reminder emails (planned by the same hooks as a real booking or discharge, sent by the worker).
 
 Idempotent: when the demo patients exist it changes nothing (unless --reset). Deterministic for a
 given --seed and day. Chair time comes from the drug catalogue through the protocol engine.
@@ -39,6 +40,7 @@ from scheduling.models import (
     TreatmentPlan,
 )
 from scheduling.protocols import drug_specs
+from scheduling.reminders.services import reminders_on_booked, reminders_on_discharged
 
 MRN_PREFIX = "DEMO-"
 CHAIR_COUNT = 12
@@ -113,6 +115,7 @@ class DemoPatient:
     book: bool = True
     plan_status: str = TreatmentPlan.Status.ACTIVE
     screening_issue: tuple[str, str] | None = None  # (kind, "missing" | "expired" | "expiring" | "low")
+    given_last_open_day: bool = False  # the last dose was given on the center's last open day before today
 
 
 OCR, ZUN, TYS, TYR = "Ocrevus (IV)", "Ocrevus Zunovo (SC)", "Tysabri", "Tyruko"
@@ -165,6 +168,9 @@ ROSTER = [
     DemoPatient(MP, 0, 3, course_days=5),
     DemoPatient(MP, 1, -30, course_days=3, book=False, plan_status=TreatmentPlan.Status.COMPLETED),
     DemoPatient(MP, 1, -75, course_days=5, book=False, plan_status=TreatmentPlan.Status.COMPLETED),
+    # Seen on the last open day: their after-visit emails (what to watch for, a check-in) go out now.
+    DemoPatient(TYS, 9, 0, book=False, given_last_open_day=True),
+    DemoPatient(ZUN, 2, 0, book=False, given_last_open_day=True),
 ]
 
 
@@ -461,6 +467,7 @@ class Command(BaseCommand):
                 recorded_by=nurse,
             )
         self._no_shows_and_cancellations(rng, appointments, specs, scheduler)
+        self._reminders(appointments, today, tz)
 
     def _center(self, today: datetime.date) -> list[Chair]:
         chairs = []
@@ -572,6 +579,14 @@ class Command(BaseCommand):
         """The patient's courses, shifted by whole weeks so the next one falls due as the roster says."""
         monday = today - datetime.timedelta(days=today.weekday() + 7 * 52 * 4)  # years back
         reference = monday + datetime.timedelta(days=rng.randint(0, 4))  # each patient has their own weekday
+        if entry.given_last_open_day:  # whole-week intervals keep every dose on the weekday of the last one
+            last_open = today - datetime.timedelta(days=1)
+            while last_open.weekday() >= 5 or last_open in closed:
+                last_open -= datetime.timedelta(days=1)
+            reference = monday + datetime.timedelta(days=last_open.weekday())
+            courses = regimen_courses(spec, reference, entry.courses_given, course_days=entry.course_days, closed=set())
+            shift = last_open - courses[-1].days[-1]
+            return [Course(c.phase, [d + shift for d in c.days]) for c in courses]
         wanted = entry.courses_given + (1 if entry.book else 0)
         # Enough courses to cover the booking horizon (an Ocrevus start books infusion 1, maybe infusion 2).
         courses = regimen_courses(spec, reference, wanted + 3, course_days=entry.course_days, closed=set())
@@ -736,6 +751,26 @@ class Command(BaseCommand):
             missed.notes = "Re-booked a week later."
             extra.append(missed)
         bulk_create_with_history(extra, Appointment, default_user=scheduler)
+
+    # -- reminder emails -----------------------------------------------------------------------------------------
+
+    def _reminders(self, appointments: list[Appointment], today: datetime.date, tz: ZoneInfo) -> None:
+        """Plan the patients' emails through the same hooks as a real booking and discharge.
+
+        Future bookings get their confirmation (due now), preparation and hydration; visits discharged today or
+        yesterday get their reaction-monitoring and check-in emails. The worker sends each one when it is due.
+        """
+        now = timezone.now()
+        since = today - datetime.timedelta(days=1)
+        for appt in sorted(appointments, key=lambda a: a.premed_start):
+            if appt.status == Appointment.Status.SCHEDULED and appt.premed_start > now:
+                reminders_on_booked(appointment=appt)
+            elif (
+                appt.status == Appointment.Status.COMPLETED
+                and appt.discharged_at is not None
+                and timezone.localtime(appt.discharged_at, tz).date() >= since
+            ):
+                reminders_on_discharged(appointment=appt)
 
     # -- screenings ----------------------------------------------------------------------------------------------
 
