@@ -332,9 +332,9 @@ def test_the_demo_plans_its_patients_emails_through_the_reminder_hooks(settings,
         discharged = [
             a
             for a in Appointment.objects.filter(status=Appointment.Status.COMPLETED)
-            if timezone.localtime(a.discharged_at).date() == yesterday
+            if timezone.localtime(a.discharged_at).date() >= yesterday
         ]
-        assert discharged
+        assert any(timezone.localtime(a.discharged_at).date() == yesterday for a in discharged)
         for appt in discharged:
             assert {r.kind for r in appt.reminders.all()} == {K.REACTION_MONITORING, K.CHECK_IN}
         older = Appointment.objects.filter(status=Appointment.Status.COMPLETED, discharged_at__lt=now).exclude(
@@ -363,3 +363,28 @@ def test_the_demo_plans_its_patients_emails_through_the_reminder_hooks(settings,
         signature_before, reminders_before = signature(), Reminder.objects.count()
         assert "already exists" in run_demo()
         assert (signature(), Reminder.objects.count()) == (signature_before, reminders_before)
+
+
+def test_todays_visits_have_run_up_to_now(settings, tmp_path):
+    """The board of a demo day looks like a real one: earlier visits done or under way, later ones booked."""
+    settings.VAR_DIR = tmp_path
+    with time_machine.travel(timezone.make_aware(datetime.datetime(2027, 3, 3, 11, 30)), tick=False):
+        run_demo()
+        now = timezone.now()
+        today = [a for a in active_appointments() if timezone.localtime(a.premed_start).date() == timezone.localdate()]
+        steps = ["checked_in_at", "premedicated_at", "infusion_started_at", "infusion_ended_at", "discharged_at"]
+        for a in today:
+            recorded = [getattr(a, step) for step in steps if getattr(a, step) is not None]
+            assert all(moment <= now for moment in recorded), a
+            assert recorded == sorted(recorded), a
+            if a.premed_start > now:
+                assert a.status == Appointment.Status.SCHEDULED and not recorded
+            else:
+                assert a.status != Appointment.Status.SCHEDULED and a.checked_in_at is not None
+            if a.status == Appointment.Status.COMPLETED:
+                assert a.discharged_at is not None
+            if a.premedicated_at is not None:
+                assert a.premedications_given.filter(given_at__lte=now).count() >= 1
+        statuses = {a.status for a in today}
+        assert Appointment.Status.SCHEDULED in statuses and Appointment.Status.COMPLETED in statuses
+        assert statuses & {Appointment.Status.INFUSING, Appointment.Status.OBSERVING}
