@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Appointment
-from tests.factories import PatientFactory, TreatmentPlanFactory
+from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
 from tests.web.helpers import appointment_at, local
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +169,16 @@ def test_reports_draw_an_overloaded_day_in_red(as_user, manager, center):
         appointment_at(chair=chair, start=local(day, 10), status=Appointment.Status.COMPLETED)
     html = as_user(manager).get(reverse("scheduling:reports")).content.decode()
     assert "2 of 1" in html and 'class="bar bad"' in html
+
+
+def test_worklist_shows_each_dose_readiness_on_its_target_date(as_user, scheduler, center):
+    patient = PatientFactory(last_name="Hopper")
+    TreatmentPlanFactory(patient=patient)  # a first Ocrevus dose: needs a hepatitis B screening
+    client = as_user(scheduler)
+    html = client.get(reverse("scheduling:worklist")).content.decode()
+    assert "light light-blocked" in html and "Hepatitis B screening is needed before the first dose" in html
+    today = timezone.localdate()
+    ScreeningFactory(patient=patient, kind="hep_b", taken_on=today, result="negative", valid_days=365)
+    ScreeningFactory(patient=patient, kind="infection", taken_on=today, result="negative", valid_days=3)
+    html = client.get(reverse("scheduling:worklist")).content.decode()
+    assert "readiness readiness-ready" in html and "light light-blocked" not in html
