@@ -54,7 +54,9 @@ class BoardItem:
     def css(self) -> str:
         status = self.appointment.status
         done = " is-done" if status == "completed" else ""
-        return f"gcols-{self.columns} cs-{self.start} ce-{self.end} is-{status}{done}"
+        # Short visits get compact labels so the patient's name stays readable.
+        size = " is-tiny" if self.columns < 12 else " is-narrow" if self.columns < 21 else ""
+        return f"gcols-{self.columns} cs-{self.start} ce-{self.end} is-{status}{done}{size}"
 
     @property
     def segment_classes(self) -> list[str]:

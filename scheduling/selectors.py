@@ -135,7 +135,7 @@ def appointment_history(appointment: Appointment) -> list:
 
 def patient_overview(*, patient: Patient) -> dict:
     """Everything the patient page shows beyond the profile: plans, appointments, reactions."""
-    from scheduling.services.readiness import readiness_for_appointments, readiness_for_plan
+    from scheduling.services.readiness import readiness_for_appointments, readiness_for_plans
 
     today = timezone.localdate()
     now = timezone.now()
@@ -156,12 +156,19 @@ def patient_overview(*, patient: Patient) -> dict:
     booked_plan_ids = {a.plan_id for a in upcoming if a.status == Appointment.Status.SCHEDULED}
     for plan in plans:
         plan.patient = patient  # already loaded; avoids a query per plan
-    plan_rows = []
-    for plan, next_dose in next_doses_for_plans([p for p in plans if p.status == TreatmentPlan.Status.ACTIVE]):
-        row = {"plan": plan, "next": next_dose, "readiness": None, "booked": plan.pk in booked_plan_ids}
-        if next_dose is not None:
-            row["readiness"] = readiness_for_plan(plan=plan, on_date=max(next_dose.target, today))
-        plan_rows.append(row)
+    next_doses = next_doses_for_plans([p for p in plans if p.status == TreatmentPlan.Status.ACTIVE])
+    plan_readiness = readiness_for_plans(
+        (plan, next_dose, max(next_dose.target, today)) for plan, next_dose in next_doses if next_dose is not None
+    )
+    plan_rows = [
+        {
+            "plan": plan,
+            "next": next_dose,
+            "readiness": plan_readiness.get(plan.pk),
+            "booked": plan.pk in booked_plan_ids,
+        }
+        for plan, next_dose in next_doses
+    ]
     plan_rows += [
         {"plan": plan, "next": None, "readiness": None, "booked": False}
         for plan in plans

@@ -36,7 +36,11 @@ from scheduling.reminders.selectors import reminders_for_appointment
 from scheduling.services import booking, visits
 from scheduling.services.capacity import day_load
 from scheduling.services.plans import PlanError, plan_start
-from scheduling.services.readiness import readiness_for_appointments, readiness_for_loaded_appointments
+from scheduling.services.readiness import (
+    readiness_for_appointments,
+    readiness_for_loaded_appointments,
+    readiness_for_plans,
+)
 
 S = Appointment.Status
 WORKLIST_HORIZON_DAYS = 30
@@ -176,6 +180,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
                 "late_days": (today - next_dose.latest).days,
             }
         )
+    readiness = readiness_for_plans((row["plan"], row["next"], max(row["next"].target, today)) for row in rows)
+    for row in rows:
+        row["readiness"] = readiness[row["plan"].pk]
     rows.sort(key=lambda r: (not r["overdue"], r["next"].latest, r["next"].target, r["plan"].patient.last_name))
     return render(request, "scheduling/worklist.html", {"rows": rows, "today": today, "nav": "worklist"})
 

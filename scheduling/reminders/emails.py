@@ -65,6 +65,17 @@ def relative_day(moment: datetime.datetime, now: datetime.datetime) -> str:
     return f"on {_local(moment):%A}"
 
 
+def visit_day(moment: datetime.datetime, now: datetime.datetime) -> str:
+    """When a past visit was, from the center's calendar: 'today', 'yesterday' or 'on Monday 7 December'."""
+    days = (_local(now).date() - _local(moment).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    local = _local(moment)
+    return f"on {local:%A} {local.day} {local:%B}"
+
+
 def short_date_label(moment: datetime.datetime) -> str:
     local = _local(moment)
     return f"{local.day} {local:%b}"
@@ -153,6 +164,7 @@ def reminder_context(reminder: Reminder, *, now: datetime.datetime | None = None
         "date": date_label(appointment.premed_start),
         "short_date": short_date_label(appointment.premed_start),
         "day_word": relative_day(appointment.premed_start, now),
+        "visit_day": visit_day(appointment.discharged_at or now, now),
         "arrival_time": time_label(appointment.premed_start),
         "start_time": time_label(appointment.infusion_start),
         "finish_time": time_label(appointment.observation_end),

@@ -12,6 +12,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from patients.models import Screening
+from scheduling.engine.dosing import NextDose
 from scheduling.engine.protocol import UNIT_MG_PER_M2
 from scheduling.engine.readiness import Readiness, ScreeningResult, evaluate
 from scheduling.models import Appointment, TreatmentPlan
@@ -19,7 +20,13 @@ from scheduling.protocols import drug_specs
 from scheduling.services.booking import plan_next_dose
 from scheduling.services.center import center_tz
 
-__all__ = ["Readiness", "readiness_for_appointments", "readiness_for_loaded_appointments", "readiness_for_plan"]
+__all__ = [
+    "Readiness",
+    "readiness_for_appointments",
+    "readiness_for_loaded_appointments",
+    "readiness_for_plan",
+    "readiness_for_plans",
+]
 
 
 def _screenings(patient_ids: Iterable[int]) -> dict[int, list[ScreeningResult]]:
@@ -139,26 +146,45 @@ def readiness_for_loaded_appointments(rows: list[Appointment]) -> dict[int, Read
     return result
 
 
+def readiness_for_plans(
+    items: Iterable[tuple[TreatmentPlan, NextDose | None, datetime.date]],
+) -> dict[int, Readiness]:
+    """Readiness of each plan's next dose if it were given on its date: two queries whatever their number.
+
+    Each item is (plan with its patient loaded, the plan's next dose as `booking.plan_next_dose` computes it,
+    the date to judge). A plan with no next dose is ready (nothing to check).
+    """
+    items = list(items)
+    result: dict[int, Readiness] = {plan.pk: Readiness() for plan, dose, _ in items if dose is None}
+    items = [(plan, dose, on_date) for plan, dose, on_date in items if dose is not None]
+    if not items:
+        return result
+    patient_ids = {plan.patient_id for plan, _, _ in items}
+    screenings = _screenings(patient_ids)
+    history = _history(patient_ids, {plan.drug_id for plan, _, _ in items})
+    tz = center_tz()
+    today = timezone.localdate(timezone.now(), tz)
+    for plan, dose, on_date in items:
+        patient = plan.patient
+        bsa = patient.body_surface_area
+        moment = datetime.datetime.combine(on_date, datetime.time(), tzinfo=tz)
+        given_before = [r for r in history[(patient.pk, plan.drug_id)] if r["premed_start"] < moment]
+        this = dose.dose_mg_per_m2
+        if this is None and dose.dose_mg is not None and bsa:
+            this = (dose.dose_mg / bsa).quantize(Decimal("0.01"))
+        result[plan.pk] = evaluate(
+            dose.drug,
+            on_date=on_date,
+            today=today,
+            first_dose=not given_before,
+            reproductive_potential=patient.reproductive_potential,
+            screenings=screenings.get(patient.pk, ()),
+            dose_mg_per_m2=this,
+            cumulative_mg_per_m2=_cumulative(given_before, moment, bsa),
+        )
+    return result
+
+
 def readiness_for_plan(*, plan: TreatmentPlan, on_date: datetime.date) -> Readiness:
     """Readiness of the plan's next dose (counted from the doses given) if it were given on `on_date`."""
-    dose = plan_next_dose(plan=plan)
-    if dose is None:
-        return Readiness()
-    patient = plan.patient
-    tz = center_tz()
-    moment = datetime.datetime.combine(on_date, datetime.time(), tzinfo=tz)
-    earlier = _history([patient.pk], [plan.drug_id])[(patient.pk, plan.drug_id)]
-    given_before = [r for r in earlier if r["premed_start"] < moment]
-    this = dose.dose_mg_per_m2
-    if this is None and dose.dose_mg is not None and patient.body_surface_area:
-        this = (dose.dose_mg / patient.body_surface_area).quantize(Decimal("0.01"))
-    return evaluate(
-        dose.drug,
-        on_date=on_date,
-        today=timezone.localdate(timezone.now(), tz),
-        first_dose=not given_before,
-        reproductive_potential=patient.reproductive_potential,
-        screenings=_screenings([patient.pk]).get(patient.pk, ()),
-        dose_mg_per_m2=this,
-        cumulative_mg_per_m2=_cumulative(given_before, moment, patient.body_surface_area),
-    )
+    return readiness_for_plans([(plan, plan_next_dose(plan=plan), on_date)])[plan.pk]

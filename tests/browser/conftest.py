@@ -69,7 +69,8 @@ def sign_in(page, live_server):
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        with page.expect_navigation():  # the next goto must not cut the sign-in short
+            page.get_by_role("button", name="Sign in").click()
         page.wait_for_load_state()
 
     return login

@@ -163,7 +163,8 @@ def test_past_doses_follow_each_regimen_and_two_weeks_are_booked(demo):
     specs = {spec.id: spec for spec in drug_specs().values()}
     phases = {p.id: p for spec in specs.values() for p in spec.phases}
     scheduled = Appointment.objects.filter(status=Appointment.Status.SCHEDULED)
-    assert scheduled.count() >= 30
+    from_today = [a for a in active_appointments() if timezone.localtime(a.premed_start).date() >= today]
+    assert len(from_today) >= 30  # today's visits may already be under way or done
     first_days = {timezone.localtime(a.premed_start).date() for a in scheduled if a.course_day == 1}
     assert min(first_days) >= today and max(first_days) < today + datetime.timedelta(days=14)
     assert not Appointment.objects.filter(
@@ -261,7 +262,7 @@ def test_the_run_commands_setup_works_on_an_empty_sqlite_database_twice(tmp_path
     assert "Demo center created." in first.stdout
     database = tmp_path / "infusion_center.sqlite3"
     counts = _counts(database)
-    assert counts["patients_patient"] == 40 and counts["scheduling_chair"] == 12 and counts["auth_user"] == 4
+    assert counts["patients_patient"] == 42 and counts["scheduling_chair"] == 12 and counts["auth_user"] == 4
 
     second = subprocess.run(["make", "setup"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -305,3 +306,86 @@ def test_the_demo_holds_its_rules_whatever_the_day(settings, tmp_path, day):
         test_missed_visits_were_booked_no_earlier_than_the_minimum_gap(None)
         closed = {datetime.date(day.year, 12, 25), datetime.date(day.year, 12, 26)}
         assert not any(timezone.localtime(a.premed_start).date() in closed for a in active_appointments())
+
+
+def test_the_demo_plans_its_patients_emails_through_the_reminder_hooks(settings, tmp_path, mailoutbox):
+    """Future bookings: confirmation due now, preparation and hydration before the visit; visits discharged
+    yesterday: reaction monitoring and check-in. Delivering what is due sends real emails (the .ics attached)."""
+    from scheduling.models import Reminder
+    from scheduling.reminders.services import patient_skip_reason, reminder_deliver, reminders_sweep
+
+    settings.VAR_DIR = tmp_path
+    K, S = Reminder.Kind, Reminder.Status
+    with time_machine.travel(timezone.make_aware(datetime.datetime(2027, 3, 3, 9, 30)), tick=False):  # a Wednesday
+        run_demo()
+        now = timezone.now()
+        yesterday = timezone.localdate() - datetime.timedelta(days=1)
+        future = Appointment.objects.filter(status=Appointment.Status.SCHEDULED, premed_start__gt=now)
+        assert future.count() >= 20
+        for appt in future.select_related("patient"):
+            kinds = {r.kind: r for r in appt.reminders.all()}
+            assert set(kinds) == {K.CONFIRMATION, K.PREPARATION, K.HYDRATION}, appt
+            reason = patient_skip_reason(appt.patient)
+            if reason:
+                assert {r.status for r in kinds.values()} == {S.SKIPPED}
+            elif appt.course_day == 1:
+                assert kinds[K.CONFIRMATION].status == S.PENDING and kinds[K.CONFIRMATION].due_at <= now
+        discharged = [
+            a
+            for a in Appointment.objects.filter(status=Appointment.Status.COMPLETED)
+            if timezone.localtime(a.discharged_at).date() >= yesterday
+        ]
+        assert any(timezone.localtime(a.discharged_at).date() == yesterday for a in discharged)
+        for appt in discharged:
+            assert {r.kind for r in appt.reminders.all()} == {K.REACTION_MONITORING, K.CHECK_IN}
+        older = Appointment.objects.filter(status=Appointment.Status.COMPLETED, discharged_at__lt=now).exclude(
+            pk__in=[a.pk for a in discharged]
+        )
+        assert not Reminder.objects.filter(appointment__in=older).exists()
+
+        due_now = Reminder.objects.filter(status=S.PENDING, due_at__lte=now)
+        assert due_now.exists() and not due_now.filter(enqueued_at__isnull=True).exists()  # queued at commit
+        later = now + datetime.timedelta(seconds=settings.REMINDERS_REQUEUE_SECONDS + 1)
+        due = reminders_sweep(now=later)  # and swept again if the queue lost them
+        assert (
+            set(due)
+            == set(Reminder.objects.filter(status=S.PENDING, due_at__lte=later).values_list("pk", flat=True))
+            >= set(due_now.values_list("pk", flat=True))
+        )
+        for reminder_id in due:
+            reminder_deliver(reminder_id=reminder_id)
+        sent = Reminder.objects.filter(status=S.SENT)
+        assert sent.count() == len(due) == len(mailoutbox)
+        assert sent.filter(kind=K.CONFIRMATION).count() >= 15
+        with_calendar = [m for m in mailoutbox if "Content-Type: text/calendar" in m.message().as_string()]
+        assert len(with_calendar) == sent.filter(kind=K.CONFIRMATION).count()
+        assert all(m.alternatives and m.alternatives[0][1] == "text/html" for m in mailoutbox)
+
+        signature_before, reminders_before = signature(), Reminder.objects.count()
+        assert "already exists" in run_demo()
+        assert (signature(), Reminder.objects.count()) == (signature_before, reminders_before)
+
+
+def test_todays_visits_have_run_up_to_now(settings, tmp_path):
+    """The board of a demo day looks like a real one: earlier visits done or under way, later ones booked."""
+    settings.VAR_DIR = tmp_path
+    with time_machine.travel(timezone.make_aware(datetime.datetime(2027, 3, 3, 11, 30)), tick=False):
+        run_demo()
+        now = timezone.now()
+        today = [a for a in active_appointments() if timezone.localtime(a.premed_start).date() == timezone.localdate()]
+        steps = ["checked_in_at", "premedicated_at", "infusion_started_at", "infusion_ended_at", "discharged_at"]
+        for a in today:
+            recorded = [getattr(a, step) for step in steps if getattr(a, step) is not None]
+            assert all(moment <= now for moment in recorded), a
+            assert recorded == sorted(recorded), a
+            if a.premed_start > now:
+                assert a.status == Appointment.Status.SCHEDULED and not recorded
+            else:
+                assert a.status != Appointment.Status.SCHEDULED and a.checked_in_at is not None
+            if a.status == Appointment.Status.COMPLETED:
+                assert a.discharged_at is not None
+            if a.premedicated_at is not None:
+                assert a.premedications_given.filter(given_at__lte=now).count() >= 1
+        statuses = {a.status for a in today}
+        assert Appointment.Status.SCHEDULED in statuses and Appointment.Status.COMPLETED in statuses
+        assert statuses & {Appointment.Status.INFUSING, Appointment.Status.OBSERVING}

@@ -263,3 +263,17 @@ def test_a_course_is_confirmed_once_with_every_day_and_a_calendar_file_per_day()
     uids = {str(Calendar.from_ical(a.get_payload(decode=True)).walk("VEVENT")[0]["uid"]) for a in message.attachments}
     assert len(uids) == 5
     assert Appointment.objects.filter(course_id=course).count() == 5
+
+
+def test_after_visit_email_names_the_visit_day_when_it_goes_out_later():
+    appointment, _ = all_kinds("Ocrevus (IV)")
+    reminder = appointment.reminders.get(kind=KIND.REACTION_MONITORING)
+    discharged = appointment.discharged_at
+    same_day = reminder_message(reminder, now=discharged + datetime.timedelta(minutes=5))
+    assert same_day.subject.endswith(" today") and "Thank you for coming in today." in same_day.body
+    next_day = reminder_message(reminder, now=discharged + datetime.timedelta(days=1))
+    assert next_day.subject.endswith(" yesterday") and "Thank you for coming in yesterday." in next_day.body
+    later = reminder_message(reminder, now=discharged + datetime.timedelta(days=3))
+    local = timezone.localtime(discharged)
+    day = f"on {local:%A} {local.day} {local:%B}"
+    assert later.subject.endswith(day) and f"Thank you for coming in {day}." in texts(later)[1]

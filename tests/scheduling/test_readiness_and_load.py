@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 
 from scheduling.models import Appointment, Closure, NurseStaffing
-from scheduling.services.booking import appointment_book, course_book
+from scheduling.services.booking import appointment_book, course_book, plan_next_dose
 from scheduling.services.capacity import day_load, hours_for_day, staffing_for_day
-from scheduling.services.readiness import readiness_for_appointments, readiness_for_plan
+from scheduling.services.readiness import readiness_for_appointments, readiness_for_plan, readiness_for_plans
 from tests.factories import PatientFactory, ScreeningFactory
 from tests.scheduling.conftest import MON, NOW, at
 
@@ -69,6 +69,26 @@ def test_readiness_for_plan(make_plan):
     r = readiness_for_plan(plan=plan, on_date=NOW.date())
     assert r.status == "blocked" and any("Pregnancy test" in m for m in r.blocking)
     assert any("Hepatitis B" in m for m in r.blocking)
+
+
+def test_readiness_for_plans_agrees_with_each_plan_and_uses_two_queries(
+    make_plan, clinic, user, django_assert_num_queries
+):
+    plans = [
+        make_plan("Briumvi", patient=PatientFactory(reproductive_potential=True)),
+        make_plan("Tysabri"),
+        make_plan("Mitoxantrone"),
+    ]
+    appointment_book(plan=plans[1], chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    ScreeningFactory(patient=plans[1].patient, kind="jcv", taken_on=NOW.date(), result="negative", valid_days=182)
+    ScreeningFactory(patient=plans[2].patient, kind="lvef", taken_on=NOW.date(), value=45, valid_days=90)
+    items = [(plan, plan_next_dose(plan=plan), MON + datetime.timedelta(days=i)) for i, plan in enumerate(plans)]
+    with django_assert_num_queries(2):
+        batched = readiness_for_plans(items)
+    for plan, _, on_date in items:
+        assert batched[plan.pk] == readiness_for_plan(plan=plan, on_date=on_date)
+    assert {r.status for r in batched.values()} >= {"blocked"}
+    assert readiness_for_plans([(plans[0], None, MON)])[plans[0].pk].status == "ready"
 
 
 def test_day_load_ticks_caps_and_closures(make_plan, clinic, user):

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Appointment
-from tests.factories import PatientFactory, TreatmentPlanFactory
+from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
 from tests.web.helpers import appointment_at, local
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +188,16 @@ def test_board_block_texts(as_user, nurse, center):
     assert '<span class="state">Completed</span>' in html
     assert html.count(" is-completed is-done") == 1
     assert "Hopper <b>" not in html
+
+
+def test_worklist_shows_each_dose_readiness_on_its_target_date(as_user, scheduler, center):
+    patient = PatientFactory(last_name="Hopper")
+    TreatmentPlanFactory(patient=patient)  # a first Ocrevus dose: needs a hepatitis B screening
+    client = as_user(scheduler)
+    html = client.get(reverse("scheduling:worklist")).content.decode()
+    assert "light light-blocked" in html and "Hepatitis B screening is needed before the first dose" in html
+    today = timezone.localdate()
+    ScreeningFactory(patient=patient, kind="hep_b", taken_on=today, result="negative", valid_days=365)
+    ScreeningFactory(patient=patient, kind="infection", taken_on=today, result="negative", valid_days=3)
+    html = client.get(reverse("scheduling:worklist")).content.decode()
+    assert "readiness readiness-ready" in html and "light light-blocked" not in html

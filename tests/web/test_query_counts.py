@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from scheduling.models import Appointment, InfusionReaction
+from scheduling.models import Appointment, InfusionReaction, Reminder, TreatmentPlan
 from tests.factories import EmergencyContactFactory, PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 from tests.web.helpers import appointment_at, chairs, local, open_every_day
 
@@ -63,13 +63,37 @@ def test_patient_list_query_count_does_not_grow(client, scheduler, django_assert
         client.get(url)
 
 
-def _fill_patient(patient, plan, chair, n, offset=0):
+DRUGS = [
+    "Ocrevus (IV)",
+    "Tysabri",
+    "Briumvi",
+    "Lemtrada",
+    "Tyruko",
+    "Ocrevus Zunovo (SC)",
+    "Mitoxantrone",
+    "IV methylprednisolone (relapse)",
+]
+
+
+def _fill_patient(patient, chair, n, offset=0):
+    """n plans (active while a drug is free, then completed), each with a past dose, a reaction, a booked dose
+    with its reminders, a screening and an emergency contact."""
     today = timezone.localdate()
+    active = set(patient.plans.filter(status=TreatmentPlan.Status.ACTIVE).values_list("drug__name", flat=True))
     for k in range(offset, offset + n):
+        name = DRUGS[k % len(DRUGS)]
+        status = TreatmentPlan.Status.COMPLETED if name in active else TreatmentPlan.Status.ACTIVE
+        active.add(name)
+        plan = TreatmentPlanFactory(patient=patient, drug=seeded_drug(name), status=status)
         EmergencyContactFactory(patient=patient)
         ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=today - datetime.timedelta(days=k))
         past = appointment_at(
-            chair=chair, start=local(today - datetime.timedelta(days=200 + k), 9), plan=plan, status=S.COMPLETED
+            chair=chair,
+            start=local(today - datetime.timedelta(days=200 + k), 9),
+            plan=plan,
+            phase_order=1,
+            infusion_number=1,
+            status=S.COMPLETED,
         )
         InfusionReaction.objects.create(
             appointment=past,
@@ -79,21 +103,35 @@ def _fill_patient(patient, plan, chair, n, offset=0):
             severity="mild",
             symptoms="Flushing",
         )
-        appointment_at(chair=chair, start=local(today + datetime.timedelta(days=10 + k), 9), plan=plan)
+        if status == TreatmentPlan.Status.ACTIVE:
+            booked = appointment_at(
+                chair=chair,
+                start=local(today + datetime.timedelta(days=10 + k), 9),
+                plan=plan,
+                phase_order=2 if name == "Ocrevus (IV)" else 1,
+                infusion_number=2,
+            )
+            for kind in (Reminder.Kind.CONFIRMATION, Reminder.Kind.PREPARATION, Reminder.Kind.HYDRATION):
+                Reminder.objects.create(appointment=booked, kind=kind, due_at=booked.premed_start)
 
 
 def test_patient_page_query_count_does_not_grow(client, scheduler, django_assert_max_num_queries):
+    """10x the plans (active ones on every drug included), appointments, screenings, reactions and reminders."""
     open_every_day()
     (chair,) = chairs(1)
     patient = PatientFactory()
-    plan = TreatmentPlanFactory(patient=patient)
-    TreatmentPlanFactory(patient=patient, drug=seeded_drug("Tysabri"))
     client.force_login(scheduler)
-    _fill_patient(patient, plan, chair, 1)
+    _fill_patient(patient, chair, 2)
     small = _count(client, patient.get_absolute_url())
-    _fill_patient(patient, plan, chair, 10, offset=1)
+    _fill_patient(patient, chair, 18, offset=2)
+    assert patient.plans.filter(status=TreatmentPlan.Status.ACTIVE).count() == len(DRUGS)
+    assert Reminder.objects.filter(appointment__patient=patient).count() == 3 * len(DRUGS)
     with django_assert_max_num_queries(small):
-        client.get(patient.get_absolute_url())
+        response = client.get(patient.get_absolute_url())
+    rows = response.context["plan_rows"]
+    assert len(rows) == 20
+    assert all((row["readiness"] is not None) == (row["next"] is not None) for row in rows)
+    assert sum(1 for row in rows if row["readiness"] is not None) >= len(DRUGS) - 1
 
 
 def test_worklist_query_count_does_not_grow(client, scheduler, django_assert_max_num_queries):

@@ -1,5 +1,6 @@
 """Creates a realistic demo infusion center: chairs, hours, staff logins, about 40 patients on all eight
-therapies with their past doses, screenings and reactions, and two weeks of booked appointments.
+therapies with their past doses, screenings and reactions, two weeks of booked appointments and the
+patients' reminder emails (planned by the same hooks as a real booking or discharge, sent by the worker).
 
 Idempotent: when the demo patients exist it changes nothing (unless --reset). Deterministic for a
 given --seed and day. Chair time comes from the drug catalogue through the protocol engine.
@@ -39,6 +40,7 @@ from scheduling.models import (
     TreatmentPlan,
 )
 from scheduling.protocols import drug_specs
+from scheduling.reminders.services import reminders_on_booked, reminders_on_discharged
 
 MRN_PREFIX = "DEMO-"
 CHAIR_COUNT = 12
@@ -105,7 +107,7 @@ class DemoPatient:
 
     drug: str
     courses_given: int
-    next_due_in_days: int  # negative: overdue (left unbooked for the worklist)
+    next_due_in_days: int  # 0: booked for the next open day; negative: overdue (left unbooked for the worklist)
     ms_type: str = Patient.MSType.RRMS
     course_days: int | None = None  # prescribed days for a course with a range
     reaction: tuple[int, str] | None = None  # (infusion number, severity)
@@ -113,6 +115,7 @@ class DemoPatient:
     book: bool = True
     plan_status: str = TreatmentPlan.Status.ACTIVE
     screening_issue: tuple[str, str] | None = None  # (kind, "missing" | "expired" | "expiring" | "low")
+    given_last_open_day: bool = False  # the last dose was given on the center's last open day before today
 
 
 OCR, ZUN, TYS, TYR = "Ocrevus (IV)", "Ocrevus Zunovo (SC)", "Tysabri", "Tyruko"
@@ -126,36 +129,36 @@ PPMS, SPMS = Patient.MSType.PPMS, Patient.MSType.SPMS
 
 ROSTER = [
     DemoPatient(OCR, 0, 3, screening_issue=("hep_b", "missing")),
-    DemoPatient(OCR, 1, 4),
+    DemoPatient(OCR, 1, 0),
     DemoPatient(OCR, 2, 6, ms_type=PPMS),
     DemoPatient(OCR, 4, 1, reaction=(1, SEVERE)),
-    DemoPatient(OCR, 5, 8, short_infusion=False),
-    DemoPatient(OCR, 3, 10),
+    DemoPatient(OCR, 5, 0, short_infusion=False),
+    DemoPatient(OCR, 3, 0),
     DemoPatient(OCR, 6, 12, ms_type=PPMS),
     DemoPatient(OCR, 3, 30),
     DemoPatient(OCR, 4, -9, book=False),
     DemoPatient(OCR, 7, 45),
-    DemoPatient(ZUN, 0, 5),
+    DemoPatient(ZUN, 0, 0),
     DemoPatient(ZUN, 1, 2),
-    DemoPatient(ZUN, 3, 9),
+    DemoPatient(ZUN, 3, 0),
     DemoPatient(ZUN, 2, 60),
     DemoPatient(TYS, 2, 1),
     DemoPatient(TYS, 5, 2, reaction=(4, MILD)),
-    DemoPatient(TYS, 11, 3, screening_issue=("jcv", "expiring")),
-    DemoPatient(TYS, 12, 5),
+    DemoPatient(TYS, 11, 0, screening_issue=("jcv", "expiring")),
+    DemoPatient(TYS, 12, 0),
     DemoPatient(TYS, 20, 7, screening_issue=("rems", "expired")),
     DemoPatient(TYS, 30, 9, screening_issue=("jcv", "expired")),
-    DemoPatient(TYS, 15, 11, screening_issue=("rems", "expiring")),
-    DemoPatient(TYS, 8, 13),
+    DemoPatient(TYS, 15, 0, screening_issue=("rems", "expiring")),
+    DemoPatient(TYS, 8, 0),
     DemoPatient(TYS, 25, -6, book=False),
-    DemoPatient(TYR, 0, 4),
-    DemoPatient(TYR, 3, 8),
+    DemoPatient(TYR, 0, 0),
+    DemoPatient(TYR, 3, 0),
     DemoPatient(TYR, 14, 12),
     DemoPatient(LEM, 0, 7),
     DemoPatient(LEM, 1, 10, screening_issue=("lemtrada_labs", "expiring")),
     DemoPatient(BRI, 0, 2),
-    DemoPatient(BRI, 1, 6),
-    DemoPatient(BRI, 2, 3),
+    DemoPatient(BRI, 1, 0),
+    DemoPatient(BRI, 2, 0),
     DemoPatient(BRI, 4, 11, reaction=(2, MODERATE)),
     DemoPatient(BRI, 3, 40),
     DemoPatient(MITO, 4, 5, ms_type=SPMS),
@@ -165,6 +168,9 @@ ROSTER = [
     DemoPatient(MP, 0, 3, course_days=5),
     DemoPatient(MP, 1, -30, course_days=3, book=False, plan_status=TreatmentPlan.Status.COMPLETED),
     DemoPatient(MP, 1, -75, course_days=5, book=False, plan_status=TreatmentPlan.Status.COMPLETED),
+    # Seen on the last open day: their after-visit emails (what to watch for, a check-in) go out now.
+    DemoPatient(TYS, 9, 0, book=False, given_last_open_day=True),
+    DemoPatient(ZUN, 2, 0, book=False, given_last_open_day=True),
 ]
 
 
@@ -461,6 +467,7 @@ class Command(BaseCommand):
                 recorded_by=nurse,
             )
         self._no_shows_and_cancellations(rng, appointments, specs, scheduler)
+        self._reminders(appointments, today, tz)
 
     def _center(self, today: datetime.date) -> list[Chair]:
         chairs = []
@@ -572,6 +579,16 @@ class Command(BaseCommand):
         """The patient's courses, shifted by whole weeks so the next one falls due as the roster says."""
         monday = today - datetime.timedelta(days=today.weekday() + 7 * 52 * 4)  # years back
         reference = monday + datetime.timedelta(days=rng.randint(0, 4))  # each patient has their own weekday
+        if entry.next_due_in_days == 0 and entry.book:  # due today: every dose on the weekday of the next open day
+            reference = monday + datetime.timedelta(days=first_open_course_start(today, 1, closed).weekday())
+        if entry.given_last_open_day:  # whole-week intervals keep every dose on the weekday of the last one
+            last_open = today - datetime.timedelta(days=1)
+            while last_open.weekday() >= 5 or last_open in closed:
+                last_open -= datetime.timedelta(days=1)
+            reference = monday + datetime.timedelta(days=last_open.weekday())
+            courses = regimen_courses(spec, reference, entry.courses_given, course_days=entry.course_days, closed=set())
+            shift = last_open - courses[-1].days[-1]
+            return [Course(c.phase, [d + shift for d in c.days]) for c in courses]
         wanted = entry.courses_given + (1 if entry.book else 0)
         # Enough courses to cover the booking horizon (an Ocrevus start books infusion 1, maybe infusion 2).
         courses = regimen_courses(spec, reference, wanted + 3, course_days=entry.course_days, closed=set())
@@ -663,29 +680,48 @@ class Command(BaseCommand):
             uid=uuid.UUID(int=rng.getrandbits(128)),
             created_by=scheduler,
         )
-        if booking.day < today:
-            late = datetime.timedelta(minutes=rng.choice([0, 0, 5, 10]))
-            appt.status = Appointment.Status.COMPLETED
-            appt.checked_in_at = premed_start - datetime.timedelta(minutes=rng.randint(2, 12))
-            appt.premedicated_at = premed_start + datetime.timedelta(minutes=5) if booking.premed else None
-            appt.infusion_started_at = infusion_start + late
-            appt.infusion_ended_at = infusion_end + late
-            appt.discharged_at = observation_end + late
+        now = timezone.now()
+        if booking.day < today or (booking.day == today and premed_start <= now):
+            self._visit_so_far(appt, booking, now, rng)
         return appt
+
+    def _visit_so_far(self, appt: Appointment, booking: Booking, now: datetime.datetime, rng: random.Random) -> None:
+        """A visit that has begun: each step the nurses recorded up to now (all of them for a finished visit)."""
+        late = datetime.timedelta(minutes=rng.choice([0, 0, 5, 10]))
+        premeds_given = [
+            appt.infusion_start - datetime.timedelta(minutes=p.minutes_before)
+            for p in booking.phase.premeds
+            if p.required and p.applies_on(appt.course_day)
+        ]
+        steps = [
+            ("checked_in_at", appt.premed_start - datetime.timedelta(minutes=rng.randint(2, 12)), "CHECKED_IN"),
+            ("premedicated_at", max(premeds_given, default=None), "PREMEDICATED"),
+            ("infusion_started_at", appt.infusion_start + late, "INFUSING"),
+            ("infusion_ended_at", appt.infusion_end + late, "OBSERVING"),
+            ("discharged_at", appt.observation_end + late, "COMPLETED"),
+        ]
+        for field_name, moment, status in steps:
+            if moment is None:
+                continue
+            if moment > now:
+                break
+            setattr(appt, field_name, moment)
+            appt.status = getattr(Appointment.Status, status)
 
     def _premedications_given(self, appointments: list[Appointment], specs: dict, nurse) -> None:
         phase_specs = {p.id: p for spec in specs.values() for p in spec.phases}
         rows = []
         for appt in appointments:
-            if appt.status != Appointment.Status.COMPLETED:
+            if appt.infusion_started_at is None and appt.premedicated_at is None:
                 continue
             for premed in phase_specs[appt.phase_id].premeds:
-                if premed.required and premed.applies_on(appt.course_day):
+                given_at = appt.infusion_start - datetime.timedelta(minutes=premed.minutes_before)
+                if premed.required and premed.applies_on(appt.course_day) and given_at <= timezone.now():
                     rows.append(
                         PremedicationGiven(
                             appointment=appt,
                             premedication_id=premed.id,
-                            given_at=appt.infusion_start - datetime.timedelta(minutes=premed.minutes_before),
+                            given_at=given_at,
                             given_by=nurse,
                         )
                     )
@@ -736,6 +772,26 @@ class Command(BaseCommand):
             missed.notes = "Re-booked a week later."
             extra.append(missed)
         bulk_create_with_history(extra, Appointment, default_user=scheduler)
+
+    # -- reminder emails -----------------------------------------------------------------------------------------
+
+    def _reminders(self, appointments: list[Appointment], today: datetime.date, tz: ZoneInfo) -> None:
+        """Plan the patients' emails through the same hooks as a real booking and discharge.
+
+        Future bookings get their confirmation (due now), preparation and hydration; visits discharged today or
+        yesterday get their reaction-monitoring and check-in emails. The worker sends each one when it is due.
+        """
+        now = timezone.now()
+        since = today - datetime.timedelta(days=1)
+        for appt in sorted(appointments, key=lambda a: a.premed_start):
+            if appt.status == Appointment.Status.SCHEDULED and appt.premed_start > now:
+                reminders_on_booked(appointment=appt)
+            elif (
+                appt.status == Appointment.Status.COMPLETED
+                and appt.discharged_at is not None
+                and timezone.localtime(appt.discharged_at, tz).date() >= since
+            ):
+                reminders_on_discharged(appointment=appt)
 
     # -- screenings ----------------------------------------------------------------------------------------------
 
