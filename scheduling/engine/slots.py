@@ -182,10 +182,43 @@ def find_slots(
             if preferences.weekday is not None and day.weekday() != preferences.weekday:
                 continue
             found.extend(_slots_starting(search, day, chair_times, window, preferences))
-        if len(found) >= limit:
+        if len(found) >= limit and len({slot.days[0].day for slot in found}) >= _days_wanted(limit):
             break
     found.sort(key=lambda slot: slot.score)
-    return found[:limit]
+    return _varied(found, limit)
+
+
+SPREAD_MINUTES = 60  # offered starts on one day at least this far apart, before closer ones fill the list
+
+
+def _per_day_cap(limit: int) -> int:
+    return max(2, -(-limit // 3))
+
+
+def _days_wanted(limit: int) -> int:
+    return -(-limit // _per_day_cap(limit))
+
+
+def _varied(ranked: list[Slot], limit: int) -> list[Slot]:
+    """The best `limit` slots, spread out: a scheduler offering the patient a choice wants other days and other
+    times of day, not eight starts 15 minutes apart. The best slot always comes first; slots that the spreading
+    passes over fill the list, best first, when there are not enough different ones."""
+    cap = _per_day_cap(limit)
+    picked: list[Slot] = []
+    starts_by_day: dict[datetime.date, list[int]] = {}
+    for slot in ranked:
+        first = slot.days[0]
+        taken = starts_by_day.setdefault(first.day, [])
+        if len(taken) < cap and all(abs(first.start_minute - other) >= SPREAD_MINUTES for other in taken):
+            picked.append(slot)
+            taken.append(first.start_minute)
+            if len(picked) == limit:
+                break
+    if len(picked) < limit:
+        chosen = {id(slot) for slot in picked}
+        picked += [slot for slot in ranked if id(slot) not in chosen][: limit - len(picked)]
+    picked.sort(key=lambda slot: slot.score)
+    return picked
 
 
 def _slots_starting(

@@ -87,10 +87,28 @@ class TestSlots:
         slots = find_slots(
             center(), chair_times=[TWO_HOURS], window=window(MON), date_from=MON, date_to=MON + datetime.timedelta(7)
         )
-        assert len(slots) == 8
-        assert all(s.days[0].day == MON and s.in_window for s in slots)
+        assert len(slots) == 8 and all(s.in_window for s in slots)
+        assert slots[0].days[0].day == MON
         assert slots[0].reason.startswith("Mon 7 Dec at ")
         assert "on the target date" in slots[0].reason and "keeps the day's peak at 1 in chairs" in slots[0].reason
+
+    def test_the_offer_is_spread_over_days_and_times_of_day(self):
+        slots = find_slots(
+            center(), chair_times=[TWO_HOURS], window=window(MON), date_from=MON, date_to=MON + datetime.timedelta(7)
+        )
+        by_day: dict = {}
+        for slot in slots:
+            by_day.setdefault(slot.days[0].day, []).append(slot.days[0].start_minute)
+        assert len(by_day) >= 3 and max(len(starts) for starts in by_day.values()) <= 3
+        for starts in by_day.values():
+            starts.sort()
+            assert all(b - a >= 60 for a, b in zip(starts, starts[1:], strict=False))
+        # Days nearest the target come first: the target day, then the days either side.
+        assert sorted(by_day)[0] <= MON + datetime.timedelta(2)
+
+    def test_close_starts_fill_the_offer_when_nothing_else_fits(self):
+        slots = find_slots(center(), chair_times=[TWO_HOURS], window=window(MON), date_from=MON, date_to=MON)
+        assert len(slots) == 8 and {s.days[0].day for s in slots} == {MON}
 
     def test_level_loading_prefers_the_quiet_part_of_the_day(self):
         busy = [booking(i, i, i, MON, (7, 0), 240) for i in (1, 2)]
