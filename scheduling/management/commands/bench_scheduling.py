@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -93,12 +93,12 @@ class Command(BaseCommand):
         base_history = self.history_count()
         for factor, copies in ((4, range(1, 4)), (16, range(4, 16))):
             t0 = time.perf_counter()
-            self.replicate(copies)
+            self._retrying(self.replicate, copies)
             self.out(f"History x{factor}: {self.history_count():,} appointments ({time.perf_counter() - t0:.0f} s).")
             results[f"{factor}x"] = self.measure(f"{factor}x history")
         if options["recheck"]:
             t0 = time.perf_counter()
-            self.unreplicate()
+            self._retrying(self.unreplicate)
             self.out(f"History back to 1x: {self.history_count():,} ({time.perf_counter() - t0:.0f} s).")
             results["1x again"] = self.measure("1x history again")
         self.summary(results, base_history)
@@ -312,7 +312,7 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username="bench").first() or get_user_model().objects.create_user(
             "bench", password=None
         )
-        self.settle()
+        self._retrying(self.settle)
 
         def slot(plan, limit=8):
             return slots_find(plan=plan, date_from=date_from, date_to=date_to, limit=limit)
@@ -325,32 +325,26 @@ class Command(BaseCommand):
         self.db_cpu = defaultdict(list)
         self.queries = defaultdict(set)
         round_p95 = defaultdict(list)
-        for round_number in range(self.rounds):
+        round_number = 0
+        while round_number < self.rounds:
             gc.collect()
             before = {key: len(values) for key, values in self.samples.items()}
             t0 = time.perf_counter()
-            for dose_plan, course_plan in zip(self.dose_plans, self.course_plans, strict=True):
-                if not self.timed("slots", lambda p=dose_plan: slot(p)):
-                    raise CommandError("No slot found for a benchmark dose: the generated center is too full.")
-                self.timed("course", lambda p=course_plan: slot(p))
-                self.timed("full", lambda p=dose_plan: slot(p, limit=10_000))
-            booked = []
-            for plan in self.dose_plans[: self.bookings]:
-                first = slot(plan, limit=1)[0]
-                try:
-                    appointment = self.timed(
-                        "book",
-                        lambda p=plan, s=first: appointment_book(
-                            plan=p, chair_id=s.chair_id, premed_start=s.premed_start, user=user
-                        ),
-                    )
-                except BookingError as exc:
-                    raise CommandError(f"Booking failed: {exc}") from exc
-                booked.append(appointment.pk)
-            Appointment.objects.filter(pk__in=booked).delete()  # the center stays identical for the next round
+            try:
+                self._round(slot, user)
+            except (OperationalError, InterfaceError) as exc:
+                # the database server restarted under us: drop this round's samples and run it again
+                for key, values in list(self.samples.items()):
+                    del values[before.get(key, 0) :]
+                    del self.db_cpu[key][before.get(key, 0) :]
+                self._reconnect(exc)
+                Appointment.objects.filter(created_by=user).delete()
+                self.db_pid = self._backend_pid()
+                continue
             for key, values in self.samples.items():
                 round_p95[key].append(self._stats([wall for wall, _cpu in values[before.get(key, 0) :]])[1])
-            self.out(f"  [{label}] round {round_number + 1}/{self.rounds}: {time.perf_counter() - t0:.1f} s")
+            round_number += 1
+            self.out(f"  [{label}] round {round_number}/{self.rounds}: {time.perf_counter() - t0:.1f} s")
         figures = {
             key: {
                 "wall": self._stats([wall for wall, _cpu in values]),
@@ -377,6 +371,51 @@ class Command(BaseCommand):
             )
         self.out(f"[{label}] load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         return figures
+
+    def _round(self, slot, user):
+        for dose_plan, course_plan in zip(self.dose_plans, self.course_plans, strict=True):
+            if not self.timed("slots", lambda p=dose_plan: slot(p)):
+                raise CommandError("No slot found for a benchmark dose: the generated center is too full.")
+            self.timed("course", lambda p=course_plan: slot(p))
+            self.timed("full", lambda p=dose_plan: slot(p, limit=10_000))
+        booked = []
+        for plan in self.dose_plans[: self.bookings]:
+            first = slot(plan, limit=1)[0]
+            try:
+                appointment = self.timed(
+                    "book",
+                    lambda p=plan, s=first: appointment_book(
+                        plan=p, chair_id=s.chair_id, premed_start=s.premed_start, user=user
+                    ),
+                )
+            except BookingError as exc:
+                raise CommandError(f"Booking failed: {exc}") from exc
+            booked.append(appointment.pk)
+        Appointment.objects.filter(pk__in=booked).delete()  # the center stays identical for the next round
+
+    def _reconnect(self, exc, *, wait_seconds=120):
+        """After the database server went away: wait until it accepts connections again."""
+        self.out(f"  database connection lost ({str(exc).strip()[:80]}); reconnecting and repeating that step")
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            connection.close()
+            try:
+                connection.ensure_connection()
+                return
+            except (OperationalError, InterfaceError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+    def _retrying(self, func, *args):
+        """Run a database step again if the server restarts during it (each step is one transaction or idempotent)."""
+        for attempt in range(3):
+            try:
+                return func(*args)
+            except (OperationalError, InterfaceError) as exc:
+                if attempt == 2:
+                    raise
+                self._reconnect(exc)
 
     @staticmethod
     def _stats(values):
