@@ -113,10 +113,12 @@ def unsubscribe_url(patient_id: int) -> str:
 # --- context ---------------------------------------------------------------------------------------------
 
 
-def _premedications(appointment: Appointment) -> list[Premedication]:
+def _premedications(appointment: Appointment, phase_premedications: list[Premedication] | None) -> list[Premedication]:
+    if phase_premedications is None:
+        phase_premedications = list(appointment.phase.premedications.all())
     return [
         p
-        for p in appointment.phase.premedications.all()
+        for p in phase_premedications
         if p.only_on_course_days is None or appointment.course_day <= p.only_on_course_days
     ]
 
@@ -133,7 +135,10 @@ def course_appointments(appointment: Appointment) -> list[Appointment]:
     return days or [appointment]
 
 
-def reminder_context(reminder: Reminder, *, now: datetime.datetime | None = None) -> dict:
+def reminder_context(
+    reminder: Reminder, *, now: datetime.datetime | None = None, premedications: list[Premedication] | None = None
+) -> dict:
+    """What the templates show. `premedications`: the appointment's phase's rows when the caller has them."""
     now = now or timezone.now()
     appointment = reminder.appointment
     patient = appointment.patient
@@ -141,7 +146,7 @@ def reminder_context(reminder: Reminder, *, now: datetime.datetime | None = None
     names_on = settings.REMINDERS_INCLUDE_DRUG_NAMES
     noun = "injection" if drug.route == drug.Route.SC else "infusion"
 
-    premeds = _premedications(appointment)
+    premeds = _premedications(appointment, premedications)
     required = [p for p in premeds if p.required]
     lead = max((p.minutes_before for p in required), default=0)
 
@@ -255,10 +260,12 @@ def _noun(appointment: Appointment) -> str:
     return "injection" if appointment.phase.drug.route == "SC" else "infusion"
 
 
-def reminder_message(reminder: Reminder, *, now: datetime.datetime | None = None) -> EmailMultiAlternatives:
+def reminder_message(
+    reminder: Reminder, *, now: datetime.datetime | None = None, premedications: list[Premedication] | None = None
+) -> EmailMultiAlternatives:
     """The complete email (plain text, HTML, unsubscribe headers and, where it applies, .ics files)."""
     now = now or timezone.now()
-    context = reminder_context(reminder, now=now)
+    context = reminder_context(reminder, now=now, premedications=premedications)
     kind = reminder.kind
     message = EmailMultiAlternatives(
         subject=render_subject(kind, context),

@@ -1,8 +1,8 @@
 """Reminder outbox services.
 
 Planning hooks (`reminders_on_*`) run inside the booking and visit services' transactions and only write rows.
-Delivery: the beat sweep (`reminders_sweep`) hands due rows to the queue, and `reminder_deliver` claims one row
-with a conditional UPDATE before sending, so a row is sent at most once however many sweeps, workers or
+Delivery: the beat sweep (`reminders_sweep`) hands due rows to the queue in chunks, and the worker claims each row
+with its own conditional UPDATE before sending it, so a row is sent at most once however many sweeps, workers or
 duplicate queue messages there are. A claim left by a worker that died mid-send goes stale and is claimed again.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from patients.models import Patient
-from scheduling.models import Appointment, Reminder
+from scheduling.models import Appointment, Premedication, Reminder
 from scheduling.reminders.emails import reminder_message
 from scheduling.reminders.timing import (
     ReminderClock,
@@ -254,19 +254,27 @@ BROKER_BACKOFF_SECONDS = 30.0
 _broker_down_until = 0.0
 
 
+# One queue message carries up to this many ids; the worker still claims and records each row on its own.
+SEND_CHUNK = 25
+
+
 def _enqueue(ids: list[int], *, from_sweep: bool = False) -> None:
     """Hand rows to the broker. If it is unreachable the rows stay pending and the next sweep queues them."""
     global _broker_down_until
-    from scheduling.tasks import reminder_send
+    from scheduling.tasks import reminders_send
 
     if not from_sweep and time.monotonic() < _broker_down_until:
         Reminder.objects.filter(pk__in=ids).update(enqueued_at=None)
         return
-    for position, reminder_id in enumerate(ids):
+    for position in range(0, len(ids), SEND_CHUNK):
         try:
-            reminder_send.apply_async((reminder_id,), retry=False)
+            reminders_send.apply_async((ids[position : position + SEND_CHUNK],), retry=False)
         except Exception:  # the broker is down: the outbox row is the source of truth
-            logger.warning("Could not queue reminder %s; the sweep will pick it up.", reminder_id, exc_info=True)
+            logger.warning(
+                "Could not queue reminders %s; the sweep will pick them up.",
+                ids[position : position + 3],
+                exc_info=True,
+            )
             _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
             Reminder.objects.filter(pk__in=ids[position:]).update(enqueued_at=None)
             return
@@ -334,9 +342,62 @@ def _send_time_skip(reminder: Reminder, now: datetime.datetime) -> tuple[str, st
     return "", ""
 
 
+class _Mailer:
+    """One mail connection for a run of sends, opened when first needed and reopened after a failure."""
+
+    def __init__(self) -> None:
+        self.connection = None
+
+    def send(self, message) -> None:
+        if self.connection is None:
+            connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
+            connection.open()
+            self.connection = connection
+        try:
+            self.connection.send_messages([message])
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # a broken connection: the next send opens a new one
+                logger.debug("Closing the mail connection failed.", exc_info=True)
+
+
 def reminder_deliver(*, reminder_id: int) -> str:
     """Claim one due reminder and send it. Returns what happened: sent, skipped, cancelled, retry, failed or
     not-claimed (already sent, not due, or another worker has it). Safe to call any number of times."""
+    return reminders_deliver(reminder_ids=[reminder_id])[0]
+
+
+def reminders_deliver(*, reminder_ids: Sequence[int], budget_seconds: float | None = None) -> list[str]:
+    """Deliver several reminders one after the other, each claimed, sent and recorded on its own exactly as
+    `reminder_deliver` does; they share the mail connection and the premedications read for each phase.
+
+    Once `budget_seconds` have passed (the task's soft time limit must never interrupt a send), the rest is left
+    pending for the next sweep ("deferred")."""
+    mailer = _Mailer()
+    premedications: dict[int, list[Premedication]] = {}
+    deadline = time.monotonic() + budget_seconds if budget_seconds is not None else None
+    outcomes = []
+    try:
+        for position, reminder_id in enumerate(reminder_ids):
+            if deadline is not None and time.monotonic() > deadline:
+                rest = reminder_ids[position:]
+                Reminder.objects.filter(pk__in=rest, status=Status.PENDING).update(enqueued_at=None)
+                outcomes += ["deferred"] * len(rest)
+                break
+            outcomes.append(_deliver(reminder_id, mailer=mailer, premedications=premedications))
+    finally:
+        mailer.close()
+    return outcomes
+
+
+def _deliver(reminder_id: int, *, mailer: _Mailer, premedications: dict[int, list[Premedication]]) -> str:
     now = timezone.now()
     claimed = (
         Reminder.objects.filter(pk=reminder_id)
@@ -353,9 +414,11 @@ def reminder_deliver(*, reminder_id: int) -> str:
         return str(status)
 
     try:
-        message = reminder_message(reminder, now=now)
-        with get_connection(timeout=settings.EMAIL_TIMEOUT) as connection:
-            connection.send_messages([message])
+        phase_id = reminder.appointment.phase_id
+        if phase_id not in premedications:
+            premedications[phase_id] = list(Premedication.objects.filter(phase_id=phase_id))
+        message = reminder_message(reminder, now=now, premedications=premedications[phase_id])
+        mailer.send(message)
     except Exception as exc:  # SMTP refusals, timeouts, a template error: recorded on the row for staff
         return _record_failure(reminder, claim=now, error=f"{type(exc).__name__}: {exc}"[:2000])
 

@@ -27,7 +27,7 @@ QUEUE: list[int] = []
 def queued_after_commit(monkeypatch):
     """Ids handed to the broker (the real worker and broker are exercised in test_worker.py)."""
     QUEUE.clear()
-    monkeypatch.setattr("scheduling.tasks.reminder_send.apply_async", lambda args, **kw: QUEUE.append(args[0]))
+    monkeypatch.setattr("scheduling.tasks.reminders_send.apply_async", lambda args, **kw: QUEUE.extend(args[0]))
     return QUEUE
 
 
@@ -319,3 +319,67 @@ def test_cancelling_while_the_confirmation_is_being_sent_lets_it_finish_and_send
     assert services._finish(confirmation.pk, claim, status=STATUS.SENT, sent_at=timezone.now()) is True
     assert deliver_all() == ["sent"]
     assert mail.outbox[0].subject.startswith("Cancelled:")
+
+
+def _confirmations(count):
+    """`count` bookings whose confirmations are due, none of them queued yet."""
+    ids = [rows(book(premed_start=visit(hour=8 + n % 8)))[KIND.CONFIRMATION].pk for n in range(count)]
+    Reminder.objects.filter(pk__in=ids).update(enqueued_at=None)
+    QUEUE.clear()
+    return ids
+
+
+def test_the_sweep_queues_due_rows_in_chunks_each_id_once(queued, monkeypatch):
+    messages = []
+    monkeypatch.setattr("scheduling.tasks.reminders_send.apply_async", lambda args, **kw: messages.append(args[0]))
+    ids = _confirmations(services.SEND_CHUNK + 3)
+    messages.clear()  # what the bookings queued themselves
+    assert sorted(services.reminders_sweep()) == sorted(ids)
+    assert [len(m) for m in messages] == [services.SEND_CHUNK, 3]
+    assert sorted(i for m in messages for i in m) == sorted(ids)
+
+
+def test_a_chunk_claims_and_records_each_reminder_and_reads_the_premedications_once(
+    queued, django_assert_max_num_queries
+):
+    ids = _confirmations(6)
+    # per reminder: claim, read (with appointment, patient, phase and drug), record; once: the phase's premedications
+    with django_assert_max_num_queries(3 * len(ids) + 1):
+        assert services.reminders_deliver(reminder_ids=ids) == ["sent"] * len(ids)
+    assert sorted(int(m.extra_headers["X-Reminder-ID"]) for m in mail.outbox) == sorted(ids)
+    assert set(Reminder.objects.filter(pk__in=ids).values_list("status", "attempts")) == {(STATUS.SENT, 1)}
+    # the same chunk delivered again (a redelivered message) sends nothing
+    assert services.reminders_deliver(reminder_ids=ids) == ["not-claimed"] * len(ids)
+    assert len(mail.outbox) == len(ids)
+
+
+def test_one_failure_in_a_chunk_retries_that_reminder_and_sends_the_others_on_a_new_connection(queued, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    ids = _confirmations(3)
+    opened = []
+    send = EmailBackend.send_messages
+
+    def flaky(self, messages):
+        if messages[0].extra_headers["X-Reminder-ID"] == str(ids[1]):
+            raise smtplib.SMTPServerDisconnected("gone")
+        return send(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", flaky)
+    monkeypatch.setattr(EmailBackend, "open", lambda self: opened.append(self) or True)
+    assert services.reminders_deliver(reminder_ids=ids) == ["sent", "retry", "sent"]
+    assert len(opened) == 2  # one connection, then a fresh one after the failure
+    failed = Reminder.objects.get(pk=ids[1])
+    assert failed.status == STATUS.PENDING and failed.next_attempt_at > timezone.now()
+    assert "SMTPServerDisconnected" in failed.last_error
+
+
+def test_what_a_chunk_has_no_time_left_for_stays_pending_for_the_next_sweep(queued):
+    ids = _confirmations(3)
+    Reminder.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())  # as the sweep leaves them
+    assert services.reminders_deliver(reminder_ids=ids, budget_seconds=-1) == ["deferred"] * 3
+    assert set(Reminder.objects.filter(pk__in=ids).values_list("status", "attempts", "enqueued_at")) == {
+        (STATUS.PENDING, 0, None)
+    }
+    assert mail.outbox == []
+    assert sorted(services.reminders_sweep()) == sorted(ids)  # queued again at once, not after the requeue delay

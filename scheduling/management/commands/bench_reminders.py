@@ -7,6 +7,7 @@ Creates its own patients, appointments and reminders (MRN prefix BENCH-) and del
 from __future__ import annotations
 
 import datetime
+import os
 import threading
 import time
 from collections import Counter
@@ -37,7 +38,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--count", type=int, default=10_000, help="Reminders to send (default 10000).")
-        parser.add_argument("--concurrency", type=int, default=4, help="Worker threads (default 4).")
+        parser.add_argument("--concurrency", type=int, default=8, help="Worker threads (default 8).")
         parser.add_argument("--timeout", type=int, default=900, help="Give up after this many seconds.")
 
     def handle(self, *args, count: int, concurrency: int, timeout: int, **options):
@@ -47,10 +48,16 @@ class Command(BaseCommand):
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         mail.outbox = []
         ids = self._create(count)
-        self.stdout.write(f"Created {len(ids)} due reminders; broker {settings.CELERY_BROKER_URL.split('://')[0]}.")
+        self.stdout.write(
+            f"Created {len(ids)} due reminders; broker {settings.CELERY_BROKER_URL.split('://')[0]}, database "
+            f"{connections['default'].vendor}, {concurrency} worker threads, templates {self._template_loaders()}."
+        )
+        if settings.DEBUG:
+            self.stdout.write("Note: DEBUG is on (every query is logged); production runs with DJANGO_DEBUG=false.")
         try:
+            cpu0 = time.process_time()
             elapsed = self._run(ids, concurrency=concurrency, timeout=timeout)
-            self._report(ids, elapsed)
+            self._report(ids, elapsed, cpu=time.process_time() - cpu0)
         finally:
             self._cleanup()
 
@@ -131,7 +138,15 @@ class Command(BaseCommand):
             connections.close_all()
         return elapsed
 
-    def _report(self, ids: list[int], elapsed: float) -> None:
+    @staticmethod
+    def _template_loaders() -> str:
+        """The loaders the emails are rendered with (the cached loader compiles each template once)."""
+        from django.template import engines
+
+        loaders = [getattr(loader, "__module__", str(loader)) for loader in engines["django"].engine.template_loaders]
+        return ", ".join(name.rsplit(".", 1)[-1] for name in loaders)
+
+    def _report(self, ids: list[int], elapsed: float, *, cpu: float) -> None:
         per_reminder = Counter(m.extra_headers.get("X-Reminder-ID") for m in mail.outbox)
         duplicates = sum(n - 1 for n in per_reminder.values() if n > 1)
         statuses = Counter(Reminder.objects.filter(pk__in=ids).values_list("status", flat=True))
@@ -140,6 +155,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Emails sent: {sent}")
         self.stdout.write(f"End-to-end time: {elapsed:.1f} s")
         self.stdout.write(f"Emails per second: {sent / elapsed:.0f}")
+        self.stdout.write(
+            f"Worker process CPU: {cpu:.1f} s ({cpu * 1000 / max(sent, 1):.1f} ms per email; the database's own CPU "
+            "is not included)"
+        )
+        self.stdout.write(f"Load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         self.stdout.write(f"Duplicates: {duplicates}")
         if duplicates or statuses.get(Reminder.Status.SENT, 0) != len(ids):
             raise CommandError("Not every reminder was sent exactly once.")
