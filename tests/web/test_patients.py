@@ -63,7 +63,7 @@ def test_a_search_term_never_goes_into_the_url(client, scheduler):
     url = reverse("patients:patient-list")
     assert client.get(url, {"q": "Zzz"}).context["search"] == ""  # a query string is ignored
     page = client.get(url).content.decode()
-    assert 'method="post" id="patient-search"' in page and 'hx-push-url' not in page
+    assert 'method="post" id="patient-search"' in page and "hx-push-url" not in page
     assert "?q=" not in client.post(url, {"q": "Cu"}).content.decode()
 
 

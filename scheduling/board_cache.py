@@ -1,0 +1,110 @@
+"""The chair board's grid, rendered once per day, minute and state of the data, and served from a cache.
+
+Every request first reads a fingerprint of everything the grid shows, in one cheap query (see
+`board_fingerprint`); the cache key is the day, the local minute and that fingerprint, so a change to any input
+makes the next request render afresh, and the now-line, running marks and "updated" time move every minute.
+The grid holds nothing that depends on the user (the page around it, with the navigation and the CSRF
+token, is rendered per request).
+
+The fingerprint rests on django-simple-history: every ORM write to the inputs (save, delete, the admin) adds a
+history row, and `tests/security/test_history_integrity.py` forbids the bulk writes that do not. For each
+history table it takes the highest `history_id` and the number of rows among the last `RECENT_WINDOW` ids: the
+maximum alone would miss a transaction that took an id before another's and committed after it; the count over
+the window sees that row arrive. Writes that bypass the ORM (raw SQL, bulk loads) are not seen, and are
+outdated at the next minute at the latest.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+
+from django.core.cache import caches
+from django.db import connection
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from patients.models import Patient, Screening
+from scheduling.models import (
+    Appointment,
+    Chair,
+    Closure,
+    Drug,
+    InfusionReaction,
+    NurseStaffing,
+    OpeningHours,
+    Premedication,
+    PremedicationGiven,
+    ReadinessOverride,
+    RegimenPhase,
+    ScreeningRequirement,
+    TreatmentPlan,
+)
+
+CACHE_ALIAS = "board"
+TEMPLATE = "scheduling/_board.html"
+RECENT_WINDOW = 1000
+
+# Everything the grid reads (blocks, readiness lights, nurse-load strip, closures, chairs, hours), and the
+# records of the visit that readiness reads on other pages (reactions, overrides, premedications given).
+INPUTS = (
+    Appointment,
+    Patient,
+    TreatmentPlan,
+    Screening,
+    Drug,
+    RegimenPhase,
+    Premedication,
+    ScreeningRequirement,
+    Chair,
+    OpeningHours,
+    Closure,
+    NurseStaffing,
+    InfusionReaction,
+    ReadinessOverride,
+    PremedicationGiven,
+)
+
+_sql: str | None = None
+
+
+def _fingerprint_sql() -> str:
+    global _sql
+    if _sql is None:
+        qn = connection.ops.quote_name
+        parts = []
+        for model in INPUTS:
+            table = qn(model.history.model._meta.db_table)
+            pk = qn(model.history.model._meta.pk.column)
+            top = f"(SELECT MAX({pk}) FROM {table})"
+            parts.append(top)
+            parts.append(f"(SELECT COUNT(*) FROM {table} WHERE {pk} > COALESCE({top}, 0) - {RECENT_WINDOW})")
+        _sql = "SELECT " + ", ".join(parts)
+    return _sql
+
+
+def board_fingerprint() -> tuple:
+    """One query; changes whenever an ORM write touches anything the board shows."""
+    with connection.cursor() as cursor:
+        cursor.execute(_fingerprint_sql())
+        return tuple(cursor.fetchone())
+
+
+def cache_key(day: datetime.date, now: datetime.datetime, fingerprint: tuple) -> str:
+    digest = hashlib.blake2b(repr(fingerprint).encode(), digest_size=16).hexdigest()
+    return f"board:{day.isoformat()}:{timezone.localtime(now):%Y-%m-%dT%H:%M}:{digest}"
+
+
+def board_grid(day: datetime.date) -> SafeString:
+    """The rendered `_board.html` for the day, from the cache when nothing it shows has changed."""
+    from scheduling.views import board_context  # the view module builds the grid's context
+
+    now = timezone.now()
+    key = cache_key(day, now, board_fingerprint())  # read before the data: a grid is never older than its key
+    cache = caches[CACHE_ALIAS]
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(TEMPLATE, board_context(day, now=now))
+        cache.set(key, str(html))
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, which escaped it
