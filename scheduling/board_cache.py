@@ -70,6 +70,8 @@ _sql: str | None = None
 
 
 def _fingerprint_sql() -> str:
+    """Per history table, its highest id and the number of rows among the last RECENT_WINDOW ids (an empty
+    table gives NULL and 0): each part is two index lookups and a short index range."""
     global _sql
     if _sql is None:
         qn = connection.ops.quote_name
@@ -77,10 +79,9 @@ def _fingerprint_sql() -> str:
         for model in INPUTS:
             table = qn(model.history.model._meta.db_table)
             pk = qn(model.history.model._meta.pk.column)
-            top = f"(SELECT MAX({pk}) FROM {table})"
-            parts.append(top)
-            parts.append(f"(SELECT COUNT(*) FROM {table} WHERE {pk} > COALESCE({top}, 0) - {RECENT_WINDOW})")
-        _sql = "SELECT " + ", ".join(parts)
+            recent = f"{pk} > (SELECT MAX({pk}) FROM {table}) - {RECENT_WINDOW}"
+            parts.append(f"SELECT MAX({pk}), COUNT(*) FROM {table} WHERE {recent}")
+        _sql = " UNION ALL ".join(parts)
     return _sql
 
 
@@ -88,7 +89,7 @@ def board_fingerprint() -> tuple:
     """One query; changes whenever an ORM write touches anything the board shows."""
     with connection.cursor() as cursor:
         cursor.execute(_fingerprint_sql())
-        return tuple(cursor.fetchone())
+        return tuple(cursor.fetchall())
 
 
 def cache_key(day: datetime.date, now: datetime.datetime, fingerprint: tuple) -> str:
