@@ -1,8 +1,9 @@
 """The chair board's grid, rendered once per day, minute and state of the data, and served from a cache.
 
 Every request first reads a fingerprint of everything the grid shows, in one cheap query (see
-`board_fingerprint`); the cache key is the day, the local minute and that fingerprint, so a change to any input
-makes the next request render afresh, and the now-line, running marks and "updated" time move every minute.
+`board_fingerprint`); the cache key is the day, the local minute (the date alone for another day than today:
+see `cache_key`) and that fingerprint, so a change to any input makes the next request render afresh, and the
+now-line, running marks and "updated" time move every minute.
 The grid holds nothing that depends on the user (the page around it, with the navigation and the CSRF
 token, is rendered per request).
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 
 from django.core.cache import caches
 from django.db import connection
@@ -45,6 +47,8 @@ from scheduling.models import (
 CACHE_ALIAS = "board"
 TEMPLATE = "scheduling/_board.html"
 RECENT_WINDOW = 1000
+TODAY_SECONDS = 120  # today's keys carry the minute: useless after it
+OTHER_DAY_SECONDS = 24 * 3600  # other days' keys carry the date
 
 # Everything the grid reads (blocks, readiness lights, nurse-load strip, closures, chairs, hours), and the
 # records of the visit that readiness reads on other pages (reactions, overrides, premedications given).
@@ -93,8 +97,15 @@ def board_fingerprint() -> tuple:
 
 
 def cache_key(day: datetime.date, now: datetime.datetime, fingerprint: tuple) -> str:
+    """Today's grid moves with the clock (now-line, running stays): it is keyed by the minute. Another day's grid
+    changes with the date only (readiness is judged today), except its "updated" time, set on each hit."""
+    local = timezone.localtime(now)
+    moment = f"{local:%Y-%m-%dT%H:%M}" if day == local.date() else local.date().isoformat()
     digest = hashlib.blake2b(repr(fingerprint).encode(), digest_size=16).hexdigest()
-    return f"board:{day.isoformat()}:{timezone.localtime(now):%Y-%m-%dT%H:%M}:{digest}"
+    return f"board:{day.isoformat()}:{moment}:{digest}"
+
+
+_UPDATED = re.compile(r'(<span class="board-updated text-body-secondary">updated )\d\d:\d\d(</span>)')
 
 
 def board_grid(day: datetime.date) -> SafeString:
@@ -106,6 +117,8 @@ def board_grid(day: datetime.date) -> SafeString:
     cache = caches[CACHE_ALIAS]
     html = cache.get(key)
     if html is None:
-        html = render_to_string(TEMPLATE, board_context(day, now=now))
-        cache.set(key, str(html))
+        html = str(render_to_string(TEMPLATE, board_context(day, now=now)))
+        cache.set(key, html, timeout=TODAY_SECONDS if day == timezone.localdate(now) else OTHER_DAY_SECONDS)
+    else:
+        html = _UPDATED.sub(rf"\g<1>{timezone.localtime(now):%H:%M}\g<2>", html, count=1)
     return mark_safe(html)  # noqa: S308 - rendered by the template engine, which escaped it

@@ -265,7 +265,6 @@ CACHES = {
     "board": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "board",
-        "TIMEOUT": 120,  # keys carry the minute: an entry is useless after it
         "OPTIONS": {"MAX_ENTRIES": 64},  # a large center's grid is a few hundred kB
     },
 }
