@@ -11,8 +11,8 @@ The fingerprint rests on django-simple-history: every ORM write to the inputs (s
 history row, and `tests/security/test_history_integrity.py` forbids the bulk writes that do not. For each
 history table it takes the highest `history_id` and the number of rows among the last `RECENT_WINDOW` ids: the
 maximum alone would miss a transaction that took an id before another's and committed after it; the count over
-the window sees that row arrive. Writes that bypass the ORM (raw SQL, bulk loads) are not seen, and are
-outdated at the next minute at the latest.
+the window sees that row arrive. Writes that bypass the ORM (raw SQL, bulk loads) are not seen: they show at the
+next minute on today's board, within `OTHER_DAY_SECONDS` on another day's.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ CACHE_ALIAS = "board"
 TEMPLATE = "scheduling/_board.html"
 RECENT_WINDOW = 1000
 TODAY_SECONDS = 120  # today's keys carry the minute: useless after it
-OTHER_DAY_SECONDS = 24 * 3600  # other days' keys carry the date
+OTHER_DAY_SECONDS = 600  # other days' keys carry the date; this bounds what the fingerprint cannot see
 
 # Everything the grid reads (blocks, readiness lights, nurse-load strip, closures, chairs, hours), and the
 # records of the visit that readiness reads on other pages (reactions, overrides, premedications given).
