@@ -322,7 +322,7 @@ def test_a_warm_board_request_makes_a_few_fixed_queries(board):
     with CaptureQueriesContext(connection) as small:
         grid(client)
     for chair in chairs(8):
-        for hour in (8, 12):
+        for hour in (7, 13):
             appointment_at(chair=chair, start=local(DAY, hour), plan=TreatmentPlanFactory())
     grid(client)  # the fingerprint changed: rendered afresh
     with CaptureQueriesContext(connection) as big:
