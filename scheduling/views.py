@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from patients.models import Patient
 from scheduling import board as board_layout
 from scheduling import selectors
+from scheduling.board_cache import board_grid
 from scheduling.forms import (
     CancelForm,
     DayForm,
@@ -68,14 +69,16 @@ def home(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------
 
 
-def board_context(day: datetime.date) -> dict:
+def board_context(day: datetime.date, *, now: datetime.datetime | None = None) -> dict:
+    """The context of `_board.html` (its grid is cached by scheduling.board_cache: it must not depend on the user)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
     appointments = selectors.appointments_for_board(day)
     chairs = selectors.chairs_for_board()
     load = day_load(day=day)
     closures = selectors.closures_between(day, day)
     readiness = readiness_for_loaded_appointments([a for a in appointments if a.is_active])
     axis = board_layout.make_axis(day, load.opens_at, load.closes_at, appointments)
-    now = timezone.now()
     lanes = board_layout.build_lanes(
         axis=axis,
         chairs=chairs,
@@ -93,7 +96,7 @@ def board_context(day: datetime.date) -> dict:
         load.ticks, axis=axis, cap=load.start_cap, index=2, label="starting"
     )
     now_column = None
-    if timezone.localdate() == day:
+    if today == day:
         column = axis.column(now)
         if 1 <= column <= axis.columns:
             now_column = column + 1  # the board's first column holds the chair names
@@ -104,7 +107,7 @@ def board_context(day: datetime.date) -> dict:
         "day": day,
         "previous_day": day - datetime.timedelta(days=1),
         "next_day": day + datetime.timedelta(days=1),
-        "is_today": day == timezone.localdate(),
+        "is_today": day == today,
         "axis": axis,
         "lanes": lanes,
         "load": load,
@@ -126,10 +129,19 @@ def board_context(day: datetime.date) -> dict:
 @login_required
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def board(request: HttpRequest) -> HttpResponse:
-    context = board_context(_day_from(request))
-    context["nav"] = "board"
-    template = "scheduling/_board.html" if request.htmx else "scheduling/board.html"
-    return render(request, template, context)
+    day = _day_from(request)
+    grid = board_grid(day)
+    if request.htmx:
+        return HttpResponse(grid)
+    context = {
+        "day": day,
+        "previous_day": day - datetime.timedelta(days=1),
+        "next_day": day + datetime.timedelta(days=1),
+        "is_today": day == timezone.localdate(),
+        "board_grid": grid,
+        "nav": "board",
+    }
+    return render(request, "scheduling/board.html", context)
 
 
 # ---------------------------------------------------------------------------

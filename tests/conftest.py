@@ -44,3 +44,12 @@ def _migrated_data_in_transactional_tests(request):
     if transactional:
         request.getfixturevalue("transactional_db")
         restore_migrated_data()
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """Each test starts with empty caches: rolled-back tests can leave history ids that the next test reuses."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()

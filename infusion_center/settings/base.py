@@ -253,3 +253,18 @@ REMINDERS_SWEEP_BATCH = env_int("REMINDERS_SWEEP_BATCH", 500, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "reminders-sweep": {"task": "scheduling.tasks.reminders_sweep", "schedule": 60.0, "options": {"expires": 55}},
 }
+
+# Caches: memory of each process, bounded. "board" holds rendered chair board grids, each checked against a
+# database fingerprint on every request (scheduling/board_cache.py), so a process never serves a stale one.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "default",
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
+    "board": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "board",
+        "OPTIONS": {"MAX_ENTRIES": 64},  # a large center's grid is a few hundred kB
+    },
+}

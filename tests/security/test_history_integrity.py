@@ -175,13 +175,13 @@ def move(day):
 def test_scan_lets_untracked_models_and_dicts_through():
     source = """
 def tidy(values):
-    Chair.objects.filter(active=False).update(position=0)
-    OpeningHours.objects.bulk_update([], ["opens_at"])
+    Reminder.objects.filter(sent=False).update(attempts=0)
+    Reminder.objects.bulk_update([], ["status"])
     values.update({"a": 1})
     values.update(other)
     context.update(form=form, page=page)
-    free = Chair.objects.filter(active=True)
-    free.update(position=3)
+    pending = Reminder.objects.filter(sent=False)
+    pending.update(attempts=3)
     bulk_create_with_history([], Appointment)
 """
     assert bulk_calls(source, "scheduling/example.py") == []

@@ -474,8 +474,11 @@ class Command(BaseCommand):
         for position, name in enumerate(_chair_names(), start=1):
             chair, _ = Chair.objects.get_or_create(name=name, defaults={"position": position})
             chairs.append(chair)
-        Chair.objects.filter(name="Chair 1").update(notes="Next to the nurses' station")
-        Chair.objects.filter(name="Chair 12").update(notes="Bariatric recliner")
+        for chair in chairs:
+            note = {"Chair 1": "Next to the nurses' station", "Chair 12": "Bariatric recliner"}.get(chair.name)
+            if note and chair.notes != note:
+                chair.notes = note
+                chair.save(update_fields=["notes"])
         for weekday in range(5):
             OpeningHours.objects.update_or_create(
                 weekday=weekday,

@@ -1,0 +1,124 @@
+"""The chair board's grid, rendered once per day, minute and state of the data, and served from a cache.
+
+Every request first reads a fingerprint of everything the grid shows, in one cheap query (see
+`board_fingerprint`); the cache key is the day, the local minute (the date alone for another day than today:
+see `cache_key`) and that fingerprint, so a change to any input makes the next request render afresh, and the
+now-line, running marks and "updated" time move every minute.
+The grid holds nothing that depends on the user (the page around it, with the navigation and the CSRF
+token, is rendered per request).
+
+The fingerprint rests on django-simple-history: every ORM write to the inputs (save, delete, the admin) adds a
+history row, and `tests/security/test_history_integrity.py` forbids the bulk writes that do not. For each
+history table it takes the highest `history_id` and the number of rows among the last `RECENT_WINDOW` ids: the
+maximum alone would miss a transaction that took an id before another's and committed after it; the count over
+the window sees that row arrive. Writes that bypass the ORM (raw SQL, bulk loads) are not seen: they show at the
+next minute on today's board, within `OTHER_DAY_SECONDS` on another day's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+
+from django.core.cache import caches
+from django.db import connection
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from patients.models import Patient, Screening
+from scheduling.models import (
+    Appointment,
+    Chair,
+    Closure,
+    Drug,
+    InfusionReaction,
+    NurseStaffing,
+    OpeningHours,
+    Premedication,
+    PremedicationGiven,
+    ReadinessOverride,
+    RegimenPhase,
+    ScreeningRequirement,
+    TreatmentPlan,
+)
+
+CACHE_ALIAS = "board"
+TEMPLATE = "scheduling/_board.html"
+RECENT_WINDOW = 1000
+TODAY_SECONDS = 120  # today's keys carry the minute: useless after it
+OTHER_DAY_SECONDS = 600  # other days' keys carry the date; this bounds what the fingerprint cannot see
+
+# Everything the grid reads (blocks, readiness lights, nurse-load strip, closures, chairs, hours), and the
+# records of the visit that readiness reads on other pages (reactions, overrides, premedications given).
+INPUTS = (
+    Appointment,
+    Patient,
+    TreatmentPlan,
+    Screening,
+    Drug,
+    RegimenPhase,
+    Premedication,
+    ScreeningRequirement,
+    Chair,
+    OpeningHours,
+    Closure,
+    NurseStaffing,
+    InfusionReaction,
+    ReadinessOverride,
+    PremedicationGiven,
+)
+
+_sql: str | None = None
+
+
+def _fingerprint_sql() -> str:
+    """Per history table, its highest id and the number of rows among the last RECENT_WINDOW ids (an empty
+    table gives NULL and 0): each part is two index lookups and a short index range."""
+    global _sql
+    if _sql is None:
+        qn = connection.ops.quote_name
+        parts = []
+        for model in INPUTS:
+            table = qn(model.history.model._meta.db_table)
+            pk = qn(model.history.model._meta.pk.column)
+            recent = f"{pk} > (SELECT MAX({pk}) FROM {table}) - {RECENT_WINDOW}"
+            parts.append(f"SELECT MAX({pk}), COUNT(*) FROM {table} WHERE {recent}")
+        _sql = " UNION ALL ".join(parts)
+    return _sql
+
+
+def board_fingerprint() -> tuple:
+    """One query; changes whenever an ORM write touches anything the board shows."""
+    with connection.cursor() as cursor:
+        cursor.execute(_fingerprint_sql())
+        return tuple(cursor.fetchall())
+
+
+def cache_key(day: datetime.date, now: datetime.datetime, fingerprint: tuple) -> str:
+    """Today's grid moves with the clock (now-line, running stays): it is keyed by the minute. Another day's grid
+    changes with the date only (readiness is judged today), except its "updated" time, set on each hit."""
+    local = timezone.localtime(now)
+    moment = f"{local:%Y-%m-%dT%H:%M}" if day == local.date() else local.date().isoformat()
+    digest = hashlib.blake2b(repr(fingerprint).encode(), digest_size=16).hexdigest()
+    return f"board:{day.isoformat()}:{moment}:{digest}"
+
+
+_UPDATED = re.compile(r'(<span class="board-updated text-body-secondary">updated )\d\d:\d\d(</span>)')
+
+
+def board_grid(day: datetime.date) -> SafeString:
+    """The rendered `_board.html` for the day, from the cache when nothing it shows has changed."""
+    from scheduling.views import board_context  # the view module builds the grid's context
+
+    now = timezone.now()
+    key = cache_key(day, now, board_fingerprint())  # read before the data: a grid is never older than its key
+    cache = caches[CACHE_ALIAS]
+    html = cache.get(key)
+    if html is None:
+        html = str(render_to_string(TEMPLATE, board_context(day, now=now)))
+        cache.set(key, html, timeout=TODAY_SECONDS if day == timezone.localdate(now) else OTHER_DAY_SECONDS)
+    else:
+        html = _UPDATED.sub(rf"\g<1>{timezone.localtime(now):%H:%M}\g<2>", html, count=1)
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, which escaped it
