@@ -44,7 +44,14 @@ def test_no_csp_violation_on_the_main_pages(page, live_server, sign_in):
         page.wait_for_load_state("networkidle")
     page.goto(f"{live_server.url}/patients/")
     expect(page.get_by_role("link", name="Hilbert", exact=False)).to_be_visible()
-    with page.expect_response(lambda r: "q=Noe" in r.url and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(
+        lambda r: (
+            r.request.method == "POST"
+            and r.url.endswith("/patients/")
+            and "q=Noe" in (r.request.post_data or "")
+            and r.request.headers.get("hx-request") == "true"
+        )
+    ):
         page.get_by_label("Search patients").press_sequentially("Noe", delay=30)
     expect(page.get_by_role("link", name="Hilbert", exact=False)).to_be_hidden()  # htmx swapped the rows in
     expect(page.get_by_role("link", name="Noether", exact=False)).to_be_visible()
