@@ -1,9 +1,11 @@
 import datetime
 import zoneinfo
+from decimal import Decimal
 
 import pytest
 import time_machine
 
+from scheduling.models import Appointment
 from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, UserFactory, seeded_drug, weekday_hours
 
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -13,6 +15,26 @@ MON = datetime.date(2026, 12, 7)
 
 def at(day, hour, minute=0):
     return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=NY)
+
+
+def give_mitoxantrone_doses(plan, chair, count):
+    """`count` completed 12 mg/m2 doses every 91 days from 1 Jan 2024 (21.6 mg at a BSA of 1.8 m2)."""
+    phase = plan.drug.phases.get()
+    for i in range(count):
+        day = datetime.date(2024, 1, 1) + datetime.timedelta(days=91 * i)
+        Appointment.objects.create(
+            patient=plan.patient,
+            plan=plan,
+            phase=phase,
+            chair=chair,
+            infusion_number=i + 1,
+            dose_mg=Decimal("21.6"),
+            premed_start=at(day, 9),
+            infusion_start=at(day, 9),
+            infusion_end=at(day, 9, 30),
+            observation_end=at(day, 10),
+            status="completed",
+        )
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from scheduling.services.booking import (
     slots_find,
 )
 from tests.factories import PatientFactory
-from tests.scheduling.conftest import MON, at
+from tests.scheduling.conftest import MON, at, give_mitoxantrone_doses
 
 pytestmark = pytest.mark.usefixtures("frozen", "clinic")
 
@@ -153,22 +153,7 @@ def test_mitoxantrone_needs_a_body_surface_area_and_stops_at_the_lifetime_limit(
     with pytest.raises(BookingError, match="body surface area is unknown"):
         appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
     plan = make_plan("Mitoxantrone", start=datetime.date(2024, 1, 1))
-    phase = plan.drug.phases.get()
-    for i in range(11):  # 11 x 12 = 132 mg/m2 given
-        day = datetime.date(2024, 1, 1) + datetime.timedelta(days=91 * i)
-        Appointment.objects.create(
-            patient=plan.patient,
-            plan=plan,
-            phase=phase,
-            chair=clinic[0],
-            infusion_number=i + 1,
-            dose_mg=Decimal("21.6"),
-            premed_start=at(day, 9),
-            infusion_start=at(day, 9),
-            infusion_end=at(day, 9, 30),
-            observation_end=at(day, 10),
-            status="completed",
-        )
+    give_mitoxantrone_doses(plan, clinic[0], 11)  # 11 x 12 = 132 mg/m2 given
     with pytest.raises(BookingError, match="would exceed 140 mg/m²"):
         appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
 

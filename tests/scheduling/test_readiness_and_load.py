@@ -1,7 +1,6 @@
 """Readiness of booked appointments (batched) and of a plan; the day's load for the board."""
 
 import datetime
-from decimal import Decimal
 
 import pytest
 
@@ -10,7 +9,7 @@ from scheduling.services.booking import appointment_book, course_book, plan_next
 from scheduling.services.capacity import day_load, hours_for_day, staffing_for_day
 from scheduling.services.readiness import readiness_for_appointments, readiness_for_plan, readiness_for_plans
 from tests.factories import PatientFactory, ScreeningFactory
-from tests.scheduling.conftest import MON, NOW, at
+from tests.scheduling.conftest import MON, NOW, at, give_mitoxantrone_doses
 
 pytestmark = pytest.mark.usefixtures("frozen", "clinic")
 
@@ -148,22 +147,7 @@ def test_readiness_in_one_batch_reads_first_doses_and_lifetime_totals(make_plan,
         plan=ocrevus, chair_id=clinic[0].pk, premed_start=at(MON + datetime.timedelta(14), 9), user=user
     )
     mitoxantrone = make_plan("Mitoxantrone", start=datetime.date(2024, 1, 1))
-    phase = mitoxantrone.drug.phases.get()
-    for i in range(10):  # 10 x 12 = 120 mg/m2 given
-        day = datetime.date(2024, 1, 1) + datetime.timedelta(days=91 * i)
-        Appointment.objects.create(
-            patient=mitoxantrone.patient,
-            plan=mitoxantrone,
-            phase=phase,
-            chair=clinic[1],
-            infusion_number=i + 1,
-            dose_mg=Decimal("21.6"),
-            premed_start=at(day, 9),
-            infusion_start=at(day, 9),
-            infusion_end=at(day, 9, 30),
-            observation_end=at(day, 10),
-            status="completed",
-        )
+    give_mitoxantrone_doses(mitoxantrone, clinic[1], 10)  # 10 x 12 = 120 mg/m2 given
     dose = appointment_book(plan=mitoxantrone, chair_id=clinic[1].pk, premed_start=at(MON, 9), user=user)
     result = readiness_for_appointments([first, second, dose])
     hep_b_first = "Hepatitis B screening is needed before the first dose: none is on record."
