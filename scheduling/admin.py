@@ -285,6 +285,7 @@ class NurseStaffingAdmin(SimpleHistoryAdmin):
 
 @admin.register(TreatmentPlan)
 class TreatmentPlanAdmin(SimpleHistoryAdmin):
+    allow_revert = False  # written by the app's services; an old version must not overwrite visit state
     list_display = ("patient", "drug", "status", "start_date", "course_days", "preferred_chair", "created_at")
     list_filter = ("status", "drug")
     search_fields = ("patient__last_name", "patient__first_name", "patient__mrn")
@@ -332,6 +333,8 @@ class ReadinessOverrideInline(_ReadOnlyInline):
 @admin.register(Appointment)
 class AppointmentAdmin(SimpleHistoryAdmin):
     """Read-mostly: bookings and visit steps go through the staff app's services; only notes are edited here."""
+
+    allow_revert = False  # written by the app's services; an old version must not overwrite visit state
 
     list_display = (
         "premed_start",
@@ -408,6 +411,7 @@ class AppointmentAdmin(SimpleHistoryAdmin):
 
 @admin.register(InfusionReaction)
 class InfusionReactionAdmin(SimpleHistoryAdmin):
+    allow_revert = False  # written by the app's services; an old version must not overwrite visit state
     list_display = ("occurred_at", "patient", "drug", "severity_badge", "recorded_by")
     list_filter = ("severity", "drug")
     search_fields = ("patient__last_name", "patient__first_name", "patient__mrn", "symptoms")
@@ -431,6 +435,7 @@ class InfusionReactionAdmin(SimpleHistoryAdmin):
 
 @admin.register(ReadinessOverride)
 class ReadinessOverrideAdmin(SimpleHistoryAdmin):
+    allow_revert = False  # written by the app's services; an old version must not overwrite visit state
     list_display = ("overridden_at", "appointment", "overridden_by")
     search_fields = ("appointment__patient__last_name", "appointment__patient__mrn", "reason")
     list_select_related = ("appointment__patient", "appointment__phase__drug", "overridden_by")
