@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.access import PatientAccessAdminMixin
 from scheduling.engine.protocol import chair_time
 from scheduling.models import (
     Appointment,
@@ -284,7 +285,7 @@ class NurseStaffingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(SimpleHistoryAdmin):
+class TreatmentPlanAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
     allow_revert = False  # written by the app's services; an old version must not overwrite visit state
     list_display = ("patient", "drug", "status", "start_date", "course_days", "preferred_chair", "created_at")
     list_filter = ("status", "drug")
@@ -331,7 +332,7 @@ class ReadinessOverrideInline(_ReadOnlyInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
+class AppointmentAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
     """Read-mostly: bookings and visit steps go through the staff app's services; only notes are edited here."""
 
     allow_revert = False  # written by the app's services; an old version must not overwrite visit state
@@ -410,7 +411,7 @@ class AppointmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(InfusionReaction)
-class InfusionReactionAdmin(SimpleHistoryAdmin):
+class InfusionReactionAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
     allow_revert = False  # written by the app's services; an old version must not overwrite visit state
     list_display = ("occurred_at", "patient", "drug", "severity_badge", "recorded_by")
     list_filter = ("severity", "drug")
@@ -434,7 +435,8 @@ class InfusionReactionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ReadinessOverride)
-class ReadinessOverrideAdmin(SimpleHistoryAdmin):
+class ReadinessOverrideAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
+    access_patient_attribute = "appointment.patient_id"
     allow_revert = False  # written by the app's services; an old version must not overwrite visit state
     list_display = ("overridden_at", "appointment", "overridden_by")
     search_fields = ("appointment__patient__last_name", "appointment__patient__mrn", "reason")

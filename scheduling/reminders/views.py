@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from patients.access import patients_shown
 from patients.models import Patient
 from scheduling.models import Reminder
 from scheduling.reminders.emails import patient_id_from_token
@@ -26,6 +27,7 @@ def outbox(request):
     status = status if status in Reminder.Status.values else ""
     kind = kind if kind in Reminder.Kind.values else ""
     page = Paginator(reminder_outbox(status=status, kind=kind), 50).get_page(request.GET.get("page"))
+    patients_shown(request, (reminder.appointment.patient_id for reminder in page.object_list))
     return render(
         request,
         "scheduling/reminder_outbox.html",
