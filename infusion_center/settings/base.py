@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from infusion_center.env import env_bool, env_int, env_list, env_str, parse_database_url, sqlite_database
+from infusion_center.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+    parse_database_url,
+    sqlite_database,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -42,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "infusion_center.ratelimit.SignInRateLimitMiddleware",  # before any password is hashed
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -103,6 +112,17 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "infusion_center.client_ip.client_ip"  # the address behind the trusted proxies
+
+# Reverse proxies in front of the app (nginx, a load balancer): how many, and optionally their addresses.
+# The client address (sign-in lock-out, rate limits, access log) is read from X-Forwarded-For only through them.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+TRUSTED_PROXY_RANGES = env_networks("TRUSTED_PROXY_RANGES")
+
+# Per-address limits on sign-in and password-reset posts, answered (429) before any password is hashed.
+SIGNIN_RATE_LIMIT = env_int("SIGNIN_RATE_LIMIT", 30, minimum=1)  # posts per address per window
+SIGNIN_RATE_WINDOW_SECONDS = env_int("SIGNIN_RATE_WINDOW_SECONDS", 300, minimum=1)
+PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 5, minimum=1)  # per address per hour
 
 # Internationalisation: every date and time is shown in the center's time zone.
 LANGUAGE_CODE = "en-gb"
@@ -267,5 +287,17 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "board",
         "OPTIONS": {"MAX_ENTRIES": 64},  # a large center's grid is a few hundred kB
+    },
+    # Sign-in and password-reset rate limits: shared by every web process through Redis when there is one.
+    "ratelimit": {
+        "BACKEND": "infusion_center.cache.PrefixedRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "infusion-ratelimit",
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ratelimit",
+        "OPTIONS": {"MAX_ENTRIES": 10000},
     },
 }
