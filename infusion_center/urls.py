@@ -10,6 +10,7 @@ from scheduling.views import home
 
 urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
+    path("healthz/mail/", views.healthz_mail, name="healthz-mail"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
     path(

@@ -267,6 +267,10 @@ REMINDERS_CHECK_IN_TIME = env_str("REMINDERS_CHECK_IN_TIME", "10:00")  # the day
 REMINDERS_MAX_ATTEMPTS = env_int("REMINDERS_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 REMINDERS_RETRY_BASE_SECONDS = env_int("REMINDERS_RETRY_BASE_SECONDS", 60, minimum=1)  # doubles at each failure
 REMINDERS_RETRY_MAX_SECONDS = env_int("REMINDERS_RETRY_MAX_SECONDS", 3600, minimum=1)
+# A failing reminder is retried for at least this long (and REMINDERS_MAX_ATTEMPTS times) before it is final.
+REMINDERS_RETRY_HOURS = env_int("REMINDERS_RETRY_HOURS", 24, minimum=0)
+# The outbox and /healthz/mail/ warn when the mail server has failed this long with nothing sent since.
+REMINDERS_MAIL_ALERT_MINUTES = env_int("REMINDERS_MAIL_ALERT_MINUTES", 15, minimum=1)
 REMINDERS_REQUEUE_SECONDS = env_int("REMINDERS_REQUEUE_SECONDS", 300, minimum=1)  # queued but never picked up
 # A claim older than this belongs to a worker that died mid-send; it must outlive the task's hard time limit.
 REMINDERS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)

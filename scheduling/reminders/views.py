@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -15,8 +16,9 @@ from patients.access import patients_shown
 from patients.models import Patient
 from scheduling.models import Reminder
 from scheduling.reminders.emails import patient_id_from_token
+from scheduling.reminders.health import mail_outage
 from scheduling.reminders.selectors import reminder_outbox
-from scheduling.reminders.services import ReminderError, patient_unsubscribe, reminder_retry
+from scheduling.reminders.services import ReminderError, patient_unsubscribe, reminder_retry, reminders_retry_failed
 
 
 @login_required
@@ -38,6 +40,9 @@ def outbox(request):
             "kind": kind,
             "statuses": Reminder.Status.choices,
             "kinds": Reminder.Kind.choices,
+            "failed_count": Reminder.objects.filter(status=Reminder.Status.FAILED).count(),
+            "mail_outage": mail_outage(),
+            "retry_hours": settings.REMINDERS_RETRY_HOURS,
             "nav": "outbox",
         },
     )
@@ -59,6 +64,18 @@ def reminder_retry_view(request, pk: int):
         next_url, {request.get_host()}, require_https=request.is_secure()
     ):
         return HttpResponseRedirect(next_url)  # a path back to the page the retry was made from
+    return redirect("scheduling:outbox")
+
+
+@login_required
+@permission_required("scheduling.change_appointment", raise_exception=True)
+@require_POST
+def reminders_retry_all_view(request):
+    queued = reminders_retry_failed()
+    if queued:
+        messages.success(request, f"{queued} failed reminder{'s' if queued != 1 else ''} queued to be sent again.")
+    else:
+        messages.info(request, "There were no failed reminders to retry.")
     return redirect("scheduling:outbox")
 
 
