@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "infusion_center.no_store.NoStoreMiddleware",  # Cache-Control: no-store for signed-in users, 403 and 404
     "django.contrib.messages.middleware.MessageMiddleware",
     "infusion_center.session_timeout.SessionTimeoutMiddleware",
     "patients.access.PatientAccessMiddleware",  # one access-log row per patient a response shows
@@ -102,6 +103,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Flash messages often name a patient: keep them in the server-side session, not in a readable cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
