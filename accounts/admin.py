@@ -50,7 +50,10 @@ class ManagerUserAddForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
-        self.fields["email"].help_text = "The password-reset link goes to this address."
+        self.fields["email"].help_text = (
+            "When you save, a link to choose a password is sent to this address (it can be sent again from the"
+            " user list: “Send a password-reset link”)."
+        )
 
     def save(self, commit=True):
         user = super().save(commit=False)
@@ -141,6 +144,9 @@ class CenterUserAdmin(UserAdmin):
         if request.user.is_superuser:
             return
         user = form.instance
+        if not change and user.email:
+            reset_link_queue(user_id=user.pk, domain=request.get_host(), use_https=request.is_secure())
+            self.message_user(request, f"A link to choose a password is on its way to {user.email}.")
         is_staff = user.groups.filter(name__in=STAFF_ROLES).exists()
         if user.is_staff != is_staff or user.is_superuser:
             user.is_staff, user.is_superuser = is_staff, False

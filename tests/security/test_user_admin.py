@@ -6,6 +6,7 @@ single permissions, and set another user's password, then sign in as them.
 
 from __future__ import annotations
 
+import re
 from unittest import mock
 
 import pytest
@@ -131,20 +132,25 @@ def test_a_manager_adds_an_account_without_a_password_and_sends_a_reset_link(
     assert page.status_code == 200
     assert "password1" not in page.context["adminform"].form.fields
     assert "is_superuser" not in page.context["adminform"].form.fields
-    response = manager_client.post(
-        reverse("admin:auth_user_add"),
-        {
-            "username": "new-nurse",
-            "first_name": "Nell",
-            "last_name": "Ng",
-            "email": "nell@center.example",
-            "groups": [str(Group.objects.get(name=NURSE).pk)],
-            "is_superuser": "on",
-            "password1": "chosen-by-the-manager-1",
-            "password2": "chosen-by-the-manager-1",
-        },
-    )
+    with (
+        mock.patch.object(password_reset_send, "apply_async") as queued_at_creation,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = manager_client.post(
+            reverse("admin:auth_user_add"),
+            {
+                "username": "new-nurse",
+                "first_name": "Nell",
+                "last_name": "Ng",
+                "email": "nell@center.example",
+                "groups": [str(Group.objects.get(name=NURSE).pk)],
+                "is_superuser": "on",
+                "password1": "chosen-by-the-manager-1",
+                "password2": "chosen-by-the-manager-1",
+            },
+        )
     assert response.status_code == 302
+    assert queued_at_creation.call_count == 1  # the new account's owner gets a link at once
     user = get_user_model().objects.get(username="new-nurse")
     assert not user.has_usable_password()
     assert not user.is_superuser and not user.is_staff
@@ -162,3 +168,15 @@ def test_a_manager_adds_an_account_without_a_password_and_sends_a_reset_link(
     password_reset_send(**queued.call_args.kwargs["kwargs"])
     assert [m.to for m in mail.outbox] == [["nell@center.example"]]
     assert "/accounts/reset/" in mail.outbox[0].body
+
+    # the owner follows the link and chooses a password; the manager never knew one
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    manager_client.logout()
+    set_password_page = manager_client.get(link, follow=True)
+    response = manager_client.post(
+        set_password_page.redirect_chain[-1][0],
+        {"new_password1": "owner-chose-this-one", "new_password2": "owner-chose-this-one"},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("owner-chose-this-one")
