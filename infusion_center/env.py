@@ -66,6 +66,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of IP networks or addresses (`10.0.0.0/8, 192.0.2.7`), each checked."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network.") from exc
+    return networks
+
+
 def parse_database_url(url: str, *, base_dir: Path) -> dict:
     """A Django DATABASES entry from `postgres://user:pass@host:port/name` or `sqlite:///path`."""
     parts = urlsplit(url)

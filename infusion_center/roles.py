@@ -84,6 +84,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.change_user",
         "auth.view_user",
         "auth.view_group",
+        "axes.view_accessattempt",  # the sign-in lock-outs page
+        "axes.delete_accessattempt",
         *_VIEW_CATALOGUE,
     ],
 }

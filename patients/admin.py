@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.access import PatientAccessAdminMixin
 from patients.models import EmergencyContact, Patient, Screening
 
 
@@ -28,7 +29,8 @@ class ScreeningInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
+    access_patient_attribute = "pk"
     list_display = (
         "last_name",
         "first_name",
@@ -85,7 +87,7 @@ class PatientAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(SimpleHistoryAdmin):
+class ScreeningAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
     list_display = ("patient", "kind", "taken_on", "result", "value", "valid_until", "valid_today")
     list_filter = ("kind", "result")
     search_fields = ("patient__last_name", "patient__first_name", "patient__mrn")

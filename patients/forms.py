@@ -87,6 +87,8 @@ EmergencyContactFormSet = forms.inlineformset_factory(
     extra=1,
     can_delete=True,
     max_num=5,
+    validate_max=True,  # enforced on the server, not only by the number of blank rows shown
+    absolute_max=5,  # and never more forms built from a POST than that
 )
 
 

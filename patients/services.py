@@ -8,6 +8,7 @@ from decimal import Decimal
 from axes.helpers import get_client_ip_address
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from patients.models import DEFAULT_VALIDITY_DAYS, Patient, PatientAccess, Screening
 
@@ -53,12 +54,19 @@ def screening_record(
 def patient_access_record(*, user, patient: Patient | int, request: HttpRequest) -> PatientAccess:
     """Log one view of a patient's record: who, when, which patient, which page (path only), which address."""
     patient_id = patient if isinstance(patient, int) else patient.pk
+    return patient_accesses_record(user=user, patient_ids=[patient_id], request=request)[0]
+
+
+def patient_accesses_record(*, user, patient_ids: list[int], request: HttpRequest) -> list[PatientAccess]:
+    """Log one page that showed these patients: one row per patient, written in one INSERT."""
     match = getattr(request, "resolver_match", None)
-    return PatientAccess.objects.create(
-        patient_id=patient_id,
-        user=user if user is not None and user.is_authenticated else None,
-        username=user.get_username() if user is not None and user.is_authenticated else "",
-        path=request.path[:500],
-        view_name=(match.view_name if match is not None else "")[:200],
-        ip_address=get_client_ip_address(request) or None,
-    )
+    signed_in = user is not None and user.is_authenticated
+    common = {
+        "user": user if signed_in else None,
+        "username": user.get_username() if signed_in else "",
+        "accessed_at": timezone.now(),
+        "path": request.path[:500],
+        "view_name": (match.view_name if match is not None else "")[:200],
+        "ip_address": get_client_ip_address(request) or None,
+    }
+    return PatientAccess.objects.bulk_create([PatientAccess(patient_id=pk, **common) for pk in patient_ids])

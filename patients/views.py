@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from patients import selectors, services
+from patients.access import patient_shown, patients_shown
 from patients.forms import EmergencyContactFormSet, PatientForm, PatientSearchForm, ScreeningForm
 from patients.models import Patient
 
@@ -24,6 +25,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     search = form.cleaned_data["q"] if form.is_valid() else ""
     paginator = Paginator(selectors.patient_list(search=search), PAGE_SIZE)
     page = paginator.get_page((data or request.GET).get("page"))
+    patients_shown(request, page.object_list)
     context = {"form": form, "page": page, "search": search, "nav": "patients"}
     template = "patients/_patient_rows.html" if request.htmx else "patients/patient_list.html"
     return render(request, template, context)
@@ -39,7 +41,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         patient = selectors.patient_for_detail(pk=pk)
     except Patient.DoesNotExist as exc:
         raise Http404("No such patient.") from exc
-    services.patient_access_record(user=request.user, patient=patient, request=request)
+    patient_shown(request, patient)
     context = {
         "patient": patient,
         "nav": "patients",
@@ -56,6 +58,7 @@ def _patient_form_page(request: HttpRequest, patient: Patient | None) -> HttpRes
         saved = services.patient_save(form=form, contacts=contacts)
         messages.success(request, f"{saved.full_name} is saved.")
         return redirect(saved)
+    patient_shown(request, patient)
     context = {"form": form, "contacts": contacts, "patient": patient, "nav": "patients"}
     return render(request, "patients/patient_form.html", context, status=400 if request.method == "POST" else 200)
 
@@ -92,6 +95,7 @@ def screening_create(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{screening} is recorded for {patient.full_name}.")
         return redirect(patient)
     status = 400 if request.method == "POST" else 200
+    patient_shown(request, patient)
     return render(
         request, "patients/screening_form.html", {"form": form, "patient": patient, "nav": "patients"}, status=status
     )

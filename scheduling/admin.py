@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients.access import PatientAccessAdminMixin
 from scheduling.engine.protocol import chair_time
 from scheduling.models import (
     Appointment,
@@ -284,7 +285,8 @@ class NurseStaffingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(SimpleHistoryAdmin):
+class TreatmentPlanAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
+    allow_revert = False  # written by the app's services; an old version must not overwrite visit state
     list_display = ("patient", "drug", "status", "start_date", "course_days", "preferred_chair", "created_at")
     list_filter = ("status", "drug")
     search_fields = ("patient__last_name", "patient__first_name", "patient__mrn")
@@ -330,8 +332,10 @@ class ReadinessOverrideInline(_ReadOnlyInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
+class AppointmentAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
     """Read-mostly: bookings and visit steps go through the staff app's services; only notes are edited here."""
+
+    allow_revert = False  # written by the app's services; an old version must not overwrite visit state
 
     list_display = (
         "premed_start",
@@ -407,7 +411,8 @@ class AppointmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(InfusionReaction)
-class InfusionReactionAdmin(SimpleHistoryAdmin):
+class InfusionReactionAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
+    allow_revert = False  # written by the app's services; an old version must not overwrite visit state
     list_display = ("occurred_at", "patient", "drug", "severity_badge", "recorded_by")
     list_filter = ("severity", "drug")
     search_fields = ("patient__last_name", "patient__first_name", "patient__mrn", "symptoms")
@@ -430,7 +435,9 @@ class InfusionReactionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ReadinessOverride)
-class ReadinessOverrideAdmin(SimpleHistoryAdmin):
+class ReadinessOverrideAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
+    access_patient_attribute = "appointment.patient_id"
+    allow_revert = False  # written by the app's services; an old version must not overwrite visit state
     list_display = ("overridden_at", "appointment", "overridden_by")
     search_fields = ("appointment__patient__last_name", "appointment__patient__mrn", "reason")
     list_select_related = ("appointment__patient", "appointment__phase__drug", "overridden_by")

@@ -110,15 +110,24 @@ _UPDATED = re.compile(r'(<span class="board-updated text-body-secondary">updated
 
 def board_grid(day: datetime.date) -> SafeString:
     """The rendered `_board.html` for the day, from the cache when nothing it shows has changed."""
+    return board_grid_and_patients(day)[0]
+
+
+def board_grid_and_patients(day: datetime.date) -> tuple[SafeString, list[int]]:
+    """The grid and the ids of the patients it shows (for the access log), cached together."""
     from scheduling.views import board_context  # the view module builds the grid's context
 
     now = timezone.now()
     key = cache_key(day, now, board_fingerprint())  # read before the data: a grid is never older than its key
     cache = caches[CACHE_ALIAS]
-    html = cache.get(key)
-    if html is None:
-        html = str(render_to_string(TEMPLATE, board_context(day, now=now)))
-        cache.set(key, html, timeout=TODAY_SECONDS if day == timezone.localdate(now) else OTHER_DAY_SECONDS)
+    cached = cache.get(key)
+    if cached is None:
+        context = board_context(day, now=now)
+        html = str(render_to_string(TEMPLATE, context))
+        patient_ids = list(context["patient_ids"])
+        timeout = TODAY_SECONDS if day == timezone.localdate(now) else OTHER_DAY_SECONDS
+        cache.set(key, (html, patient_ids), timeout=timeout)
     else:
+        html, patient_ids = cached
         html = _UPDATED.sub(rf"\g<1>{timezone.localtime(now):%H:%M}\g<2>", html, count=1)
-    return mark_safe(html)  # noqa: S308 - rendered by the template engine, which escaped it
+    return mark_safe(html), patient_ids  # noqa: S308 - rendered by the template engine, which escaped it

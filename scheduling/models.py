@@ -553,6 +553,11 @@ class Reminder(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker started sending it.")
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    failing_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The first failed attempt of the current run of failures (retries stop after a window).",
+    )
     skip_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -24,6 +24,7 @@ urlpatterns = [
     path("reports/", manage_views.reports_page, name="reports"),
     path("outbox/", reminder_views.outbox, name="outbox"),
     path("outbox/<int:pk>/retry/", reminder_views.reminder_retry_view, name="reminder-retry"),
+    path("outbox/retry-failed/", reminder_views.reminders_retry_all_view, name="reminders-retry-failed"),
     path("reminders/unsubscribe/<str:token>/", reminder_views.unsubscribe, name="reminders-unsubscribe"),
 ]
 

@@ -16,10 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from patients.access import patient_shown, patients_shown
 from patients.models import Patient
 from scheduling import board as board_layout
 from scheduling import selectors
-from scheduling.board_cache import board_grid
+from scheduling.board_cache import board_grid_and_patients
 from scheduling.forms import (
     CancelForm,
     DayForm,
@@ -123,6 +124,7 @@ def board_context(day: datetime.date, *, now: datetime.datetime | None = None) -
         "booked": sum(1 for a in appointments if a.is_active),
         "readiness_counts": counts,
         "refreshed_at": timezone.localtime(now),
+        "patient_ids": sorted({a.patient_id for a in appointments}),  # for the access log
     }
 
 
@@ -130,7 +132,8 @@ def board_context(day: datetime.date, *, now: datetime.datetime | None = None) -
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def board(request: HttpRequest) -> HttpResponse:
     day = _day_from(request)
-    grid = board_grid(day)
+    grid, patient_ids = board_grid_and_patients(day)
+    patients_shown(request, patient_ids)
     if request.htmx:
         return HttpResponse(grid)
     context = {
@@ -196,6 +199,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     for row in rows:
         row["readiness"] = readiness[row["plan"].pk]
     rows.sort(key=lambda r: (not r["overdue"], r["next"].latest, r["next"].target, r["plan"].patient.last_name))
+    patients_shown(request, (row["plan"].patient_id for row in rows))
     return render(request, "scheduling/worklist.html", {"rows": rows, "today": today, "nav": "worklist"})
 
 
@@ -245,6 +249,7 @@ def _appointment_page(request: HttpRequest, appointment: Appointment, *, status:
         "nav": "board",
         **extra,
     }
+    patient_shown(request, appointment.patient_id)
     return render(request, "scheduling/appointment_detail.html", context, status=status)
 
 
@@ -401,6 +406,7 @@ def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
             messages.success(request, f"{plan.drug.name} plan started for {patient.full_name}.")
             return redirect(patient)
     status = 400 if request.method == "POST" else 200
+    patient_shown(request, patient)
     return render(
         request, "scheduling/plan_form.html", {"form": form, "patient": patient, "nav": "patients"}, status=status
     )
@@ -448,6 +454,7 @@ def _slot_page(
         else reverse("scheduling:plan-book", args=[plan.pk]),
         "nav": "worklist",
     }
+    patient_shown(request, plan.patient_id)
     return render(request, "scheduling/slot_find.html", context, status=status)
 
 
@@ -552,6 +559,7 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"The appointment of {appointment.patient.full_name} is cancelled.")
                 return redirect(appointment.patient)
         status = 400
+    patient_shown(request, appointment.patient_id)
     return render(
         request,
         "scheduling/appointment_cancel.html",

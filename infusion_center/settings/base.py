@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from infusion_center.env import env_bool, env_int, env_list, env_str, parse_database_url, sqlite_database
+from infusion_center.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+    parse_database_url,
+    sqlite_database,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -20,7 +28,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if D
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "infusion_center.admin_site.CenterAdminConfig",  # django.contrib.admin, hardened
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,12 +50,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "infusion_center.ratelimit.SignInRateLimitMiddleware",  # before any password is hashed
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "infusion_center.no_store.NoStoreMiddleware",  # Cache-Control: no-store for signed-in users, 403 and 404
     "django.contrib.messages.middleware.MessageMiddleware",
     "infusion_center.session_timeout.SessionTimeoutMiddleware",
+    "patients.access.PatientAccessMiddleware",  # one access-log row per patient a response shows
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -92,6 +103,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Flash messages often name a patient: keep them in the server-side session, not in a readable cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -102,6 +115,17 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "infusion_center.client_ip.client_ip"  # the address behind the trusted proxies
+
+# Reverse proxies in front of the app (nginx, a load balancer): how many, and optionally their addresses.
+# The client address (sign-in lock-out, rate limits, access log) is read from X-Forwarded-For only through them.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+TRUSTED_PROXY_RANGES = env_networks("TRUSTED_PROXY_RANGES")
+
+# Per-address limits on sign-in and password-reset posts, answered (429) before any password is hashed.
+SIGNIN_RATE_LIMIT = env_int("SIGNIN_RATE_LIMIT", 30, minimum=1)  # posts per address per window
+SIGNIN_RATE_WINDOW_SECONDS = env_int("SIGNIN_RATE_WINDOW_SECONDS", 300, minimum=1)
+PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 5, minimum=1)  # per address per hour
 
 # Internationalisation: every date and time is shown in the center's time zone.
 LANGUAGE_CODE = "en-gb"
@@ -246,6 +270,10 @@ REMINDERS_CHECK_IN_TIME = env_str("REMINDERS_CHECK_IN_TIME", "10:00")  # the day
 REMINDERS_MAX_ATTEMPTS = env_int("REMINDERS_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 REMINDERS_RETRY_BASE_SECONDS = env_int("REMINDERS_RETRY_BASE_SECONDS", 60, minimum=1)  # doubles at each failure
 REMINDERS_RETRY_MAX_SECONDS = env_int("REMINDERS_RETRY_MAX_SECONDS", 3600, minimum=1)
+# A failing reminder is retried for at least this long (and REMINDERS_MAX_ATTEMPTS times) before it is final.
+REMINDERS_RETRY_HOURS = env_int("REMINDERS_RETRY_HOURS", 24, minimum=0)
+# The outbox and /healthz/mail/ warn when the mail server has failed this long with nothing sent since.
+REMINDERS_MAIL_ALERT_MINUTES = env_int("REMINDERS_MAIL_ALERT_MINUTES", 15, minimum=1)
 REMINDERS_REQUEUE_SECONDS = env_int("REMINDERS_REQUEUE_SECONDS", 300, minimum=1)  # queued but never picked up
 # A claim older than this belongs to a worker that died mid-send; it must outlive the task's hard time limit.
 REMINDERS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
@@ -266,5 +294,17 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "board",
         "OPTIONS": {"MAX_ENTRIES": 64},  # a large center's grid is a few hundred kB
+    },
+    # Sign-in and password-reset rate limits: shared by every web process through Redis when there is one.
+    "ratelimit": {
+        "BACKEND": "infusion_center.cache.PrefixedRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "infusion-ratelimit",
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ratelimit",
+        "OPTIONS": {"MAX_ENTRIES": 10000},
     },
 }

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from patients.models import Patient
@@ -105,6 +106,7 @@ def _arm(
         "enqueued_at": None,
         "claimed_at": None,
         "last_error": "",
+        "failing_since": None,
     }  # sent_at is kept: when it was last sent, for staff
     reminder, _ = Reminder.objects.update_or_create(appointment=appointment, kind=kind, defaults=values)
     return reminder
@@ -422,15 +424,34 @@ def _deliver(reminder_id: int, *, mailer: _Mailer, premedications: dict[int, lis
     except Exception as exc:  # SMTP refusals, timeouts, a template error: recorded on the row for staff
         return _record_failure(reminder, claim=now, error=f"{type(exc).__name__}: {exc}"[:2000])
 
-    _finish(reminder_id, now, status=Status.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None)
+    _finish(
+        reminder_id,
+        now,
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        last_error="",
+        next_attempt_at=None,
+        failing_since=None,
+    )
     return "sent"
 
 
 def _record_failure(reminder: Reminder, *, claim: datetime.datetime, error: str) -> str:
+    """Retry with backoff; a reminder fails for good only after REMINDERS_MAX_ATTEMPTS attempts AND
+    REMINDERS_RETRY_HOURS of failing, so a mail-server outage of a few hours loses nothing."""
     logger.warning("Reminder %s failed (attempt %s): %s", reminder.pk, reminder.attempts, error)
     now = timezone.now()
-    if reminder.attempts >= settings.REMINDERS_MAX_ATTEMPTS:
-        _finish(reminder.pk, claim, status=Status.FAILED, last_error=error, next_attempt_at=None)
+    failing_since = reminder.failing_since or claim
+    retried_long_enough = now - failing_since >= datetime.timedelta(hours=settings.REMINDERS_RETRY_HOURS)
+    if reminder.attempts >= settings.REMINDERS_MAX_ATTEMPTS and retried_long_enough:
+        _finish(
+            reminder.pk,
+            claim,
+            status=Status.FAILED,
+            last_error=error,
+            next_attempt_at=None,
+            failing_since=failing_since,
+        )
         return "failed"
     delay = retry_delay_seconds(
         attempts=reminder.attempts,
@@ -445,6 +466,7 @@ def _record_failure(reminder: Reminder, *, claim: datetime.datetime, error: str)
         next_attempt_at=now + datetime.timedelta(seconds=delay),
         enqueued_at=None,
         claimed_at=None,
+        failing_since=failing_since,
     )
     return "retry"
 
@@ -471,10 +493,36 @@ def reminder_retry(*, reminder: Reminder) -> Reminder:
     reminder.attempts = 0
     reminder.next_attempt_at = None
     reminder.claimed_at = None
+    reminder.failing_since = None
     reminder.due_at = min(reminder.due_at, now)
-    reminder.save(update_fields=["status", "attempts", "next_attempt_at", "claimed_at", "due_at", "updated_at"])
+    reminder.save(
+        update_fields=["status", "attempts", "next_attempt_at", "claimed_at", "failing_since", "due_at", "updated_at"]
+    )
     _enqueue_due_on_commit([reminder], now=now)
     return reminder
+
+
+@transaction.atomic
+def reminders_retry_failed() -> int:
+    """Staff: send every failed reminder again now (a send-time check still skips those no longer wanted).
+    Returns how many were queued."""
+    now = timezone.now()
+    ids = list(
+        Reminder.objects.select_for_update().filter(status=Status.FAILED).order_by("id").values_list("id", flat=True)
+    )
+    if not ids:
+        return 0
+    Reminder.objects.filter(pk__in=ids).update(
+        status=Status.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        claimed_at=None,
+        failing_since=None,
+        due_at=Least(F("due_at"), Value(now)),
+        updated_at=now,
+    )
+    _enqueue_due_on_commit(list(Reminder.objects.filter(pk__in=ids)), now=now)
+    return len(ids)
 
 
 @transaction.atomic

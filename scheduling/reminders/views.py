@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -11,11 +12,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from patients.access import patients_shown
 from patients.models import Patient
 from scheduling.models import Reminder
 from scheduling.reminders.emails import patient_id_from_token
+from scheduling.reminders.health import mail_outage
 from scheduling.reminders.selectors import reminder_outbox
-from scheduling.reminders.services import ReminderError, patient_unsubscribe, reminder_retry
+from scheduling.reminders.services import ReminderError, patient_unsubscribe, reminder_retry, reminders_retry_failed
 
 
 @login_required
@@ -26,6 +29,7 @@ def outbox(request):
     status = status if status in Reminder.Status.values else ""
     kind = kind if kind in Reminder.Kind.values else ""
     page = Paginator(reminder_outbox(status=status, kind=kind), 50).get_page(request.GET.get("page"))
+    patients_shown(request, (reminder.appointment.patient_id for reminder in page.object_list))
     return render(
         request,
         "scheduling/reminder_outbox.html",
@@ -36,6 +40,9 @@ def outbox(request):
             "kind": kind,
             "statuses": Reminder.Status.choices,
             "kinds": Reminder.Kind.choices,
+            "failed_count": Reminder.objects.filter(status=Reminder.Status.FAILED).count(),
+            "mail_outage": mail_outage(),
+            "retry_hours": settings.REMINDERS_RETRY_HOURS,
             "nav": "outbox",
         },
     )
@@ -57,6 +64,18 @@ def reminder_retry_view(request, pk: int):
         next_url, {request.get_host()}, require_https=request.is_secure()
     ):
         return HttpResponseRedirect(next_url)  # a path back to the page the retry was made from
+    return redirect("scheduling:outbox")
+
+
+@login_required
+@permission_required("scheduling.change_appointment", raise_exception=True)
+@require_POST
+def reminders_retry_all_view(request):
+    queued = reminders_retry_failed()
+    if queued:
+        messages.success(request, f"{queued} failed reminder{'s' if queued != 1 else ''} queued to be sent again.")
+    else:
+        messages.info(request, "There were no failed reminders to retry.")
     return redirect("scheduling:outbox")
 
 

@@ -133,6 +133,7 @@ def fast_retries(settings):
     settings.REMINDERS_RETRY_BASE_SECONDS = 1
     settings.REMINDERS_RETRY_MAX_SECONDS = 1
     settings.REMINDERS_MAX_ATTEMPTS = 3
+    settings.REMINDERS_RETRY_HOURS = 0  # final after the three attempts
 
 
 @pytest.fixture

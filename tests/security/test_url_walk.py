@@ -31,6 +31,7 @@ PUBLIC_VIEW_NAMES = {
     "password_reset_confirm",
     "password_reset_complete",
     "healthz",  # "ok" when the database answers; carries no data
+    "healthz-mail",  # "ok", or since when the mail server fails and how many emails wait: no patient data
 }
 PUBLIC_NAME_PARTS = ("unsubscribe",)  # the reminder e-mails' signed unsubscribe link checks its own signature
 
