@@ -21,6 +21,11 @@ def nurse(db):
 
 
 @pytest.fixture
+def charge_nurse(db):
+    return staff(roles.CHARGE_NURSE, "cora")
+
+
+@pytest.fixture
 def manager(db):
     return staff(roles.MANAGER, "max")
 
