@@ -12,7 +12,7 @@ from scheduling.engine.protocol import DrugSpec
 from scheduling.engine.readiness import ScreeningResult, evaluate
 from scheduling.services.center import center_tz
 
-BOOKING_GATED = "{problems} Record a current result before booking {drug}."
+BOOKING_GATED = "{drug} can only be booked with a current result that clears its gating check. {problems}"
 
 
 def booking_gate_refusals(*, patient: Patient, drug: DrugSpec, on_date: datetime.date, first_dose: bool) -> str:

@@ -48,3 +48,11 @@ def as_user(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    """A client signed in as a superuser (Django admin with every permission)."""
+    user = staff(roles.MANAGER, "root", is_superuser=True)
+    client.force_login(user)
+    return client
