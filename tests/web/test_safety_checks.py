@@ -86,7 +86,9 @@ def test_a_numeric_check_takes_a_value_not_an_answer():
         screening_record(
             patient=patient, kind="lvef", taken_on=timezone.localdate(), result="normal", value=60, user=None
         )
-    saved = screening_record(patient=patient, kind="lvef", taken_on=timezone.localdate(), result="", value=45, user=None)
+    saved = screening_record(
+        patient=patient, kind="lvef", taken_on=timezone.localdate(), result="", value=45, user=None
+    )
     assert saved.valid_days == 90 and saved.outcome == "hard_stop"
     assert str(saved).startswith("LVEF (echocardiogram or MUGA): 45 %")
 
@@ -209,7 +211,10 @@ def test_admin_refuses_a_result_that_is_not_an_answer_of_its_check(client, super
 def test_mitoxantrone_cannot_be_booked_without_a_current_clearing_echo(center):
     plan = TreatmentPlanFactory(patient=PatientFactory(), drug=seeded_drug("Mitoxantrone"))
     start = local(timezone.localdate() + datetime.timedelta(days=3), 9)
-    with pytest.raises(BookingError, match=r"Mitoxantrone can only be booked with a current result that clears .* LVEF .* none is on record"):
+    with pytest.raises(
+        BookingError,
+        match=r"Mitoxantrone can only be booked with a current result that clears .* LVEF .* none is on record",
+    ):
         appointment_book(plan=plan, chair_id=center[0].pk, premed_start=start, user=None)
     ScreeningFactory(patient=plan.patient, kind="lvef", value=45, valid_days=90)
     with pytest.raises(BookingError, match="below the minimum of 50 %"):
