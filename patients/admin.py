@@ -162,5 +162,5 @@ class CheckKindAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="Answers")
     def answer_list(self, kind: CheckKind) -> str:
-        marks = {"clears": "✓", "clears_warning": "✓!", "not_cleared": "✗", "hard_stop": "⛔"}
+        marks = {"clears": "✓", "clears_warning": "✓ review", "not_cleared": "✗", "hard_stop": "✗ hard stop"}
         return ", ".join(f"{a.label} {marks.get(a.outcome, '')}" for a in kind.answers.all()) or "-"

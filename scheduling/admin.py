@@ -139,6 +139,7 @@ class DrugAdmin(SimpleHistoryAdmin):
                     "is_anti_cd20",
                     "safety_program",
                     "reaction_window_hours",
+                    "reaction_restarts_observation",
                     "stroke_warning_days",
                     "min_gap_days",
                     "cumulative_limit_mg_m2",

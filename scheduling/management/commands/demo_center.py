@@ -380,7 +380,7 @@ class Command(BaseCommand):
 
     def _report_logins(self, logins: list[tuple[str, str, str]]) -> None:
         lines = ["Demo logins (role, username, password):"]
-        lines += [f"  {role:<11} {username:<10} {secret}" for role, username, secret in logins]
+        lines += [f"  {role:<12} {username:<16} {secret}" for role, username, secret in logins]
         text = "\n".join(lines) + "\n"
         path = settings.VAR_DIR / "demo-logins.txt"
         path.write_text(text)
