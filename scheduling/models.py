@@ -557,7 +557,7 @@ class VisitNote(models.Model):
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="visit_notes")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    step = models.CharField(max_length=40, blank=True, help_text="The step a correction or undo is about.")
+    step = models.CharField(max_length=200, blank=True, help_text="The step a correction or undo is about.")
     reason = models.TextField()
     previous_time = models.DateTimeField(null=True, blank=True)
     new_time = models.DateTimeField(null=True, blank=True)

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('early_start', 'Started before the premedication lead'), ('early_end', 'Ended before the planned minutes'), ('early_discharge', 'Discharged before the end of observation'), ('fit_for_discharge', 'Fit for discharge after a reaction'), ('time_corrected', 'Recorded time corrected'), ('step_undone', 'Step undone')], max_length=20)),
-                ('step', models.CharField(blank=True, help_text='The step a correction or undo is about.', max_length=40)),
+                ('step', models.CharField(blank=True, help_text='The step a correction or undo is about.', max_length=200)),
                 ('reason', models.TextField()),
                 ('previous_time', models.DateTimeField(blank=True, null=True)),
                 ('new_time', models.DateTimeField(blank=True, null=True)),
@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('early_start', 'Started before the premedication lead'), ('early_end', 'Ended before the planned minutes'), ('early_discharge', 'Discharged before the end of observation'), ('fit_for_discharge', 'Fit for discharge after a reaction'), ('time_corrected', 'Recorded time corrected'), ('step_undone', 'Step undone')], max_length=20)),
-                ('step', models.CharField(blank=True, help_text='The step a correction or undo is about.', max_length=40)),
+                ('step', models.CharField(blank=True, help_text='The step a correction or undo is about.', max_length=200)),
                 ('reason', models.TextField()),
                 ('previous_time', models.DateTimeField(blank=True, null=True)),
                 ('new_time', models.DateTimeField(blank=True, null=True)),

@@ -1,6 +1,7 @@
 """Model-based test of the visit's clock: random sequences of visit steps, early steps with or without a reason,
 reactions, corrections and undos, with the visit's invariants checked after every step."""
 
+import contextlib
 import datetime
 import itertools
 
@@ -56,10 +57,8 @@ class VisitMachine(RuleBasedStateMachine):
             self.travel.stop()
 
     def _try(self, service, **kwargs):
-        try:
+        with contextlib.suppress(visits.VisitError):
             service(appointment=self.appointment, user=self.nurse, **kwargs)
-        except visits.VisitError:
-            pass
         self.appointment.refresh_from_db()
 
     @rule(minutes=st.integers(min_value=1, max_value=240))
@@ -73,12 +72,10 @@ class VisitMachine(RuleBasedStateMachine):
     @rule()
     def premedicate(self):
         for premed in visits.required_premedications(self.appointment):
-            try:
+            with contextlib.suppress(visits.VisitError):
                 visits.premedication_record(
                     appointment=self.appointment, premedication_id=premed.pk, given_at=timezone.now(), user=self.nurse
                 )
-            except visits.VisitError:
-                pass
         self.appointment.refresh_from_db()
 
     @rule(reason=REASONS)
@@ -91,7 +88,7 @@ class VisitMachine(RuleBasedStateMachine):
 
     @rule()
     def reaction(self):
-        try:
+        with contextlib.suppress(visits.VisitError):
             visits.reaction_record(
                 appointment=self.appointment,
                 occurred_at=timezone.now(),
@@ -100,8 +97,6 @@ class VisitMachine(RuleBasedStateMachine):
                 action_taken="",
                 user=self.nurse,
             )
-        except visits.VisitError:
-            pass
 
     @rule(reason=REASONS, fit=st.booleans())
     def discharge(self, reason, fit):
