@@ -312,6 +312,41 @@ def seed(apps, schema_editor):
             )
 
 
+LEGACY_CODES = ("hep_b", "jcv", "lvef", "infection", "pregnancy", "rems", "lemtrada_labs")
+OLD_WORDS = {  # answer code -> the old shared word, for migrating back
+    "none": "negative",
+    "present": "positive",
+    "unclear": "abnormal",
+    "indeterminate": "abnormal",
+    "inconclusive": "abnormal",
+    "pending": "not_authorised",
+}
+
+
+def unmigrate_screenings(apps, schema_editor):
+    """Back to the fixed list of kinds: CBC results become the combined Lemtrada labs; results of checks the old
+    list did not have cannot be kept in its schema and are removed (their history stays, its code cut to fit)."""
+    _checks_now(schema_editor)
+    Screening = apps.get_model("patients", "Screening")
+    HistoricalScreening = apps.get_model("patients", "HistoricalScreening")
+    Screening.objects.filter(kind_id="cbc").update(kind_id="lemtrada_labs")
+    Screening.objects.exclude(kind_id__in=LEGACY_CODES).delete()
+    for old_code, word in OLD_WORDS.items():
+        Screening.objects.filter(result=old_code).update(result=word)
+    for screening in Screening.objects.filter(kind_id="lvef"):
+        screening.result = "normal" if screening.value is not None and screening.value >= 50 else "abnormal"
+        screening.save(update_fields=["result"])
+    for row in HistoricalScreening.objects.exclude(kind_id__in=LEGACY_CODES):
+        row.kind_id = row.kind_id[:20]
+        row.save(update_fields=["kind"])
+
+
+def _checks_now(schema_editor):
+    """PostgreSQL defers foreign-key checks to the commit; the schema changes after this step need none pending."""
+    if schema_editor is not None and schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 BASELINE_REASON = "Seeded from the center's reference"
 
 
@@ -342,6 +377,7 @@ def _note(notes, old):
 
 
 def migrate_screenings(apps, schema_editor):
+    _checks_now(schema_editor)
     Screening = apps.get_model("patients", "Screening")
     for screening in Screening.objects.filter(kind="lemtrada_labs"):
         for code in LEMTRADA_LAB_KINDS[1:]:
@@ -756,5 +792,6 @@ class Migration(migrations.Migration):
                 verbose_name="check",
             ),
         ),
+        migrations.RunPython(migrations.RunPython.noop, unmigrate_screenings),
         migrations.RunPython(history_baseline, migrations.RunPython.noop),
     ]

@@ -160,6 +160,7 @@ RETIRED_KINDS = ("lemtrada_labs",)  # replaced by cbc, creatinine and urinalysis
 
 
 def seed(apps, schema_editor):
+    _checks_now(schema_editor)
     Drug = apps.get_model("scheduling", "Drug")
     ScreeningRequirement = apps.get_model("scheduling", "ScreeningRequirement")
     for drug in Drug.objects.filter(name__in=list(REQUIREMENTS)):
@@ -174,6 +175,32 @@ def seed(apps, schema_editor):
                 "min_value": None,
             }
             ScreeningRequirement.objects.update_or_create(drug=drug, kind_id=code, when=when, defaults=defaults)
+
+
+LEGACY_CODES = ("hep_b", "jcv", "lvef", "infection", "pregnancy", "rems", "lemtrada_labs")
+
+
+def unseed(apps, schema_editor):
+    """Back to requirements before the catalogue: only first/every dose on the old kinds (Lemtrada's combined
+    monthly labs again); the history of newer ones is cut to fit the old columns."""
+    _checks_now(schema_editor)
+    Drug = apps.get_model("scheduling", "Drug")
+    ScreeningRequirement = apps.get_model("scheduling", "ScreeningRequirement")
+    HistoricalRequirement = apps.get_model("scheduling", "HistoricalScreeningRequirement")
+    ScreeningRequirement.objects.exclude(kind_id__in=LEGACY_CODES, when__in=("first", "every")).delete()
+    for drug in Drug.objects.filter(name="Lemtrada"):
+        ScreeningRequirement.objects.get_or_create(
+            drug=drug, kind_id="lemtrada_labs", when="every", defaults={"blocking": True, "max_age_days": 31}
+        )
+    for row in HistoricalRequirement.objects.exclude(kind_id__in=LEGACY_CODES, when__in=("first", "every")):
+        row.kind_id, row.when = row.kind_id[:20], row.when[:5]
+        row.save(update_fields=["kind", "when"])
+
+
+def _checks_now(schema_editor):
+    """PostgreSQL defers foreign-key checks to the commit; the schema changes after this step need none pending."""
+    if schema_editor is not None and schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 BASELINE_REASON = "Seeded from the center's reference"
@@ -353,6 +380,6 @@ class Migration(migrations.Migration):
                 max_length=8,
             ),
         ),
-        migrations.RunPython(seed, migrations.RunPython.noop),
+        migrations.RunPython(seed, unseed),
         migrations.RunPython(history_baseline, migrations.RunPython.noop),
     ]
