@@ -1,4 +1,4 @@
-"""The four staff roles as Django groups, with the permissions each may use.
+"""The staff roles as Django groups, with the permissions each may use.
 
 Groups are (re)synchronised after every migrate, so a new permission reaches its role everywhere.
 Views check permissions, never group names.
@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group, Permission
 
 SCHEDULER = "Scheduler"
 NURSE = "Nurse"
+CHARGE_NURSE = "Charge nurse"
 DRUG_ADMIN = "Drug admin"
 MANAGER = "Manager"
 
@@ -22,6 +23,25 @@ _VIEW_CATALOGUE = [
     "scheduling.view_openinghours",
     "scheduling.view_closure",
     "scheduling.view_nursestaffing",
+    "patients.view_checkkind",
+    "patients.view_checkanswer",
+]
+
+_NURSE = [
+    "patients.view_patient",
+    "patients.view_emergencycontact",
+    "patients.add_screening",
+    "patients.change_screening",
+    "patients.view_screening",
+    "scheduling.view_treatmentplan",
+    "scheduling.view_appointment",
+    "scheduling.perform_visit",
+    "scheduling.add_premedicationgiven",
+    "scheduling.view_premedicationgiven",
+    "scheduling.add_infusionreaction",
+    "scheduling.view_infusionreaction",
+    "scheduling.view_readinessoverride",
+    *_VIEW_CATALOGUE,
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -43,28 +63,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.view_infusionreaction",
         *_VIEW_CATALOGUE,
     ],
-    NURSE: [
-        "patients.view_patient",
-        "patients.view_emergencycontact",
-        "patients.add_screening",
-        "patients.change_screening",
-        "patients.view_screening",
-        "scheduling.view_treatmentplan",
-        "scheduling.view_appointment",
-        "scheduling.perform_visit",
-        "scheduling.override_readiness",
-        "scheduling.add_premedicationgiven",
-        "scheduling.view_premedicationgiven",
-        "scheduling.add_infusionreaction",
-        "scheduling.view_infusionreaction",
-        "scheduling.add_readinessoverride",
-        "scheduling.view_readinessoverride",
-        *_VIEW_CATALOGUE,
-    ],
+    NURSE: _NURSE,
+    # The nurse in charge of the shift: may override a blocking readiness check with a reason (never a hard stop).
+    CHARGE_NURSE: [*_NURSE, "scheduling.override_readiness", "scheduling.add_readinessoverride"],
     DRUG_ADMIN: [
-        f"scheduling.{action}_{model}"
-        for model in ("drug", "regimenphase", "premedication", "screeningrequirement")
-        for action in ("add", "change", "delete", "view")
+        *(
+            f"scheduling.{action}_{model}"
+            for model in ("drug", "regimenphase", "premedication", "screeningrequirement")
+            for action in ("add", "change", "delete", "view")
+        ),
+        *(
+            f"patients.{action}_{model}"
+            for model in ("checkkind", "checkanswer")
+            for action in ("add", "change", "delete", "view")
+        ),
     ],
     MANAGER: [
         *(

@@ -1,13 +1,15 @@
-"""Django admin for patients: identity, contact, clinical profile, emergency contacts and screenings."""
+"""Django admin for patients (identity, contact, clinical profile, emergency contacts, screenings) and the safety
+check catalogue the drug admin keeps (each check's result type and answers, with history)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from patients.access import PatientAccessAdminMixin
-from patients.models import EmergencyContact, Patient, Screening
+from patients.models import CheckAnswer, CheckKind, EmergencyContact, Patient, Screening
 
 
 class EmergencyContactInline(admin.TabularInline):
@@ -91,7 +93,7 @@ class ScreeningAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
     list_display = ("patient", "kind", "taken_on", "result", "value", "valid_until", "valid_today")
     list_filter = ("kind", "result")
     search_fields = ("patient__last_name", "patient__first_name", "patient__mrn")
-    list_select_related = ("patient",)
+    list_select_related = ("patient", "kind")
     autocomplete_fields = ("patient",)
     date_hierarchy = "taken_on"
     readonly_fields = ("recorded_by", "recorded_at")
@@ -104,3 +106,63 @@ class ScreeningAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
         if obj.recorded_by_id is None:
             obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
+
+
+class CheckAnswerForm(forms.ModelForm):
+    class Meta:
+        model = CheckAnswer
+        fields = ("position", "code", "label", "outcome", "advice")
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if self.instance.pk and code != self.instance.code:
+            raise forms.ValidationError("An answer's code is stored with every result: add a new answer instead.")
+        return code
+
+
+class CheckAnswerInline(admin.TabularInline):
+    model = CheckAnswer
+    form = CheckAnswerForm
+    extra = 0
+    fields = ("position", "code", "label", "outcome", "advice")
+    ordering = ("position", "id")
+
+
+@admin.register(CheckKind)
+class CheckKindAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "name",
+        "code",
+        "result_type",
+        "threshold_label",
+        "answer_list",
+        "default_validity_days",
+        "is_active",
+    )
+    list_filter = ("result_type", "is_active")
+    search_fields = ("name", "code", "notes")
+    inlines = (CheckAnswerInline,)
+    fieldsets = (
+        (None, {"fields": ("name", "code", "result_type", "default_validity_days", "is_active")}),
+        (
+            "Numeric checks",
+            {"fields": ("unit", "threshold", "threshold_comparison", "threshold_hard_stop", "threshold_advice")},
+        ),
+        ("Sources", {"fields": ("notes",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("answers")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Requirements and results name the check by its code: it is fixed once saved.
+        return ("code",) if obj is not None else ()
+
+    @admin.display(description="Clears when")
+    def threshold_label(self, kind: CheckKind) -> str:
+        return kind.threshold_text or "-"
+
+    @admin.display(description="Answers")
+    def answer_list(self, kind: CheckKind) -> str:
+        marks = {"clears": "✓", "clears_warning": "✓ review", "not_cleared": "✗", "hard_stop": "✗ hard stop"}
+        return ", ".join(f"{a.label} {marks.get(a.outcome, '')}" for a in kind.answers.all()) or "-"

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from infusion_center.validators import within_plausible_years
-from patients.models import EmergencyContact, Patient, Screening
+from patients.models import CheckKind, EmergencyContact, Patient
 
 
 class DateInput(forms.DateInput):
@@ -92,19 +92,70 @@ EmergencyContactFormSet = forms.inlineformset_factory(
 )
 
 
-class ScreeningForm(forms.ModelForm):
+def active_checks():
+    return CheckKind.objects.filter(is_active=True).prefetch_related("answers").order_by("name")
+
+
+class CheckChoiceForm(forms.Form):
+    """First step of recording a result: which safety check (the form then offers only that check's answers)."""
+
+    kind = forms.ModelChoiceField(
+        label="Safety check",
+        queryset=CheckKind.objects.filter(is_active=True).order_by("name"),
+        to_field_name="code",
+        empty_label="Choose a check",
+        error_messages={"invalid_choice": "Choose a safety check from the list."},
+    )
+
+
+class ScreeningForm(forms.Form):
+    """A result of one safety check, typed by the check: one of its own answers, or a number in its unit."""
+
+    kind = forms.CharField(widget=forms.HiddenInput)
+    taken_on = forms.DateField(label="Taken on", widget=DateInput())
     valid_days = forms.IntegerField(
         label="Valid for (days)",
         min_value=1,
         max_value=SCREENING_MAX_VALID_DAYS,
         required=False,
-        help_text="Leave empty to use the usual validity of this kind of result.",
     )
+    notes = forms.CharField(max_length=255, required=False)
 
-    class Meta:
-        model = Screening
-        fields = ["kind", "taken_on", "result", "value", "valid_days", "notes"]
-        widgets = {"taken_on": DateInput()}
+    def __init__(self, *args, check: CheckKind, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.check_kind = check
+        self.fields["kind"].initial = check.code
+        self.fields["valid_days"].help_text = f"Leave empty for the usual {check.default_validity_days} days."
+        if check.is_numeric:
+            self.fields["value"] = forms.DecimalField(
+                label=f"{check.name} ({check.unit})" if check.unit else check.name,
+                max_digits=9,
+                decimal_places=2,
+                min_value=0,
+                help_text=f"Clears the check when {check.threshold_text}.",
+                error_messages={
+                    "required": f"Enter the measured value in {check.unit or 'its unit'}.",
+                    "invalid": f"Enter the measured value as a number in {check.unit or 'its unit'}.",
+                },
+            )
+        else:
+            answers = list(check.answers.all())
+            labels = ", ".join(a.label for a in answers)
+            self.fields["result"] = forms.ChoiceField(
+                label="Result",
+                choices=[(a.code, a.label) for a in answers],
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": f"Choose the result: {labels}.",
+                    "invalid_choice": f"{check.name} can only be: {labels}.",
+                },
+            )
+        self.order_fields(["kind", "taken_on", "result", "value", "valid_days", "notes"])
+
+    def clean_kind(self):
+        if self.cleaned_data["kind"] != self.check_kind.code:
+            raise forms.ValidationError("The check changed while the form was open: choose it again.")
+        return self.check_kind
 
     def clean_taken_on(self):
         value = self.cleaned_data["taken_on"]

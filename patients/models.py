@@ -117,49 +117,136 @@ class EmergencyContact(models.Model):
         return f"{self.name} ({self.relationship})" if self.relationship else self.name
 
 
-class ScreeningKind(models.TextChoices):
-    HEPATITIS_B = "hep_b", "Hepatitis B screening"
-    JCV_ANTIBODY = "jcv", "JCV antibody"
-    LVEF = "lvef", "LVEF (echocardiogram)"
-    ACTIVE_INFECTION = "infection", "Active-infection check"
-    PREGNANCY = "pregnancy", "Pregnancy test"
-    REMS_AUTHORISATION = "rems", "REMS / TOUCH authorisation"
-    LEMTRADA_LABS = "lemtrada_labs", "Lemtrada monthly labs"
+class CheckKind(models.Model):
+    """A safety check a drug can require: a test, an examination or an authorisation, with its typed result.
+
+    Kept by the drug admin in Django admin (with history). Drug requirements name a check by its code.
+    """
+
+    class ResultType(models.TextChoices):
+        QUALITATIVE = "qualitative", "Qualitative: one of the check's own answers"
+        NUMERIC = "numeric", "Numeric: a measured value with its unit"
+
+    class Comparison(models.TextChoices):
+        AT_LEAST = "at_least", "at least (≥)"
+        AT_MOST = "at_most", "at most (≤)"
+
+    code = models.SlugField(
+        max_length=30, unique=True, help_text="Stable key used by drug requirements, e.g. 'hep_b'. Fixed once saved."
+    )
+    name = models.CharField(max_length=120, unique=True, help_text="As staff know it, e.g. 'Hepatitis B screening'.")
+    result_type = models.CharField(max_length=12, choices=ResultType.choices, default=ResultType.QUALITATIVE)
+    unit = models.CharField(max_length=20, blank=True, help_text="Numeric checks: the unit, e.g. '%' or '/mm³'.")
+    threshold = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True, help_text="Numeric checks: the value that clears it."
+    )
+    threshold_comparison = models.CharField(
+        max_length=8,
+        choices=Comparison.choices,
+        default=Comparison.AT_LEAST,
+        help_text="Numeric checks: a value clears the check when it is at least / at most the threshold.",
+    )
+    threshold_hard_stop = models.BooleanField(
+        "outside the threshold is a hard stop",
+        default=False,
+        help_text="Numeric checks: a value that does not clear blocks the dose and nobody can override it.",
+    )
+    threshold_advice = models.CharField(
+        max_length=255, blank=True, help_text="Numeric checks: said when a value does not clear, e.g. 'do not dose'."
+    )
+    default_validity_days = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="How long a result stays valid unless the nurse says otherwise."
+    )
+    is_active = models.BooleanField(default=True, help_text="Inactive checks cannot be recorded any more.")
+    notes = models.TextField(blank=True, help_text="Sources and what the answers mean.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "safety check"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(result_type="qualitative") | Q(threshold__isnull=False),
+                name="checkkind_numeric_has_threshold",
+                violation_error_message="A numeric check needs a threshold.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.result_type == self.ResultType.NUMERIC
+
+    @property
+    def threshold_text(self) -> str:
+        """E.g. '≥ 50 %'; empty for a qualitative check."""
+        if not self.is_numeric or self.threshold is None:
+            return ""
+        sign = "≥" if self.threshold_comparison == self.Comparison.AT_LEAST else "≤"
+        return f"{sign} {self.threshold.normalize():,f} {self.unit}".strip()
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.is_numeric and self.threshold is None:
+            raise ValidationError({"threshold": "A numeric check needs the threshold that clears it."})
 
 
-# How long each result stays valid unless the person recording it says otherwise.
-DEFAULT_VALIDITY_DAYS: dict[str, int] = {
-    ScreeningKind.HEPATITIS_B: 365,
-    ScreeningKind.JCV_ANTIBODY: 182,
-    ScreeningKind.LVEF: 90,
-    ScreeningKind.ACTIVE_INFECTION: 3,
-    ScreeningKind.PREGNANCY: 7,
-    ScreeningKind.REMS_AUTHORISATION: 182,
-    ScreeningKind.LEMTRADA_LABS: 31,
-}
+class CheckAnswer(models.Model):
+    """One allowed answer of a qualitative check, and what it means for a dose."""
+
+    class Outcome(models.TextChoices):
+        CLEARS = "clears", "Clears the check"
+        CLEARS_WITH_WARNING = "clears_warning", "Clears the check, with a warning to review"
+        NOT_CLEARED = "not_cleared", "Does not clear: blocks or warns as the drug's requirement says"
+        HARD_STOP = "hard_stop", "Hard stop: blocks the dose and nobody can override it"
+
+    NOT_CLEARING = (Outcome.NOT_CLEARED, Outcome.HARD_STOP)
+
+    check_kind = models.ForeignKey(CheckKind, on_delete=models.CASCADE, related_name="answers")
+    code = models.SlugField(max_length=30, help_text="Stable key stored with each result. Fixed once saved.")
+    label = models.CharField(max_length=80)
+    outcome = models.CharField(max_length=14, choices=Outcome.choices)
+    advice = models.CharField(
+        max_length=255, blank=True, help_text="Said with this answer, e.g. 'delay the infusion until it has resolved'."
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the screening form.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["check_kind", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["check_kind", "code"], name="checkanswer_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class Screening(models.Model):
-    """One result of a test or authorisation that gates a dose."""
-
-    class Result(models.TextChoices):
-        NEGATIVE = "negative", "Negative"
-        POSITIVE = "positive", "Positive"
-        NORMAL = "normal", "Normal / acceptable"
-        ABNORMAL = "abnormal", "Abnormal"
-        AUTHORISED = "authorised", "Authorised"
-        NOT_AUTHORISED = "not_authorised", "Not authorised"
+    """One result of a safety check for a patient: an answer of the check, or a measured value."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="screenings")
-    kind = models.CharField(max_length=20, choices=ScreeningKind.choices)
+    kind = models.ForeignKey(
+        CheckKind,
+        on_delete=models.PROTECT,
+        to_field="code",
+        db_column="kind",
+        related_name="screenings",
+        verbose_name="check",
+    )
     taken_on = models.DateField(help_text="The date the sample was taken or the authorisation issued.")
-    result = models.CharField(max_length=20, choices=Result.choices)
+    result = models.CharField(
+        max_length=30, blank=True, help_text="Qualitative checks: the code of one of the check's answers."
+    )
     value = models.DecimalField(
-        max_digits=6,
+        max_digits=9,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="A measured value where there is one: JCV antibody index, LVEF %.",
+        help_text="Numeric checks: the measured value, in the check's unit (qualitative ones may add an index).",
     )
     valid_days = models.PositiveIntegerField(help_text="How many days the result stays valid after it was taken.")
     notes = models.CharField(max_length=255, blank=True)
@@ -175,7 +262,37 @@ class Screening(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.get_result_display()} on {self.taken_on:%d %b %Y}"
+        return f"{self.kind.name}: {self.result_text} on {self.taken_on:%d %b %Y}"
+
+    @property
+    def answer(self) -> CheckAnswer | None:
+        """The check's answer this result names (None for a numeric check or an answer no longer in the catalogue)."""
+        if self.kind.is_numeric:
+            return None
+        return next((a for a in self.kind.answers.all() if a.code == self.result), None)
+
+    @property
+    def result_text(self) -> str:
+        if self.kind.is_numeric:
+            if self.value is None:
+                return "no value"
+            return f"{self.value.normalize():,f} {self.kind.unit}".strip()
+        answer = self.answer
+        return answer.label if answer is not None else f"'{self.result}' (not an answer of this check)"
+
+    @property
+    def outcome(self) -> str:
+        """What the result means for its check (a CheckAnswer.Outcome), judged by the readiness engine."""
+        from scheduling.engine.readiness import ScreeningResult, judge
+        from scheduling.protocols import check_spec
+
+        result = ScreeningResult(self.kind_id, self.taken_on, self.result, self.valid_until, self.value)
+        verdict = judge(check_spec(self.kind), result)
+        if verdict.hard_stop:
+            return CheckAnswer.Outcome.HARD_STOP
+        if not verdict.clears:
+            return CheckAnswer.Outcome.NOT_CLEARED
+        return CheckAnswer.Outcome.CLEARS_WITH_WARNING if verdict.sentence else CheckAnswer.Outcome.CLEARS
 
     @property
     def valid_until(self) -> datetime.date:
@@ -184,6 +301,26 @@ class Screening(models.Model):
 
     def is_valid_on(self, day: datetime.date) -> bool:
         return self.taken_on <= day <= self.valid_until
+
+    def clean(self) -> None:
+        """A result must be of the check's own type: one of its answers, or a number in its unit."""
+        from django.core.exceptions import ValidationError
+
+        if not self.kind_id:
+            return
+        kind = self.kind
+        if not kind.is_active and self._state.adding:
+            raise ValidationError({"kind": f"{kind.name} is no longer recorded (inactive in the catalogue)."})
+        if kind.is_numeric:
+            if self.value is None:
+                raise ValidationError({"value": f"Enter the measured {kind.name} value in {kind.unit or 'its unit'}."})
+            if self.result:
+                raise ValidationError({"result": f"{kind.name} is a measured value, not an answer."})
+            return
+        codes = [a.code for a in kind.answers.all()]
+        if self.result not in codes:
+            labels = ", ".join(a.label for a in kind.answers.all())
+            raise ValidationError({"result": f"{kind.name} can only be: {labels}."})
 
 
 class PatientAccess(models.Model):

@@ -27,5 +27,10 @@ def patient_list(*, search: str = "") -> QuerySet[Patient]:
 def patient_for_detail(*, pk: int) -> Patient:
     return Patient.objects.prefetch_related(
         Prefetch("emergency_contacts", queryset=EmergencyContact.objects.order_by("id")),
-        Prefetch("screenings", queryset=Screening.objects.order_by("kind", "-taken_on", "-id")),
+        Prefetch(
+            "screenings",
+            queryset=Screening.objects.select_related("kind")
+            .prefetch_related("kind__answers")
+            .order_by("kind__name", "-taken_on", "-id"),
+        ),
     ).get(pk=pk)

@@ -6,11 +6,12 @@ import datetime
 from decimal import Decimal
 
 from axes.helpers import get_client_ip_address
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from patients.models import DEFAULT_VALIDITY_DAYS, Patient, PatientAccess, Screening
+from patients.models import CheckKind, Patient, PatientAccess, Screening
 
 
 @transaction.atomic
@@ -26,7 +27,7 @@ def patient_save(*, form, contacts) -> Patient:
 def screening_record(
     *,
     patient: Patient,
-    kind: str,
+    kind: CheckKind | str,
     taken_on: datetime.date,
     result: str,
     user,
@@ -34,14 +35,22 @@ def screening_record(
     valid_days: int | None = None,
     notes: str = "",
 ) -> Screening:
-    """Record one screening result; its validity defaults to the usual validity of that kind of test."""
+    """Record one result of a safety check; its validity defaults to the check's usual validity.
+
+    `kind`: the check, or its code. `result`: a qualitative check's answer code (numeric checks take `value`).
+    Raises ValidationError, in words, for a result that is not of the check's type.
+    """
+    if not isinstance(kind, CheckKind):
+        kind = CheckKind.objects.filter(code=kind).first()
+        if kind is None:
+            raise ValidationError({"kind": "Choose a safety check from the catalogue."})
     screening = Screening(
         patient=patient,
         kind=kind,
         taken_on=taken_on,
-        result=result,
+        result=result or "",
         value=value,
-        valid_days=valid_days or DEFAULT_VALIDITY_DAYS.get(kind, 365),
+        valid_days=valid_days or kind.default_validity_days,
         notes=notes,
         recorded_by=user,
     )

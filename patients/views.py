@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from patients import selectors, services
 from patients.access import patient_shown, patients_shown
-from patients.forms import EmergencyContactFormSet, PatientForm, PatientSearchForm, ScreeningForm
+from patients.forms import (
+    CheckChoiceForm,
+    EmergencyContactFormSet,
+    PatientForm,
+    PatientSearchForm,
+    ScreeningForm,
+    active_checks,
+)
 from patients.models import Patient
 
 PAGE_SIZE = 25
@@ -78,24 +86,37 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("patients.add_screening", raise_exception=True)
 def screening_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a safety check result: first choose the check, then one of its answers or its measured value."""
     patient = get_object_or_404(Patient, pk=pk)
-    form = ScreeningForm(request.POST or None)
+    code = request.POST.get("kind") if request.method == "POST" else request.GET.get("kind")
+    check = active_checks().filter(code=code).first() if code else None
+    context = {"patient": patient, "nav": "patients"}
+    if check is None:
+        chooser = CheckChoiceForm(request.GET if code else None)
+        if code:
+            chooser.is_valid()
+        status = 400 if request.method == "POST" or code else 200
+        return render(request, "patients/screening_form.html", {**context, "chooser": chooser}, status=status)
+    form = ScreeningForm(request.POST or None, check=check)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        screening = services.screening_record(
-            patient=patient,
-            kind=data["kind"],
-            taken_on=data["taken_on"],
-            result=data["result"],
-            value=data["value"],
-            valid_days=data["valid_days"],
-            notes=data["notes"],
-            user=request.user,
-        )
-        messages.success(request, f"{screening} is recorded for {patient.full_name}.")
-        return redirect(patient)
+        try:
+            screening = services.screening_record(
+                patient=patient,
+                kind=check,
+                taken_on=data["taken_on"],
+                result=data.get("result", ""),
+                value=data.get("value"),
+                valid_days=data["valid_days"],
+                notes=data["notes"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"{screening} is recorded for {patient.full_name}.")
+            return redirect(patient)
     status = 400 if request.method == "POST" else 200
     patient_shown(request, patient)
-    return render(
-        request, "patients/screening_form.html", {"form": form, "patient": patient, "nav": "patients"}, status=status
-    )
+    return render(request, "patients/screening_form.html", {**context, "form": form, "check": check}, status=status)

@@ -102,7 +102,17 @@ class RegimenPhaseInline(admin.TabularInline):
 class ScreeningRequirementInline(admin.TabularInline):
     model = ScreeningRequirement
     extra = 0
-    fields = ("kind", "when", "blocking", "max_age_days", "min_value", "reproductive_potential_only", "notes")
+    ordering = ("when", "kind__name")
+    fields = (
+        "kind",
+        "when",
+        "blocking",
+        "gates_booking",
+        "max_age_days",
+        "min_value",
+        "reproductive_potential_only",
+        "notes",
+    )
 
 
 @admin.register(Drug)
@@ -130,6 +140,7 @@ class DrugAdmin(SimpleHistoryAdmin):
                     "is_anti_cd20",
                     "safety_program",
                     "reaction_window_hours",
+                    "reaction_restarts_observation",
                     "stroke_warning_days",
                     "min_gap_days",
                     "cumulative_limit_mg_m2",
@@ -234,10 +245,19 @@ class PremedicationAdmin(SimpleHistoryAdmin):
 
 @admin.register(ScreeningRequirement)
 class ScreeningRequirementAdmin(SimpleHistoryAdmin):
-    list_display = ("drug", "kind", "when", "blocking", "max_age_days", "min_value", "reproductive_potential_only")
-    list_filter = ("drug", "kind", "when", "blocking")
-    search_fields = ("drug__name", "notes")
-    list_select_related = ("drug",)
+    list_display = (
+        "drug",
+        "kind",
+        "when",
+        "blocking",
+        "gates_booking",
+        "max_age_days",
+        "min_value",
+        "reproductive_potential_only",
+    )
+    list_filter = ("drug", "kind", "when", "blocking", "gates_booking")
+    search_fields = ("drug__name", "kind__name", "notes")
+    list_select_related = ("drug", "kind")
 
 
 # ---------------------------------------------------------------------------

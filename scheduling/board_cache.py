@@ -27,7 +27,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from patients.models import Patient, Screening
+from patients.models import CheckAnswer, CheckKind, Patient, Screening
 from scheduling.models import (
     Appointment,
     Chair,
@@ -61,6 +61,8 @@ INPUTS = (
     RegimenPhase,
     Premedication,
     ScreeningRequirement,
+    CheckKind,
+    CheckAnswer,
     Chair,
     OpeningHours,
     Closure,

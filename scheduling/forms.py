@@ -123,6 +123,17 @@ class VisitTimeForm(forms.Form):
         validators=[within_plausible_years],
     )
 
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when the step comes earlier than the visit's clock allows; kept with your name.",
+    )
+    fit_for_discharge = forms.BooleanField(
+        label="I confirm the patient is fit for discharge after the reaction", required=False
+    )
+
     def clean_at(self):
         return _exact_if_now(self.cleaned_data["at"])
 

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from patients.models import Patient, ScreeningKind
+from patients.models import CheckKind, Patient
 
 # ---------------------------------------------------------------------------
 # Drug catalogue (kept by the drug admin; every change is in the history)
@@ -53,6 +53,10 @@ class Drug(models.Model):
         null=True,
         blank=True,
         help_text="Lifetime maximum, tracked per patient from body surface area.",
+    )
+    reaction_restarts_observation = models.BooleanField(
+        default=True,
+        help_text="A reaction during the visit restarts the observation from the reaction's time.",
     )
     colour = models.CharField(max_length=7, default="#3b6fb6", help_text="Colour used on the chair board (#rrggbb).")
     is_active = models.BooleanField(default=True, help_text="Inactive drugs cannot start new plans.")
@@ -176,26 +180,52 @@ class Premedication(models.Model):
 
 
 class ScreeningRequirement(models.Model):
-    """A screening a drug needs before its first dose or before every dose."""
+    """A safety check a drug requires: which check, when, whether it blocks or warns, whether booking waits on it."""
 
     class When(models.TextChoices):
         FIRST_DOSE = "first", "Before the first dose"
+        BASELINE = "baseline", "At baseline: before the first dose and the first day of each later course"
         EVERY_DOSE = "every", "Before every dose"
+        MONTHLY = "monthly", "Monthly while on treatment (from the second dose)"
+        PERIODIC = "periodic", "At a set interval while on treatment (from the second dose; the interval is the age)"
+
+    # How old a monthly result may be when the requirement says nothing else.
+    MONTHLY_DAYS = 31
 
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="screening_requirements")
-    kind = models.CharField(max_length=20, choices=ScreeningKind.choices)
-    when = models.CharField(max_length=5, choices=When.choices)
-    max_age_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Must have been taken within this many days; empty uses its own validity."
+    kind = models.ForeignKey(
+        CheckKind,
+        on_delete=models.PROTECT,
+        to_field="code",
+        db_column="kind",
+        related_name="requirements",
+        verbose_name="check",
     )
-    blocking = models.BooleanField(default=True, help_text="Blocks the infusion; otherwise a warning.")
+    when = models.CharField(max_length=8, choices=When.choices)
+    max_age_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Must have been taken within this many days; empty uses its own validity (monthly: 31 days).",
+    )
+    blocking = models.BooleanField(
+        default=True, help_text="Missing or not cleared blocks the infusion (a charge nurse may override); else warns."
+    )
+    gates_booking = models.BooleanField(
+        "booking is gated too",
+        default=False,
+        help_text="A dose cannot be booked without a current result that clears the check (e.g. mitoxantrone echo).",
+    )
     reproductive_potential_only = models.BooleanField(
         default=False, help_text="Only for patients of reproductive potential (pregnancy tests)."
     )
     min_value = models.DecimalField(
-        max_digits=6, decimal_places=2, null=True, blank=True, help_text="E.g. LVEF must be at least 50 (%)."
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Numeric checks: a stricter threshold for this drug; empty uses the check's own.",
     )
-    notes = models.CharField(max_length=255, blank=True)
+    notes = models.CharField(max_length=255, blank=True, help_text="The source of the requirement.")
     history = HistoricalRecords()
 
     class Meta:
@@ -205,7 +235,7 @@ class ScreeningRequirement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.drug.name}: {self.get_kind_display()} ({self.get_when_display().lower()})"
+        return f"{self.drug.name}: {self.kind.name} ({self.get_when_display().lower()})"
 
 
 # ---------------------------------------------------------------------------
@@ -512,6 +542,34 @@ class ReadinessOverride(models.Model):
 
     class Meta:
         ordering = ["-overridden_at"]
+
+
+class VisitNote(models.Model):
+    """A nurse's recorded reason or confirmation during a visit, shown on the appointment's history."""
+
+    class Kind(models.TextChoices):
+        EARLY_START = "early_start", "Started before the premedication lead"
+        EARLY_END = "early_end", "Ended before the planned minutes"
+        EARLY_DISCHARGE = "early_discharge", "Discharged before the end of observation"
+        FIT_FOR_DISCHARGE = "fit_for_discharge", "Fit for discharge after a reaction"
+        TIME_CORRECTED = "time_corrected", "Recorded time corrected"
+        STEP_UNDONE = "step_undone", "Step undone"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="visit_notes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    step = models.CharField(max_length=200, blank=True, help_text="The step a correction or undo is about.")
+    reason = models.TextField()
+    previous_time = models.DateTimeField(null=True, blank=True)
+    new_time = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.reason}"
 
 
 # ---------------------------------------------------------------------------

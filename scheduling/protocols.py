@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 from django.db.models import Prefetch
 
-from scheduling.engine.protocol import DrugSpec, PhaseSpec, PremedSpec, RequirementSpec
-from scheduling.models import Drug, Premedication, RegimenPhase
+from patients.models import CheckKind
+from scheduling.engine.protocol import AnswerSpec, CheckSpec, DrugSpec, PhaseSpec, PremedSpec, RequirementSpec
+from scheduling.models import Drug, Premedication, RegimenPhase, ScreeningRequirement
 
 
 def drugs_with_protocol():
@@ -19,7 +20,10 @@ def drugs_with_protocol():
                 Prefetch("premedications", queryset=Premedication.objects.order_by("-required", "-minutes_before"))
             ),
         ),
-        "screening_requirements",
+        Prefetch(
+            "screening_requirements",
+            queryset=ScreeningRequirement.objects.select_related("kind").prefetch_related("kind__answers"),
+        ),
     )
 
 
@@ -59,6 +63,21 @@ def phase_spec(phase: RegimenPhase, drug: Drug) -> PhaseSpec:
     )
 
 
+def check_spec(kind: CheckKind) -> CheckSpec:
+    """Expects the check's answers prefetched (otherwise it queries them)."""
+    return CheckSpec(
+        code=kind.code,
+        name=kind.name,
+        numeric=kind.is_numeric,
+        answers=tuple(AnswerSpec(a.code, a.label, a.outcome, a.advice) for a in kind.answers.all()),
+        unit=kind.unit,
+        threshold=kind.threshold,
+        comparison=kind.threshold_comparison,
+        threshold_hard_stop=kind.threshold_hard_stop,
+        threshold_advice=kind.threshold_advice,
+    )
+
+
 def drug_spec(drug: Drug) -> DrugSpec:
     """Expects a drug from `drugs_with_protocol()` (otherwise it queries per phase)."""
     return DrugSpec(
@@ -72,7 +91,9 @@ def drug_spec(drug: Drug) -> DrugSpec:
         phases=tuple(phase_spec(phase, drug) for phase in drug.phases.all()),
         requirements=tuple(
             RequirementSpec(
-                kind=r.kind,
+                kind=r.kind_id,
+                check=check_spec(r.kind),
+                gates_booking=r.gates_booking,
                 when=r.when,
                 blocking=r.blocking,
                 max_age_days=r.max_age_days,

@@ -79,8 +79,10 @@ BOARD_FIELDS = (
     "phase__drug_id",
     "phase__dose_amount",
     "phase__dose_unit",
+    "phase__observation_minutes",
     "phase__drug__name",
     "phase__drug__brand_name",
+    "phase__drug__reaction_restarts_observation",
 )
 
 
@@ -177,14 +179,14 @@ def patient_overview(*, patient: Patient) -> dict:
     screenings = list(patient.screenings.all())
     latest_by_kind: dict[str, object] = {}
     for screening in screenings:
-        latest_by_kind.setdefault(screening.kind, screening)
+        latest_by_kind.setdefault(screening.kind_id, screening)
     return {
         "plan_rows": plan_rows,
         "upcoming": [(a, readiness.get(a.pk)) for a in upcoming],
         "past": past,
         "reactions": reactions,
         "screening_rows": [
-            {"screening": s, "expired": not s.is_valid_on(today), "latest": latest_by_kind.get(s.kind) is s}
+            {"screening": s, "expired": not s.is_valid_on(today), "latest": latest_by_kind.get(s.kind_id) is s}
             for s in screenings
         ],
         "today": today,

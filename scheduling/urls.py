@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling import manage_views, views
+from scheduling import manage_views, views, visit_views
 from scheduling.reminders import views as reminder_views
 
 app_name = "scheduling"
@@ -11,6 +11,8 @@ urlpatterns = [
     path("worklist/", views.worklist, name="worklist"),
     path("appointments/<int:pk>/", views.appointment_detail, name="appointment-detail"),
     path("appointments/<int:pk>/visit/<slug:step>/", views.visit_step, name="visit-step"),
+    path("appointments/<int:pk>/correct-time/", visit_views.visit_correct_time, name="visit-correct-time"),
+    path("appointments/<int:pk>/undo-step/", visit_views.visit_undo_step, name="visit-undo-step"),
     path("appointments/<int:pk>/premedication/", views.visit_premedication, name="visit-premedication"),
     path("appointments/<int:pk>/start/", views.visit_start, name="visit-start"),
     path("appointments/<int:pk>/no-show/", views.visit_no_show, name="visit-no-show"),

@@ -43,6 +43,8 @@ from scheduling.services.readiness import (
     readiness_for_loaded_appointments,
     readiness_for_plans,
 )
+from scheduling.services.visit_clock import VisitTooEarly, observation_minutes_left
+from scheduling.visit_history import appointment_timeline, visit_clock_summary
 
 S = Appointment.Status
 WORKLIST_HORIZON_DAYS = 30
@@ -79,6 +81,7 @@ def board_context(day: datetime.date, *, now: datetime.datetime | None = None) -
     load = day_load(day=day)
     closures = selectors.closures_between(day, day)
     readiness = readiness_for_loaded_appointments([a for a in appointments if a.is_active])
+    observation_left = observation_minutes_left(appointments, now=now)
     axis = board_layout.make_axis(day, load.opens_at, load.closes_at, appointments)
     lanes = board_layout.build_lanes(
         axis=axis,
@@ -90,6 +93,11 @@ def board_context(day: datetime.date, *, now: datetime.datetime | None = None) -
         readiness=readiness,
         now=now,
     )
+    for lane in lanes:  # observing patients show the time left before discharge
+        for item in lane.items:
+            left = observation_left.get(item.appointment.pk)
+            if left is not None:
+                item.state = f"Observing · {left} min left" if left else "Observation over"
     in_bars, peak_in, cap_in_y = board_layout.load_bars(
         load.ticks, axis=axis, cap=load.monitor_cap, index=1, label="in chairs"
     )
@@ -236,7 +244,9 @@ def _appointment_page(request: HttpRequest, appointment: Appointment, *, status:
         "time_form": VisitTimeForm(),
         "reaction_form": ReactionForm(),
         "override_form": OverrideForm(),
-        "history": selectors.appointment_history(appointment),
+        "history": appointment_timeline(appointment),
+        "clock": visit_clock_summary(appointment),
+        **_correction_context(appointment, extra),
         "reminders": reminders_for_appointment(appointment=appointment),
         "can_check_in": appointment.status == S.SCHEDULED and appointment.local_date == timezone.localdate(),
         "can_premedicate": appointment.status in (S.CHECKED_IN, S.PREMEDICATED),
@@ -251,6 +261,19 @@ def _appointment_page(request: HttpRequest, appointment: Appointment, *, status:
     }
     patient_shown(request, appointment.patient_id)
     return render(request, "scheduling/appointment_detail.html", context, status=status)
+
+
+def _correction_context(appointment: Appointment, extra: dict) -> dict:
+    from scheduling.services.visit_corrections import correctable_steps, last_step
+    from scheduling.visit_forms import TimeCorrectionForm, UndoStepForm
+
+    steps = correctable_steps(appointment)
+    return {
+        "correction_steps": steps,
+        "correction_form": extra.pop("correction_form", None) or TimeCorrectionForm(steps=steps),
+        "undo_step": last_step(appointment),
+        "undo_form": extra.pop("undo_form", None) or UndoStepForm(),
+    }
 
 
 @login_required
@@ -278,8 +301,16 @@ def visit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     if not form.is_valid():
         return _appointment_page(request, appointment, status=400, time_form=form, error="Enter a valid time.")
     service, message = _SIMPLE_STEPS[step]
+    data = form.cleaned_data
+    extra = {"end": {"reason": data["reason"]}, "discharge": {"reason": data["reason"]}}.get(step, {})
+    if step == "discharge":
+        extra["fit_for_discharge"] = data["fit_for_discharge"]
     try:
-        service(appointment=appointment, user=request.user, at=form.cleaned_data["at"])
+        service(appointment=appointment, user=request.user, at=data["at"], **extra)
+    except VisitTooEarly as exc:
+        return _appointment_page(
+            request, _appointment_or_404(pk), status=409, clock_problem=exc, clock_step=step, time_form=form
+        )
     except visits.VisitError as exc:
         return _appointment_page(request, _appointment_or_404(pk), status=409, error=exc.message)
     messages.success(request, message.format(name=appointment.patient.full_name))
@@ -332,18 +363,32 @@ def visit_start(request: HttpRequest, pk: int) -> HttpResponse:
         if not request.user.has_perm("scheduling.override_readiness"):
             raise PermissionDenied
         if not override_form.is_valid():
+            problems, hard_stops = visits.infusion_start_blockers(appointment)
             return _appointment_page(
                 request,
                 appointment,
                 status=400,
                 override_form=override_form,
-                blocked_problems=visits.infusion_start_problems(appointment),
+                blocked_problems=problems,
+                hard_stops=hard_stops,
             )
         override_reason = override_form.cleaned_data["override_reason"]
+    early_start_reason = request.POST.get("early_start_reason", "")[:1000]
     try:
-        visits.infusion_start(appointment=appointment, user=request.user, override_reason=override_reason)
+        visits.infusion_start(
+            appointment=appointment,
+            user=request.user,
+            override_reason=override_reason,
+            early_start_reason=early_start_reason,
+        )
     except visits.ReadinessBlocked as exc:
-        return _appointment_page(request, appointment, status=409, blocked_problems=exc.problems)
+        return _appointment_page(
+            request, appointment, status=409, blocked_problems=exc.problems, hard_stops=exc.hard_stops
+        )
+    except VisitTooEarly as exc:
+        return _appointment_page(
+            request, appointment, status=409, clock_problem=exc, clock_step="start", override_reason=override_reason
+        )
     except visits.VisitError as exc:
         return _appointment_page(request, _appointment_or_404(pk), status=409, error=exc.message)
     if override_reason:

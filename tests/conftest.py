@@ -22,12 +22,14 @@ def on_postgres() -> bool:
 
 
 def restore_migrated_data() -> None:
-    """Put back what migrate leaves in the database: the seeded drug catalogue and the role groups."""
+    """Put back what migrate leaves in the database: the seeded drug and check catalogue and the role groups."""
     from django.apps import apps
 
     from infusion_center.roles import sync_roles
 
+    importlib.import_module("patients.migrations.0020_check_catalogue").seed(apps, None)
     importlib.import_module("scheduling.migrations.0003_seed_drug_catalogue").seed(apps, None)
+    importlib.import_module("scheduling.migrations.0020_check_requirements").seed(apps, None)
     sync_roles()
 
 

@@ -9,7 +9,7 @@ import factory
 from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory
 
-from patients.models import EmergencyContact, Patient, Screening
+from patients.models import CheckKind, EmergencyContact, Patient, Screening
 from scheduling.models import Chair, Drug, OpeningHours, TreatmentPlan
 
 
@@ -50,15 +50,53 @@ class EmergencyContactFactory(DjangoModelFactory):
     phone = "+1 555 010 9999"
 
 
+# A clearing answer of each seeded qualitative check, for tests that only need "done and fine".
+CLEARING_ANSWER = {
+    "hep_b": "negative",
+    "jcv": "negative",
+    "infection": "none",
+    "pregnancy": "negative",
+    "rems": "authorised",
+    "preinfusion_questions": "no_concerns",
+}
+
+
 class ScreeningFactory(DjangoModelFactory):
+    """A result of a seeded check; `kind` may be given by code and `result` defaults to a clearing answer."""
+
     class Meta:
         model = Screening
 
     patient = factory.SubFactory(PatientFactory)
     kind = "hep_b"
     taken_on = factory.LazyFunction(datetime.date.today)
-    result = Screening.Result.NEGATIVE
     valid_days = 365
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        kind = kwargs["kind"]
+        if not isinstance(kind, CheckKind):
+            kind = kwargs["kind"] = CheckKind.objects.get(code=kind)
+        if "result" not in kwargs:
+            if kind.is_numeric:
+                kwargs["result"] = ""
+                kwargs.setdefault("value", kind.threshold + 10)
+            else:
+                clearing = [a.code for a in kind.answers.all() if a.outcome == "clears"]
+                kwargs["result"] = CLEARING_ANSWER.get(kind.code, clearing[0] if clearing else "")
+        return kwargs
+
+
+# What a first anti-CD20 dose asks for beyond the before-every-dose checks (hepatitis B blocks; the rest warn).
+ANTI_CD20_FIRST_DOSE_CHECKS = ("hep_b", "immunoglobulins", "liver_tests", "vaccinations")
+
+
+def clear_first_dose_checks(patient, *, taken_on: datetime.date | None = None, codes=ANTI_CD20_FIRST_DOSE_CHECKS):
+    """Clearing results, valid for a year, of each first-dose check of an anti-CD20 therapy."""
+    return [
+        ScreeningFactory(patient=patient, kind=code, taken_on=taken_on or datetime.date.today(), valid_days=365)
+        for code in codes
+    ]
 
 
 class ChairFactory(DjangoModelFactory):

@@ -54,15 +54,57 @@ class PhaseSpec:
     id: int | None = None
 
 
+OUTCOME_CLEARS = "clears"
+OUTCOME_CLEARS_WITH_WARNING = "clears_warning"
+OUTCOME_NOT_CLEARED = "not_cleared"
+OUTCOME_HARD_STOP = "hard_stop"
+COMPARISON_AT_LEAST = "at_least"
+COMPARISON_AT_MOST = "at_most"
+WHEN_FIRST = "first"
+WHEN_BASELINE = "baseline"
+WHEN_EVERY = "every"
+WHEN_MONTHLY = "monthly"
+WHEN_PERIODIC = "periodic"
+MONTHLY_DAYS = 31
+
+
+@dataclass(frozen=True)
+class AnswerSpec:
+    code: str
+    label: str
+    outcome: str  # one of the OUTCOME_* values
+    advice: str = ""
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A safety check of the catalogue: qualitative with its own answers, or numeric with a unit and threshold."""
+
+    code: str
+    name: str
+    numeric: bool = False
+    answers: tuple[AnswerSpec, ...] = ()
+    unit: str = ""
+    threshold: Decimal | None = None
+    comparison: str = COMPARISON_AT_LEAST
+    threshold_hard_stop: bool = False
+    threshold_advice: str = ""
+
+    def answer(self, code: str) -> AnswerSpec | None:
+        return next((a for a in self.answers if a.code == code), None)
+
+
 @dataclass(frozen=True)
 class RequirementSpec:
-    kind: str  # patients.models.ScreeningKind value
-    when: str  # "first" or "every"
+    kind: str  # the check's code
+    when: str  # one of the WHEN_* values
     blocking: bool = True
     max_age_days: int | None = None
     reproductive_potential_only: bool = False
-    min_value: Decimal | None = None
+    min_value: Decimal | None = None  # a stricter threshold for this drug (numeric checks)
     notes: str = ""
+    check: CheckSpec | None = None
+    gates_booking: bool = False
 
 
 @dataclass(frozen=True)

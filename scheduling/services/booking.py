@@ -337,6 +337,18 @@ def _check_lifetime_limit(state: PlanState, dose: NextDose, start: datetime.date
         raise BookingError(issue.message)
 
 
+def _check_booking_gates(state: PlanState, day: datetime.date) -> None:
+    from scheduling.services.booking_gates import booking_gate_refusals
+
+    if not any(r.gates_booking for r in state.drug.requirements):
+        return
+    refusal = booking_gate_refusals(
+        patient=state.plan.patient, drug=state.drug, on_date=day, first_dose=state.infusions(given_only=False) == 0
+    )
+    if refusal:
+        raise BookingError(refusal)
+
+
 def _book_next(
     state: PlanState, *, chair_id: int, premed_start: datetime.datetime, user, course_days: int | None, kind: str
 ) -> list[Appointment]:
@@ -363,6 +375,7 @@ def _book_next(
     if refusal:
         raise BookingError(refusal)
     _check_lifetime_limit(state, dose, premed_start)
+    _check_booking_gates(state, day)
     last_day = day + datetime.timedelta(days=dose.course_days - 1)
     center = center_for_range(day, last_day)
     candidates = [

@@ -100,7 +100,7 @@ def _cumulative(rows: list[dict], before: datetime.datetime, bsa: Decimal | None
 
 
 def readiness_for_appointments(appointments: Iterable[Appointment]) -> dict[int, Readiness]:
-    """Readiness of each appointment on its own date, judged today: seven queries whatever their number."""
+    """Readiness of each appointment on its own date, judged today: eight queries whatever their number."""
     ids = [a.pk for a in appointments]
     if not ids:
         return {}
@@ -124,6 +124,7 @@ def readiness_for_loaded_appointments(rows: list[Appointment]) -> dict[int, Read
     )
     tz = center_tz()
     today = timezone.localdate(timezone.now(), tz)
+    course_days = {phase.id: phase.consecutive_days for spec in specs.values() for phase in spec.phases}
     result: dict[int, Readiness] = {}
     for appointment in rows:
         drug = specs[appointment.plan.drug_id]
@@ -142,6 +143,7 @@ def readiness_for_loaded_appointments(rows: list[Appointment]) -> dict[int, Read
                 appointment.dose_mg, appointment.phase.dose_unit, appointment.phase.dose_amount, bsa
             ),
             cumulative_mg_per_m2=_cumulative(earlier, appointment.premed_start, bsa),
+            course_start=appointment.course_day == 1 and course_days.get(appointment.phase_id, 1) > 1,
         )
     return result
 
@@ -181,6 +183,7 @@ def readiness_for_plans(
             screenings=screenings.get(patient.pk, ()),
             dose_mg_per_m2=this,
             cumulative_mg_per_m2=_cumulative(given_before, moment, bsa),
+            course_start=dose.course_days > 1,
         )
     return result
 

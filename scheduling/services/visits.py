@@ -21,7 +21,10 @@ VISIT_NOT_TODAY = "This appointment is on {day}; {action} is only possible on th
 VISIT_FUTURE_TIME = "The time given ({when}) is in the future."
 VISIT_PREMED_NOT_IN_PHASE = "{premed} is not a premedication of this dose."
 VISIT_PREMED_TWICE = "{premed} is already recorded at {when}."
-VISIT_OVERRIDE_NOT_ALLOWED = "Only a nurse allowed to override readiness checks can start this infusion."
+VISIT_OVERRIDE_NOT_ALLOWED = (
+    "Only a nurse allowed to override readiness checks (a charge nurse) can start this infusion."
+)
+VISIT_HARD_STOP = "Hard stop: nobody can override it. Resolve it (a new result, a decision by the prescriber) first."
 VISIT_REACTION_TOO_EARLY = "A reaction can be recorded once the infusion has started."
 VISIT_REACTION_BEFORE_START = "The reaction time is before the infusion started ({when})."
 
@@ -39,11 +42,17 @@ class VisitError(Exception):
 
 
 class ReadinessBlocked(VisitError):
-    """The infusion cannot start: blocking readiness problems, listed in `problems`."""
+    """The infusion cannot start: blocking readiness problems, listed in `problems`; `hard_stops` among them
+    cannot be overridden by anyone."""
 
-    def __init__(self, problems: tuple[str, ...] | list[str]):
+    def __init__(self, problems: tuple[str, ...] | list[str], *, hard_stops: tuple[str, ...] | list[str] = ()):
         self.problems = tuple(problems)
+        self.hard_stops = tuple(hard_stops)
         super().__init__("The infusion cannot start: " + " ".join(self.problems))
+
+    @property
+    def overridable(self) -> bool:
+        return not self.hard_stops
 
 
 def _locked(appointment: Appointment) -> Appointment:
@@ -139,49 +148,76 @@ def premedication_record(
     return given
 
 
-def infusion_start_problems(appointment: Appointment) -> tuple[str, ...]:
-    """What blocks starting the infusion now: blocking readiness problems and missing premedication."""
+def infusion_start_blockers(appointment: Appointment) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(what blocks starting the infusion now, the hard stops among them nobody may override)."""
     from scheduling.services.readiness import readiness_for_appointments
 
     readiness = readiness_for_appointments([appointment]).get(appointment.pk)
     problems = list(readiness.blocking) if readiness is not None else []
+    hard_stops = readiness.hard_stops if readiness is not None else ()
     given_ids = set(
         PremedicationGiven.objects.filter(appointment=appointment).values_list("premedication_id", flat=True)
     )
     missing = [str(p) for p in required_premedications(appointment) if p.pk not in given_ids]
     if missing:
         problems.append("Premedication not recorded: " + ", ".join(missing) + ".")
-    return tuple(problems)
+    return tuple(problems), tuple(hard_stops)
+
+
+def infusion_start_problems(appointment: Appointment) -> tuple[str, ...]:
+    """What blocks starting the infusion now: blocking readiness problems and missing premedication."""
+    return infusion_start_blockers(appointment)[0]
 
 
 @transaction.atomic
 def infusion_start(
-    *, appointment: Appointment, user, override_reason: str = "", at: datetime.datetime | None = None
+    *,
+    appointment: Appointment,
+    user,
+    override_reason: str = "",
+    at: datetime.datetime | None = None,
+    early_start_reason: str = "",
 ) -> Appointment:
-    """Start the infusion after the readiness checks; a blocking problem needs an override with a reason."""
+    """Start the infusion after the readiness checks and the premedication lead.
+
+    A blocking problem needs an override with a reason by a nurse allowed to override (never a hard stop);
+    starting before the premedication lead has passed needs `early_start_reason`.
+    """
     locked = _locked(appointment)
     _require_status(locked, (S.CHECKED_IN, S.PREMEDICATED), "starting the infusion")
-    problems = infusion_start_problems(locked)
+    problems, hard_stops = infusion_start_blockers(locked)
     override_reason = override_reason.strip()
+    if hard_stops:
+        raise ReadinessBlocked(problems, hard_stops=hard_stops)
     if problems:
         if not override_reason:
             raise ReadinessBlocked(problems)
         if not user.has_perm("scheduling.override_readiness"):
             raise VisitError(VISIT_OVERRIDE_NOT_ALLOWED)
+    started_at = at or timezone.now()
+    _check_not_future(started_at)
+    from scheduling.services.visit_clock import check_start_after_premedication
+
+    check_start_after_premedication(appointment=locked, at=started_at, reason=early_start_reason, user=user)
+    if problems:
         override = ReadinessOverride(
             appointment=locked, problems="\n".join(problems), reason=override_reason, overridden_by=user
         )
         override._history_user = user
         override.save()
     locked.status = S.INFUSING
-    locked.infusion_started_at = at or timezone.now()
-    _check_not_future(locked.infusion_started_at)
+    locked.infusion_started_at = started_at
     _save(locked, user, ["status", "infusion_started_at"])
     return _sync(appointment, locked)
 
 
 @transaction.atomic
-def infusion_end(*, appointment: Appointment, user, at: datetime.datetime | None = None) -> Appointment:
+def infusion_end(
+    *, appointment: Appointment, user, at: datetime.datetime | None = None, reason: str = ""
+) -> Appointment:
+    """End the infusion; earlier than its planned minutes needs `reason` (stopped for a reaction, rate reduced...)."""
+    from scheduling.services.visit_clock import check_end_after_planned_minutes
+
     locked = _locked(appointment)
     _require_status(locked, (S.INFUSING,), "ending the infusion")
     locked.status = S.OBSERVING
@@ -189,13 +225,27 @@ def infusion_end(*, appointment: Appointment, user, at: datetime.datetime | None
     _check_not_future(locked.infusion_ended_at)
     if locked.infusion_started_at and locked.infusion_ended_at < _minute(locked.infusion_started_at):
         raise VisitError("The infusion cannot end before it started.")
+    check_end_after_planned_minutes(appointment=locked, at=locked.infusion_ended_at, reason=reason, user=user)
     _save(locked, user, ["status", "infusion_ended_at"])
     return _sync(appointment, locked)
 
 
 @transaction.atomic
-def appointment_discharge(*, appointment: Appointment, user, at: datetime.datetime | None = None) -> Appointment:
-    """End of observation: the patient goes home and the visit is complete."""
+def appointment_discharge(
+    *,
+    appointment: Appointment,
+    user,
+    at: datetime.datetime | None = None,
+    reason: str = "",
+    fit_for_discharge: bool = False,
+) -> Appointment:
+    """End of observation: the patient goes home and the visit is complete.
+
+    Before the observation minutes have passed (restarted by a reaction during the visit) it needs `reason`;
+    after a reaction, a nurse confirms `fit_for_discharge`.
+    """
+    from scheduling.services.visit_clock import check_discharge
+
     locked = _locked(appointment)
     _require_status(locked, (S.OBSERVING,), "discharging")
     locked.status = S.COMPLETED
@@ -203,6 +253,9 @@ def appointment_discharge(*, appointment: Appointment, user, at: datetime.dateti
     _check_not_future(locked.discharged_at)
     if locked.infusion_ended_at and locked.discharged_at < _minute(locked.infusion_ended_at):
         raise VisitError("Discharge cannot be before the end of the infusion.")
+    check_discharge(
+        appointment=locked, at=locked.discharged_at, reason=reason, fit_for_discharge=fit_for_discharge, user=user
+    )
     _save(locked, user, ["status", "discharged_at"])
     reminders_on_discharged(appointment=locked)
     return _sync(appointment, locked)

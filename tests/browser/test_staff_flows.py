@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from infusion_center import roles
 from scheduling.models import Appointment, InfusionReaction
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
+from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.web.helpers import appointment_at, chairs, open_every_day, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -76,25 +76,33 @@ def test_scheduler_creates_patient_and_plan_books_and_sees_three_segments(page, 
     shot("board")
 
 
-def test_nurse_runs_the_visit_and_records_a_reaction(page, live_server, sign_in, shot, center):
+def test_nurse_runs_a_full_visit_on_the_clock_and_an_early_discharge_needs_a_reason(
+    page, live_server, sign_in, shot, center
+):
+    """Check-in, premedication an hour ago, start, a reaction, an early end and an early discharge: the clock
+    asks for a reason at each early step, refuses the discharge without one, and the history keeps them."""
     staff(roles.NURSE, "nora")
     patient = PatientFactory(first_name="Katherine", last_name="Johnson")
-    ScreeningFactory(patient=patient, kind="hep_b", taken_on=timezone.localdate() - datetime.timedelta(days=20))
+    clear_first_dose_checks(patient, taken_on=timezone.localdate() - datetime.timedelta(days=20))
     ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
     plan = TreatmentPlanFactory(patient=patient)
     start = timezone.now().replace(second=0, microsecond=0) - datetime.timedelta(minutes=30)
     appointment = appointment_at(chair=center[0], start=start, plan=plan)
+    hour_ago = (timezone.localtime() - datetime.timedelta(minutes=61)).strftime("%Y-%m-%dT%H:%M")
 
     sign_in("nora")
     page.goto(f"{live_server.url}/appointments/{appointment.pk}/")
+    page.get_by_label("Time").fill(hour_ago)
     page.get_by_role("button", name="Check in").click()
     expect(page.get_by_text("Katherine Johnson is checked in.")).to_be_visible()
 
     options = page.get_by_label("Premedication").locator("option")
     for index in range(options.count()):
         page.get_by_label("Premedication").select_option(index=index)
+        page.get_by_label("Given at").fill(hour_ago)
         page.get_by_role("button", name="Record", exact=True).click()
         expect(page.get_by_text(re.compile(r"given at \d\d:\d\d"))).to_be_visible()
+    expect(page.locator(".visit-clock")).to_contain_text("Infusion may start")
     shot("premedicated")
     page.get_by_role("button", name="Start infusion").click()
     expect(page.get_by_text("The infusion has started.")).to_be_visible()
@@ -102,15 +110,38 @@ def test_nurse_runs_the_visit_and_records_a_reaction(page, live_server, sign_in,
     page.get_by_text("Record a reaction").click()
     page.get_by_label("Severity").select_option("moderate")
     page.get_by_label("Symptoms").fill("Flushing and itching")
-    page.get_by_label("Action taken").fill("Infusion paused 15 minutes, cetirizine given")
+    page.get_by_label("Action taken").fill("Infusion stopped, cetirizine given")
     page.get_by_role("button", name="Record reaction").click()
     expect(page.get_by_text("Moderate reaction recorded.")).to_be_visible()
 
+    # Ending before the planned 210 minutes asks for the reason.
     page.get_by_role("button", name="End infusion").click()
+    expect(page.locator("#clock-problem")).to_contain_text("of the planned 210 min")
+    page.locator("#clock-reason").fill("Stopped for the reaction")
+    page.get_by_role("button", name="End the infusion, with this reason").click()
     expect(page.get_by_text("The infusion has ended")).to_be_visible()
+    expect(page.locator(".observation-left")).to_contain_text("min left")
+
+    # Discharge before the observation has run (restarted by the reaction) is refused ...
     page.get_by_role("button", name="Discharge (end of observation)").click()
+    problem = page.locator("#clock-problem")
+    expect(problem).to_contain_text("confirm the patient is fit for discharge")
+    problem.get_by_label("I confirm the patient is fit for discharge after the reaction").check()
+    page.get_by_role("button", name="Discharge, with this record").click()
+    expect(problem).to_contain_text("Discharge is refused before then unless you record a reason")
+    shot("early-discharge-refused")
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.OBSERVING
+    # ... and recorded once the nurse gives the reason.
+    problem.get_by_label("I confirm the patient is fit for discharge after the reaction").check()
+    page.locator("#clock-reason").fill("Transferred to the emergency department for review")
+    page.get_by_role("button", name="Discharge, with this record").click()
     expect(page.get_by_text("Katherine Johnson is discharged.")).to_be_visible()
     expect(page.locator(".status-completed").first).to_be_visible()
+    history = page.locator(".visit-history")
+    expect(history).to_contain_text("Discharged before the end of observation: Transferred to the emergency")
+    expect(history).to_contain_text("Ended before the planned minutes: Stopped for the reaction")
+    expect(history).to_contain_text("Fit for discharge after a reaction")
     shot("completed")
 
     appointment.refresh_from_db()

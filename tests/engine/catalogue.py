@@ -6,9 +6,11 @@ import importlib
 import itertools
 from decimal import Decimal
 
-from scheduling.engine.protocol import DrugSpec, PhaseSpec, PremedSpec, RequirementSpec
+from scheduling.engine.protocol import AnswerSpec, CheckSpec, DrugSpec, PhaseSpec, PremedSpec, RequirementSpec
 
 SEED = importlib.import_module("scheduling.migrations.0003_seed_drug_catalogue")
+CHECKS = importlib.import_module("patients.migrations.0020_check_catalogue")
+REQUIREMENTS = importlib.import_module("scheduling.migrations.0020_check_requirements").REQUIREMENTS
 _ids = itertools.count(1)
 
 
@@ -46,6 +48,20 @@ def _phase(order: int, data: dict, drug_gap: int | None) -> PhaseSpec:
     )
 
 
+def check(code: str) -> CheckSpec:
+    entry = next(e for e in [*CHECKS.KINDS, *CHECKS.LEGACY_KINDS] if e["code"] == code)
+    return CheckSpec(
+        code=code,
+        name=entry["name"],
+        numeric=entry.get("result_type") == "numeric",
+        answers=tuple(AnswerSpec(*answer) for answer in entry.get("answers") or ()),
+        unit=entry.get("unit", ""),
+        threshold=Decimal(entry["threshold"]) if "threshold" in entry else None,
+        threshold_hard_stop=entry.get("threshold_hard_stop", False),
+        threshold_advice=entry.get("threshold_advice", ""),
+    )
+
+
 def drug(name: str) -> DrugSpec:
     entry = next(e for e in SEED.CATALOGUE if e["name"] == name)
     gap = entry.get("min_gap_days")
@@ -58,13 +74,14 @@ def drug(name: str) -> DrugSpec:
         phases=tuple(_phase(i, p, gap) for i, p in enumerate(entry["phases"], start=1)),
         requirements=tuple(
             RequirementSpec(
-                kind=r["kind"],
-                when=r["when"],
-                blocking=r.get("blocking", True),
-                max_age_days=r.get("max_age_days"),
-                reproductive_potential_only=r.get("reproductive_potential_only", False),
-                min_value=Decimal(r["min_value"]) if "min_value" in r else None,
+                kind=code,
+                when=when,
+                blocking=blocking,
+                max_age_days=extra.get("max_age_days"),
+                reproductive_potential_only=extra.get("reproductive_potential_only", False),
+                gates_booking=extra.get("gates_booking", False),
+                check=check(code),
             )
-            for r in entry["requirements"]
+            for code, when, blocking, extra, _notes in REQUIREMENTS[entry["name"]]
         ),
     )

@@ -21,12 +21,12 @@ def test_patient_body_surface_area_uses_height_and_weight():
 
 
 def test_screening_valid_until_counts_days_from_when_it_was_taken():
-    screening = Screening(kind="hep_b", taken_on=datetime.date(2026, 1, 10), valid_days=30, result="negative")
+    screening = Screening(kind_id="hep_b", taken_on=datetime.date(2026, 1, 10), valid_days=30, result="negative")
     assert screening.valid_until == datetime.date(2026, 2, 9)
 
 
 def test_screening_is_valid_from_the_day_taken_through_its_last_day():
-    screening = Screening(kind="infection", taken_on=datetime.date(2026, 3, 1), valid_days=3, result="negative")
+    screening = Screening(kind_id="infection", taken_on=datetime.date(2026, 3, 1), valid_days=3, result="none")
     assert not screening.is_valid_on(datetime.date(2026, 2, 28))
     assert screening.is_valid_on(datetime.date(2026, 3, 1))
     assert screening.is_valid_on(datetime.date(2026, 3, 4))

@@ -6,7 +6,15 @@ import pytest
 import time_machine
 
 from scheduling.models import Appointment
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, UserFactory, seeded_drug, weekday_hours
+from tests.factories import (
+    ChairFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    UserFactory,
+    seeded_drug,
+    weekday_hours,
+)
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=NY)  # a Tuesday
@@ -57,8 +65,13 @@ def user(db):
 @pytest.fixture
 def make_plan(db):
     def make(drug="Ocrevus (IV)", start=MON, **kw):
-        return TreatmentPlanFactory(
+        """A plan; a mitoxantrone patient has a current echo unless `echo=False` (booking is gated on it)."""
+        echo = kw.pop("echo", True)
+        plan = TreatmentPlanFactory(
             drug=seeded_drug(drug), start_date=start, patient=kw.pop("patient", None) or PatientFactory(), **kw
         )
+        if drug == "Mitoxantrone" and echo:
+            ScreeningFactory(patient=plan.patient, kind="lvef", value=60, valid_days=90)
+        return plan
 
     return make

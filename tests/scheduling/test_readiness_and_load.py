@@ -19,7 +19,9 @@ def test_readiness_of_booked_appointments(make_plan, clinic, user):
     appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
     readiness = readiness_for_appointments([appt])[appt.pk]
     assert readiness.status == "blocked"
-    assert readiness.blocking == ("Hepatitis B screening is needed before the first dose: none is on record.",)
+    assert readiness.blocking == (
+        "Hepatitis B screening (HBsAg, anti-HBc) is needed before the first dose: none is on record.",
+    )
     assert readiness.pending and "Active-infection check still to be done" in readiness.warnings[0]
     ScreeningFactory(patient=plan.patient, kind="hep_b", taken_on=NOW.date(), result="negative", valid_days=365)
     readiness = readiness_for_appointments([appt])[appt.pk]
@@ -56,9 +58,9 @@ def test_readiness_for_appointments_uses_a_fixed_number_of_queries(make_plan, cl
         premed_start=at(MON + datetime.timedelta(7), 8),
         user=user,
     )
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         readiness_for_appointments([one])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         result = readiness_for_appointments(many)
     assert len(result) == len(many)
 
@@ -150,7 +152,7 @@ def test_readiness_in_one_batch_reads_first_doses_and_lifetime_totals(make_plan,
     give_mitoxantrone_doses(mitoxantrone, clinic[1], 10)  # 10 x 12 = 120 mg/m2 given
     dose = appointment_book(plan=mitoxantrone, chair_id=clinic[1].pk, premed_start=at(MON, 9), user=user)
     result = readiness_for_appointments([first, second, dose])
-    hep_b_first = "Hepatitis B screening is needed before the first dose: none is on record."
+    hep_b_first = "Hepatitis B screening (HBsAg, anti-HBc) is needed before the first dose: none is on record."
     assert hep_b_first in result[first.pk].blocking
     assert hep_b_first not in result[second.pk].blocking
     assert "Mitoxantrone lifetime dose after this one: 132 of 140 mg/m²." in result[dose.pk].warnings

@@ -21,6 +21,11 @@ def nurse(db):
 
 
 @pytest.fixture
+def charge_nurse(db):
+    return staff(roles.CHARGE_NURSE, "cora")
+
+
+@pytest.fixture
 def manager(db):
     return staff(roles.MANAGER, "max")
 
@@ -43,3 +48,11 @@ def as_user(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    """A client signed in as a superuser (Django admin with every permission)."""
+    user = staff(roles.MANAGER, "root", is_superuser=True)
+    client.force_login(user)
+    return client

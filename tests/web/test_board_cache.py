@@ -30,7 +30,7 @@ from scheduling.models import (
     ScreeningRequirement,
 )
 from scheduling.services import booking, visits
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
+from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.web.helpers import appointment_at, chairs, local, open_every_day
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def board(clock, client, nurse):
     first, second = chairs(2)
     patient = PatientFactory(first_name="Ada", last_name="Lovelace")
     plan = TreatmentPlanFactory(patient=patient)
-    ScreeningFactory(patient=patient, kind="hep_b", taken_on=DAY - datetime.timedelta(days=30))
+    clear_first_dose_checks(patient, taken_on=DAY - datetime.timedelta(days=30))
     later = appointment_at(chair=first, start=local(DAY, 13), plan=plan)
     client.force_login(nurse)
     return {"client": client, "chairs": (first, second), "patient": patient, "plan": plan, "later": later}

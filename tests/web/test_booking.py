@@ -216,11 +216,13 @@ def test_after_a_serious_reaction_the_next_ocrevus_maintenance_uses_the_full_inf
     )
     client.force_login(nurse)
     now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    client.post(reverse("scheduling:visit-step", args=[today_dose.pk, "check-in"]), {"at": now})
+    # premedication given an hour ago: its lead has passed
+    hour_ago = (timezone.localtime() - datetime.timedelta(minutes=60)).strftime("%Y-%m-%dT%H:%M")
+    client.post(reverse("scheduling:visit-step", args=[today_dose.pk, "check-in"]), {"at": hour_ago})
     for premed in visits.required_premedications(today_dose):
         client.post(
             reverse("scheduling:visit-premedication", args=[today_dose.pk]),
-            {"premedication": premed.pk, "given_at": now},
+            {"premedication": premed.pk, "given_at": hour_ago},
         )
     assert client.post(reverse("scheduling:visit-start", args=[today_dose.pk])).status_code == 302
     response = client.post(

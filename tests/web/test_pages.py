@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Appointment
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
+from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.web.helpers import appointment_at, local
 
 pytestmark = pytest.mark.django_db
@@ -179,8 +179,8 @@ def test_board_block_texts(as_user, nurse, center):
     html = as_user(nurse).get(reverse("scheduling:board")).content.decode()
     assert (
         'title="Grace Hopper &lt;b&gt; · Ocrevus (IV) 600 mg · 08:00–13:00 · Scheduled · Active-infection check is '
-        "needed before every dose: none is on record; it must be at most 3 days old. Hepatitis B screening is needed "
-        'before the first dose: none is on record. "' in html
+        "needed before every dose: none is on record; it must be at most 3 days old. Hepatitis B screening (HBsAg, "
+        "anti-HBc) is needed before the first dose: none is on record. Liver tests" in html
     )
     assert "G. Hopper &lt;b&gt;</span>" in html
     assert '<span class="what">Ocrevus 600 mg · day 2 · short</span>' in html
@@ -195,9 +195,11 @@ def test_worklist_shows_each_dose_readiness_on_its_target_date(as_user, schedule
     TreatmentPlanFactory(patient=patient)  # a first Ocrevus dose: needs a hepatitis B screening
     client = as_user(scheduler)
     html = client.get(reverse("scheduling:worklist")).content.decode()
-    assert "light light-blocked" in html and "Hepatitis B screening is needed before the first dose" in html
+    assert (
+        "light light-blocked" in html and "Hepatitis B screening (HBsAg, anti-HBc) is needed before the first" in html
+    )
     today = timezone.localdate()
-    ScreeningFactory(patient=patient, kind="hep_b", taken_on=today, result="negative", valid_days=365)
-    ScreeningFactory(patient=patient, kind="infection", taken_on=today, result="negative", valid_days=3)
+    clear_first_dose_checks(patient, taken_on=today)
+    ScreeningFactory(patient=patient, kind="infection", taken_on=today, result="none", valid_days=3)
     html = client.get(reverse("scheduling:worklist")).content.decode()
     assert "readiness readiness-ready" in html and "light light-blocked" not in html

@@ -3,12 +3,13 @@
 import datetime
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Appointment, InfusionReaction, PremedicationGiven, ReadinessOverride
 from scheduling.services import visits
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
+from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.web.helpers import appointment_at
 
 pytestmark = pytest.mark.django_db
@@ -16,10 +17,18 @@ S = Appointment.Status
 
 
 @pytest.fixture
-def appointment(center):
+def clock():
+    """08:40 on a weekday in the center; the test moves the clock on through the visit."""
+    moment = timezone.make_aware(datetime.datetime(2026, 12, 1, 8, 40))
+    with time_machine.travel(moment, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def appointment(center, clock):
     """A scheduled Ocrevus dose that started 40 minutes ago, for a patient with valid screenings."""
     patient = PatientFactory(first_name="Grace", last_name="Hopper")
-    ScreeningFactory(patient=patient, kind="hep_b", taken_on=timezone.localdate() - datetime.timedelta(days=30))
+    clear_first_dose_checks(patient, taken_on=timezone.localdate() - datetime.timedelta(days=30))
     ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
     plan = TreatmentPlanFactory(patient=patient)
     start = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=40)
@@ -33,16 +42,19 @@ def _give_premeds(appointment, nurse):
         )
 
 
-def test_whole_visit_records_each_actual_time(appointment, nurse):
+def test_whole_visit_records_each_actual_time(appointment, nurse, clock):
     visits.appointment_check_in(appointment=appointment, user=nurse)
     assert appointment.status == S.CHECKED_IN and appointment.checked_in_at
     _give_premeds(appointment, nurse)
     appointment.refresh_from_db()
     assert appointment.status == S.PREMEDICATED and appointment.premedicated_at
+    clock.shift(datetime.timedelta(minutes=60))  # the antihistamine's lead
     visits.infusion_start(appointment=appointment, user=nurse)
     assert appointment.status == S.INFUSING and appointment.infusion_started_at
+    clock.shift(datetime.timedelta(minutes=210))
     visits.infusion_end(appointment=appointment, user=nurse)
     assert appointment.status == S.OBSERVING and appointment.infusion_ended_at
+    clock.shift(datetime.timedelta(minutes=60))
     visits.appointment_discharge(appointment=appointment, user=nurse)
     appointment.refresh_from_db()
     assert appointment.status == S.COMPLETED and appointment.discharged_at
@@ -83,7 +95,7 @@ def test_premedication_recorded_once_and_only_from_the_phase(appointment, nurse)
     assert PremedicationGiven.objects.filter(appointment=appointment).count() == 1
 
 
-def test_start_blocked_without_screening_then_overridden_with_reason(center, nurse):
+def test_start_blocked_without_screening_then_overridden_with_reason(center, nurse, charge_nurse, clock):
     plan = TreatmentPlanFactory(patient=PatientFactory())  # no hepatitis B screening, no infection check
     appointment = appointment_at(chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan)
     visits.appointment_check_in(appointment=appointment, user=nurse)
@@ -93,10 +105,15 @@ def test_start_blocked_without_screening_then_overridden_with_reason(center, nur
     assert any("epatitis B" in p for p in blocked.value.problems)
     appointment.refresh_from_db()
     assert appointment.status == S.PREMEDICATED
+    clock.shift(datetime.timedelta(minutes=60))
+    with pytest.raises(visits.VisitError, match="Only a nurse allowed to override"):
+        visits.infusion_start(appointment=appointment, user=nurse, override_reason="Result phoned by the lab.")
 
-    visits.infusion_start(appointment=appointment, user=nurse, override_reason="Result phoned by the lab at 08:10.")
+    visits.infusion_start(
+        appointment=appointment, user=charge_nurse, override_reason="Result phoned by the lab at 08:10."
+    )
     override = ReadinessOverride.objects.get(appointment=appointment)
-    assert "epatitis B" in override.problems and override.overridden_by == nurse
+    assert "epatitis B" in override.problems and override.overridden_by == charge_nurse
     assert override.history.count() == 1
     assert Appointment.objects.get(pk=appointment.pk).status == S.INFUSING
 
@@ -147,28 +164,37 @@ def test_future_times_are_refused(appointment, nurse):
 # ---- pages ----
 
 
-def test_nurse_runs_the_visit_from_the_page(client, nurse, appointment):
+def test_nurse_runs_the_visit_from_the_page(client, nurse, appointment, clock):
     client.force_login(nurse)
-    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    response = client.post(reverse("scheduling:visit-step", args=[appointment.pk, "check-in"]), {"at": now})
+
+    def now():
+        return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+    def later(minutes):  # the nurse signs in again after an idle hour
+        clock.shift(datetime.timedelta(minutes=minutes))
+        client.force_login(nurse)
+
+    response = client.post(reverse("scheduling:visit-step", args=[appointment.pk, "check-in"]), {"at": now()})
     assert response.status_code == 302
     for premed in visits.required_premedications(appointment):
         response = client.post(
             reverse("scheduling:visit-premedication", args=[appointment.pk]),
-            {"premedication": premed.pk, "given_at": now},
+            {"premedication": premed.pk, "given_at": now()},
         )
         assert response.status_code == 302
+    later(60)
     assert client.post(reverse("scheduling:visit-start", args=[appointment.pk])).status_code == 302
-    assert client.post(reverse("scheduling:visit-step", args=[appointment.pk, "end"]), {"at": now}).status_code == 302
+    later(210)
+    response = client.post(reverse("scheduling:visit-step", args=[appointment.pk, "end"]), {"at": now()})
+    assert response.status_code == 302
     response = client.post(
         reverse("scheduling:visit-reaction", args=[appointment.pk]),
-        {"occurred_at": now, "severity": "moderate", "symptoms": "Rash and itching", "action_taken": "Slowed the rate"},
+        {"occurred_at": now(), "severity": "moderate", "symptoms": "Rash and itching", "action_taken": "Slowed"},
     )
     assert response.status_code == 302
-    assert (
-        client.post(reverse("scheduling:visit-step", args=[appointment.pk, "discharge"]), {"at": now}).status_code
-        == 302
-    )
+    later(60)
+    step = reverse("scheduling:visit-step", args=[appointment.pk, "discharge"])
+    assert client.post(step, {"at": now(), "fit_for_discharge": "on"}).status_code == 302
     appointment.refresh_from_db()
     assert appointment.status == S.COMPLETED
     assert InfusionReaction.objects.get(appointment=appointment).severity == "moderate"
@@ -193,7 +219,7 @@ def test_bad_time_is_a_form_error(client, nurse, appointment):
     assert "Enter a valid" in response.content.decode()
 
 
-def test_blocked_start_shows_problems_and_override_form(client, nurse, center):
+def test_blocked_start_shows_problems_and_override_form(client, nurse, charge_nurse, center):
     plan = TreatmentPlanFactory(patient=PatientFactory())
     appointment = appointment_at(
         chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, status=S.CHECKED_IN
@@ -202,7 +228,15 @@ def test_blocked_start_shows_problems_and_override_form(client, nurse, center):
     response = client.post(reverse("scheduling:visit-start", args=[appointment.pk]))
     html = response.content.decode()
     assert response.status_code == 409
-    assert "The infusion cannot start" in html and "Start anyway, with this reason" in html
+    assert "The infusion cannot start" in html and "Start anyway, with this reason" not in html
+    assert "Ask the charge nurse" in html
+    assert (
+        client.post(reverse("scheduling:visit-start", args=[appointment.pk]), {"override_reason": "x"}).status_code
+        == 403
+    )
+    client.force_login(charge_nurse)
+    response = client.post(reverse("scheduling:visit-start", args=[appointment.pk]))
+    assert "Start anyway, with this reason" in response.content.decode()
     response = client.post(reverse("scheduling:visit-start", args=[appointment.pk]), {"override_reason": ""})
     assert response.status_code == 400
     response = client.post(

@@ -26,7 +26,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from infusion_center import roles
-from patients.models import DEFAULT_VALIDITY_DAYS, EmergencyContact, Patient, Screening, ScreeningKind
+from patients.models import CheckKind, EmergencyContact, Patient, Screening
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
 from scheduling.models import (
     Appointment,
@@ -54,6 +54,7 @@ DEMO_USERS = [
     # username, first name, last name, role
     ("demo-scheduler", "Sam", "Rivera", roles.SCHEDULER),
     ("demo-nurse", "Nora", "Bennett", roles.NURSE),
+    ("demo-chargenurse", "Cora", "Okafor", roles.CHARGE_NURSE),
     ("demo-drugadmin", "Priya", "Shah", roles.DRUG_ADMIN),
     ("demo-manager", "Morgan", "Lee", roles.MANAGER),
 ]
@@ -155,7 +156,7 @@ ROSTER = [
     DemoPatient(TYR, 3, 0),
     DemoPatient(TYR, 14, 12),
     DemoPatient(LEM, 0, 7),
-    DemoPatient(LEM, 1, 10, screening_issue=("lemtrada_labs", "expiring")),
+    DemoPatient(LEM, 1, 10, screening_issue=("cbc", "expiring")),
     DemoPatient(BRI, 0, 2),
     DemoPatient(BRI, 1, 0),
     DemoPatient(BRI, 2, 0),
@@ -379,7 +380,7 @@ class Command(BaseCommand):
 
     def _report_logins(self, logins: list[tuple[str, str, str]]) -> None:
         lines = ["Demo logins (role, username, password):"]
-        lines += [f"  {role:<11} {username:<10} {secret}" for role, username, secret in logins]
+        lines += [f"  {role:<12} {username:<16} {secret}" for role, username, secret in logins]
         text = "\n".join(lines) + "\n"
         path = settings.VAR_DIR / "demo-logins.txt"
         path.write_text(text)
@@ -806,25 +807,29 @@ class Command(BaseCommand):
         issue_kind, issue = entry.screening_issue or (None, None)
         past_visits = [b.day for b in bookings if b.day < today]
         whens: dict[str, set[str]] = {}
+        checks = {}
         for requirement in spec.requirements:
             if requirement.reproductive_potential_only and not patient.reproductive_potential:
                 continue
             whens.setdefault(requirement.kind, set()).add(requirement.when)
+            checks[requirement.kind] = requirement.check
+        validity_of = dict(CheckKind.objects.filter(code__in=list(whens)).values_list("code", "default_validity_days"))
         rows = []
         for kind, when in whens.items():
             if kind == issue_kind and issue == "missing":
                 continue
-            validity = DEFAULT_VALIDITY_DAYS[kind]
-            if "first" in when:  # taken before the first dose
+            validity = validity_of[kind]
+            check = checks[kind]
+            if when & {"first", "baseline"}:  # taken before the first dose
                 taken = min(first_dose, today) - datetime.timedelta(days=rng.randint(14, 40))
-                if "every" not in when:
+                if not when & {"every", "monthly", "periodic"}:
                     if kind == issue_kind and issue == "expired":
                         taken = today - datetime.timedelta(days=validity + rng.randint(5, 30))
-                    rows.append(self._result(kind, taken, validity, rng, low=False))
+                    rows.append(self._result(check, taken, validity, rng, low=False))
                     continue
                 if first_dose < today - datetime.timedelta(days=validity):
-                    rows.append(self._result(kind, taken, validity, rng, low=False))
-            if kind in (ScreeningKind.ACTIVE_INFECTION, ScreeningKind.PREGNANCY):
+                    rows.append(self._result(check, taken, validity, rng, low=False))
+            if validity <= 7:
                 # Checked just before a visit: only visits in the next two days have a current one.
                 if next_visit and (next_visit - today).days <= 2:
                     taken = today
@@ -832,31 +837,36 @@ class Command(BaseCommand):
                     taken = past_visits[-1]
                 else:
                     continue
-            elif kind == ScreeningKind.LVEF:
+            elif check.numeric:
                 taken = today - datetime.timedelta(days=rng.randint(3, 10))
             else:
-                taken = today - datetime.timedelta(days=rng.randint(5, max(6, validity // 4)))
+                taken = today - datetime.timedelta(days=rng.randint(5, max(6, min(validity, 31) // 4)))
             if kind == issue_kind and issue == "expired":
                 taken = today - datetime.timedelta(days=validity + rng.randint(5, 30))
             elif kind == issue_kind and issue == "expiring":
                 taken = today - datetime.timedelta(days=validity - rng.randint(2, 6))
-            rows.append(self._result(kind, taken, validity, rng, low=(kind == issue_kind and issue == "low")))
+            rows.append(self._result(check, taken, validity, rng, low=(kind == issue_kind and issue == "low")))
         for row in rows:
             Screening.objects.create(patient=patient, recorded_by=nurse, notes=DEMO_NOTE, **row)
 
-    def _result(self, kind: str, taken: datetime.date, validity: int, rng: random.Random, *, low: bool) -> dict:
-        row = {"kind": kind, "taken_on": taken, "valid_days": validity, "result": Screening.Result.NEGATIVE}
-        if kind == ScreeningKind.JCV_ANTIBODY:
-            positive = rng.random() < 0.3
-            row["result"] = Screening.Result.POSITIVE if positive else Screening.Result.NEGATIVE
-            row["value"] = Decimal(str(round(rng.uniform(0.9, 2.8) if positive else rng.uniform(0.05, 0.35), 2)))
-        elif kind == ScreeningKind.LVEF:
-            row["result"] = Screening.Result.ABNORMAL if low else Screening.Result.NORMAL
-            row["value"] = Decimal("47") if low else Decimal(rng.randint(55, 66))
-        elif kind == ScreeningKind.REMS_AUTHORISATION:
-            row["result"] = Screening.Result.AUTHORISED
-        elif kind == ScreeningKind.LEMTRADA_LABS:
-            row["result"] = Screening.Result.NORMAL
+    def _result(self, check, taken: datetime.date, validity: int, rng: random.Random, *, low: bool) -> dict:
+        """A clearing result of the check (JCV sometimes positive; 'low' gives a value below the threshold)."""
+        row = {"kind_id": check.code, "taken_on": taken, "valid_days": validity, "result": ""}
+        if check.numeric:
+            threshold = check.threshold
+            row["value"] = (
+                (threshold * Decimal("0.94")).quantize(Decimal("1"))
+                if low
+                else (threshold * Decimal(str(round(rng.uniform(1.1, 1.35), 2)))).quantize(Decimal("1"))
+            )
+            return row
+        if check.code == "jcv" and rng.random() < 0.3:
+            row["result"] = "positive"
+            row["value"] = Decimal(str(round(rng.uniform(0.9, 2.8), 2)))
+            return row
+        row["result"] = next(a.code for a in check.answers if a.outcome == "clears")
+        if check.code == "jcv":
+            row["value"] = Decimal(str(round(rng.uniform(0.05, 0.35), 2)))
         return row
 
 
