@@ -66,8 +66,9 @@ class Solution:
 @dataclass(frozen=True)
 class Weights:
     daily_peaks: int = 1000
-    moved: int = 20
+    moved: int = 20  # a dose moved to another day
     off_target: int = 1
+    retimed: int = 0  # a dose kept on its day at another time
 
 
 def _day_frame(center: Center, day: datetime.date):
@@ -175,9 +176,13 @@ def solve(
             if distance:
                 off_terms.append(distance * present)
             if item.current is not None and day != item.current.day:
-                moved_terms.append(present)
+                moved_terms.append(weights.moved * present)
         if not literals:
             continue
+        if item.current is not None and weights.retimed:
+            same_time = model.NewBoolVar(f"t{item.key}")
+            model.Add(start == item.current.start // step).OnlyEnforceIf(same_time)
+            moved_terms.append(weights.retimed * (1 - same_time))
         choice[item.key] = literals
         hint = (hints or {}).get(item.key, item.current)
         if hint is not None and hint.day in literals:
@@ -228,11 +233,7 @@ def solve(
     model.Add(peak <= best_peak)
     if unplaced_terms:
         model.Add(sum(unplaced_terms) <= placed_count)
-    model.Minimize(
-        weights.daily_peaks * sum(daily.values())
-        + weights.moved * sum(moved_terms)
-        + weights.off_target * sum(off_terms)
-    )
+    model.Minimize(weights.daily_peaks * sum(daily.values()) + sum(moved_terms) + weights.off_target * sum(off_terms))
     solver.parameters.max_time_in_seconds = max(1.0, time_limit - (time.perf_counter() - started))
     second = solver.Solve(model)
     if second in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -257,7 +257,15 @@ def slots_find(
             limit=limit,
             step=slot_step_minutes(),
             not_before=timezone.now(),
+            ceiling=_planning_ceiling(),
         )
+
+
+def _planning_ceiling():
+    """The forecast's daily ceiling the ranking plans against (scheduling/planning.py; cached)."""
+    from scheduling.planning import search_ceiling
+
+    return search_ceiling()
 
 
 # ---------------------------------------------------------------------------
@@ -495,6 +503,7 @@ def maintenance_book(*, plan: TreatmentPlan, count: int, user, chair_id: int | N
             limit=1,
             step=slot_step_minutes(),
             not_before=timezone.now(),
+            ceiling=_planning_ceiling(),
         )
         if not slots:
             raise BookingError(
