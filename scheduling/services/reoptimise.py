@@ -83,7 +83,7 @@ def _enqueue(proposal_id: int) -> None:
         )
 
 
-def proposal_compute(*, proposal_id: int) -> ReoptimisationProposal:
+def proposal_compute(*, proposal_id: int, time_limit: float | None = None) -> ReoptimisationProposal:
     """Compute the moves of a queued proposal and store them. Moves nothing."""
     proposal = ReoptimisationProposal.objects.get(pk=proposal_id)
     if proposal.status not in (ReoptimisationProposal.Status.QUEUED, ReoptimisationProposal.Status.RUNNING):
@@ -91,7 +91,7 @@ def proposal_compute(*, proposal_id: int) -> ReoptimisationProposal:
     proposal.status = ReoptimisationProposal.Status.RUNNING
     proposal.save(update_fields=["status"])
     try:
-        _compute(proposal)
+        _compute(proposal, time_limit or settings.REOPTIMISE_TIME_LIMIT_SECONDS)
     except Exception as exc:
         logger.exception("Re-optimisation %s failed", proposal_id)
         ProposedMove.objects.filter(proposal=proposal).delete()
@@ -103,7 +103,7 @@ def proposal_compute(*, proposal_id: int) -> ReoptimisationProposal:
     return proposal
 
 
-def _compute(proposal: ReoptimisationProposal) -> None:
+def _compute(proposal: ReoptimisationProposal, time_limit: float) -> None:
     first, last = proposal.first_day, proposal.last_day
     tz = center_tz()
     center = center_for_range(first, last + datetime.timedelta(days=14))
@@ -155,7 +155,7 @@ def _compute(proposal: ReoptimisationProposal) -> None:
             first=first,
             last=last,
             step=slot_step_minutes(),
-            time_limit=settings.REOPTIMISE_TIME_LIMIT_SECONDS,
+            time_limit=time_limit,
             weights=MOVE_WEIGHTS,
         )
         after_center, moves = apply_placements(center, items, solution.placements)

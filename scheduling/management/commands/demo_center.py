@@ -39,6 +39,7 @@ from scheduling.models import (
     PremedicationGiven,
     TreatmentPlan,
 )
+from scheduling.demo_planning import demo_reoptimisation
 from scheduling.protocols import drug_specs
 from scheduling.reminders.services import reminders_on_booked, reminders_on_discharged
 
@@ -357,6 +358,7 @@ class Command(BaseCommand):
                 self._delete_demo()
             logins = self._users(password)
             self._build(random.Random(seed))
+            demo_reoptimisation()  # the Plan > Re-optimisation page shows a proposal to review
         self._report_logins(logins)
 
     # -- users ---------------------------------------------------------------------------------------------------
