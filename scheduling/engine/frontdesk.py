@@ -231,6 +231,7 @@ def optimum(
     step: int = 15,
     time_limit: float = 60.0,
     hints: dict[str, Placement] | None = None,
+    lower_bound: int = 0,
 ) -> Solution:
     """The lowest peak (or its bound) under the same rules, and the fewest days off target for that peak.
 
@@ -241,6 +242,7 @@ def optimum(
         spec.center(),
         _items(requests, {}, {}),
         place_all=True,
+        lower_bound=lower_bound,
         hints={k: v for k, v in keyed.items() if v is not None},
         first=spec.start_date,
         last=spec.last_date,

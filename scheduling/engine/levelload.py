@@ -92,6 +92,7 @@ def solve(
     seed: int = 0,
     place_all: bool = False,
     hints: dict[int, Placement] | None = None,
+    lower_bound: int = 0,
 ) -> Solution:
     """Best placements for `items` on [first, last]; `center` holds every other booking (fixed load)."""
     from ortools.sat.python import cp_model
@@ -196,7 +197,7 @@ def solve(
             model.Add(sum(literals.values()) == placed)
             unplaced_terms.append(1 - placed)
 
-    peak = model.NewIntVar(0, 1000, "peak")
+    peak = model.NewIntVar(lower_bound, 1000, "peak")  # a known lower bound (forecast.planning_ceiling) helps the proof
     daily = {}
     for day in days:
         frame = frames[day]

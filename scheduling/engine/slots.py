@@ -180,8 +180,9 @@ def find_slots(
 ) -> list[Slot]:
     """The best `limit` slots for a dose whose course days need `chair_times` (one per day), all days feasible.
 
-    Days are searched from the best-ranked (in the window, nearest the target) outwards and the search stops once
-    enough slots under the ceiling are found among equally-ranked days, so a typical search touches only a few days.
+    Days are searched from the best-ranked (in the window; with a ceiling, the least chair time over it, worked out
+    from the day's bookings alone; nearest the target) outwards and the search stops once enough slots are found
+    among equally-ranked days, so a typical search touches only a few days.
     """
     if not chair_times or date_to < date_from or limit <= 0:
         return []
@@ -189,24 +190,49 @@ def find_slots(
         raise ValueError(f"time_of_day must be one of {TIMES_OF_DAY}")
     search = _Search(center, patient_id=patient_id, step=step, not_before=not_before)
     span = (date_to - date_from).days + 1
-    days = sorted((date_from + datetime.timedelta(days=i) for i in range(span)), key=lambda d: (_day_key(d, window), d))
+
+    def day_key(day: datetime.date):
+        outside, distance = _day_key(day, window)
+        if ceiling is None:
+            return outside, 0, distance
+        return outside, _day_over(search, day, chair_times, ceiling), distance
+
+    keys = {day: day_key(day) for day in (date_from + datetime.timedelta(days=i) for i in range(span))}
+    days = sorted(keys, key=lambda d: (keys[d], d))
     found: list[Slot] = []
-    for _key, group in groupby(days, key=lambda d: _day_key(d, window)):
+    for _key, group in groupby(days, key=keys.__getitem__):
         for day in group:
             if preferences.weekday is not None and day.weekday() != preferences.weekday:
                 continue
             found.extend(_slots_starting(search, day, chair_times, window, preferences, ceiling))
-        fitting = [slot for slot in found if not any(slot.score[1:4])]
-        if len(fitting) >= limit and len({slot.days[0].day for slot in fitting}) >= _days_wanted(limit):
+        if len(found) >= limit and len({slot.days[0].day for slot in found}) >= _days_wanted(limit):
             break
     found.sort(key=lambda slot: slot.score)
     picked = _varied(found, limit)
     if ceiling is not None:
-        picked = [replace(slot, reason=_ceiling_reason(slot, window, ceiling, found, patient_id)) for slot in picked]
+        picked = [
+            replace(slot, reason=_ceiling_reason(slot, window, ceiling, found, search, chair_times)) for slot in picked
+        ]
     return picked
 
 
-def _ceiling_reason(slot: Slot, window: WindowLike, ceiling: Ceiling, found: list[Slot], patient_id) -> str:
+def _day_over(search: _Search, first_day: datetime.date, chair_times, ceiling: Ceiling) -> int:
+    """Hours by which the course's days would go past the ceiling's chair time (0 when they stay inside it)."""
+    over = 0
+    for k, chair_time in enumerate(chair_times):
+        day = first_day + datetime.timedelta(days=k)
+        rules = search.center.rules(day)
+        if not rules.is_open or rules.opens is None or rules.closes is None:
+            return 0  # no slot there anyway
+        room = ceiling.in_chairs * (rules.closes - rules.opens)
+        kept = ceiling.reserved_minutes(day, patient_id=search.patient_id)
+        over = max(over, math.ceil((search.booked_minutes(day) + chair_time.total_minutes + kept - room) / 60))
+    return max(over, 0)
+
+
+def _ceiling_reason(
+    slot: Slot, window: WindowLike, ceiling: Ceiling, found: list[Slot], search: _Search, chair_times
+) -> str:
     """What the choice protects, in words: the target day kept under the ceiling, and for which doses."""
     first = slot.days[0].day
     text = slot.reason.rstrip(".")
@@ -215,10 +241,12 @@ def _ceiling_reason(slot: Slot, window: WindowLike, ceiling: Ceiling, found: lis
     if slot.score[2]:
         return f"{text}; uses chair time kept for doses still to book on {first:%A}."
     target = window.target
-    target_fits = any(s.days[0].day == target and not any(s.score[1:4]) for s in found)
-    target_tried = any(s.days[0].day == target for s in found)
-    if first != target and target_tried and not target_fits:
-        names = ceiling.reserved_for(target, patient_id=patient_id)
+    on_target = [s for s in found if s.days[0].day == target]
+    target_over = (search.center.rules(target).is_open and _day_over(search, target, chair_times, ceiling) > 0) or (
+        on_target and not any(not any(s.score[1:4]) for s in on_target)
+    )
+    if first != target and target_over:
+        names = ceiling.reserved_for(target, patient_id=search.patient_id)
         protects = f" for the {' and '.join(names[:2])} doses due" if names else ""
         return f"{text}; keeps {target:%A} under the ceiling of {ceiling.in_chairs}{protects}."
     return f"{text}; stays under the ceiling of {ceiling.in_chairs} in chairs."
@@ -299,7 +327,6 @@ def _slots_starting(
         peak_chairs = peak_starts = quiet = 0
         moment_chairs = moment_starts = 0  # this dose's own moment: what it adds to, not the day's old peak
         walls = 0
-        over_minutes = 0
         for day, chair_time in zip(course, chair_times, strict=True):
             profile = search.profile(day)
             length = chair_time.total_minutes
@@ -310,17 +337,13 @@ def _slots_starting(
             walls += _walls(profile, start, start + length, in_chairs)
             moment_chairs = max(moment_chairs, in_chairs + 1)
             moment_starts = max(moment_starts, starts + 1)
-            if ceiling is not None:
-                rules = profile.rules
-                room = ceiling.in_chairs * (rules.closes - rules.opens)
-                kept = ceiling.reserved_minutes(day, patient_id=search.patient_id)
-                # how far the day's chair-minutes would go past the ceiling, in hours: least over wins when all are
-                over_minutes = max(over_minutes, math.ceil((search.booked_minutes(day) + length + kept - room) / 60))
         if ceiling is not None:
+            # how far the day's chair time would go past the ceiling, in hours: the least over wins when all are
+            over_minutes = _day_over(search, first_day, chair_times, ceiling)
             chairs_excess = max(0, moment_chairs - ceiling.in_chairs)
             starts_excess = max(0, moment_starts - ceiling.starts)
         else:
-            chairs_excess = starts_excess = 0
+            chairs_excess = starts_excess = over_minutes = 0
         same_chair = bool(shared)
         usual_chair = usual is not None and chairs[0] == usual
         time_gap = abs(start - preferences.usual_start_minute) if preferences.usual_start_minute is not None else 0

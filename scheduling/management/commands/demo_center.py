@@ -27,6 +27,7 @@ from simple_history.utils import bulk_create_with_history
 
 from infusion_center import roles
 from patients.models import DEFAULT_VALIDITY_DAYS, EmergencyContact, Patient, Screening, ScreeningKind
+from scheduling.demo_planning import demo_reoptimisation
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
 from scheduling.models import (
     Appointment,
@@ -39,7 +40,6 @@ from scheduling.models import (
     PremedicationGiven,
     TreatmentPlan,
 )
-from scheduling.demo_planning import demo_reoptimisation
 from scheduling.protocols import drug_specs
 from scheduling.reminders.services import reminders_on_booked, reminders_on_discharged
 
