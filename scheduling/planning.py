@@ -7,6 +7,8 @@ fixed number of queries, whatever the number of plans.
 from __future__ import annotations
 
 import datetime
+import time
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -20,6 +22,7 @@ from scheduling.protocols import drug_specs
 from scheduling.services.booking import PlanState, dose_courses
 from scheduling.services.center import center_for_range, center_tz, day_bounds, gc_paused
 
+CEILING_TOKEN_KEY = "planning-ceiling-token"
 CEILING_CACHE_SECONDS = 600  # the ceiling moves slowly: a new plan or a few bookings barely change it
 ROW_FIELDS = (
     "pk",
@@ -31,7 +34,6 @@ ROW_FIELDS = (
     "chair_id",
     "status",
     "premed_start",
-    "observation_end",
     "course_id",
     "course_day",
     "infusion_number",
@@ -52,7 +54,7 @@ def doses_due(first: datetime.date, last: datetime.date) -> list[DueDose]:
             status__in=Appointment.ACTIVE_STATUSES, premed_start__gte=start, premed_start__lt=end
         )
         .order_by("premed_start")
-        .values(*ROW_FIELDS, "plan__drug__name")
+        .values(*ROW_FIELDS, "observation_end", "plan__drug__name")
     )
     tz = center_tz()
     doses: list[DueDose] = _booked_doses(booked, tz)
@@ -143,13 +145,22 @@ def center_forecast(
         return forecast(center, doses_due(first, last), first, last)
 
 
+_ceiling_memo: dict[str, tuple[float, str, Ceiling]] = {}
+
+
 def search_ceiling() -> Ceiling:
-    """The planning ceiling for slot search, from the six-month forecast; cached for a few minutes per process."""
-    key = f"planning-ceiling:{today().isoformat()}"
-    ceiling = cache.get(key)
-    if ceiling is None:
-        ceiling = center_forecast().ceiling
-        cache.set(key, ceiling, CEILING_CACHE_SECONDS)
+    """The planning ceiling for slot search, from the six-month forecast, kept a few minutes in each process as
+    the object itself (a large center's reservations are too many to unpickle from a cache at every search).
+    A token in the cache ties the copy to the cache's life: clearing the cache makes the next search start afresh."""
+    token = cache.get(CEILING_TOKEN_KEY)
+    memo = _ceiling_memo.get(today().isoformat())
+    if memo is not None and token is not None and memo[1] == token and memo[0] > time.monotonic():
+        return memo[2]
+    ceiling = center_forecast().ceiling
+    token = uuid.uuid4().hex
+    cache.set(CEILING_TOKEN_KEY, token, None)
+    _ceiling_memo.clear()
+    _ceiling_memo[today().isoformat()] = (time.monotonic() + CEILING_CACHE_SECONDS, token, ceiling)
     return ceiling
 
 

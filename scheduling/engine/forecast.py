@@ -175,16 +175,27 @@ def with_extra_nurses(center: Center, extra: Mapping[int, int]) -> Center:
 
 def open_days_in(capacity: Mapping[datetime.date, DayCapacity], first: datetime.date, last: datetime.date, length=1):
     """Open days in [first, last] on which a course of `length` days can start (every course day open)."""
+    is_open = _open_set(capacity)
     days = []
     day = first
+    one = datetime.timedelta(days=1)
     while day <= last:
-        if all(
-            capacity.get(day + datetime.timedelta(days=k)) and capacity[day + datetime.timedelta(days=k)].is_open
-            for k in range(length)
-        ):
+        if day in is_open and (length == 1 or all(day + k * one in is_open for k in range(1, length))):
             days.append(day)
-        day += datetime.timedelta(days=1)
+        day += one
     return days
+
+
+_open_sets: dict[int, tuple[Mapping, frozenset]] = {}
+
+
+def _open_set(capacity: Mapping[datetime.date, DayCapacity]) -> frozenset:
+    """The open days of a capacity map, worked out once per map (the forecast asks for every dose)."""
+    entry = _open_sets.get(id(capacity))
+    if entry is None or entry[0] is not capacity:
+        _open_sets.clear()
+        entry = _open_sets[id(capacity)] = (capacity, frozenset(d for d, c in capacity.items() if c.is_open))
+    return entry[1]
 
 
 def likely_day(dose: DueDose, capacity: Mapping[datetime.date, DayCapacity]) -> datetime.date:
@@ -340,8 +351,21 @@ class Ceiling:
         reserved = {day: tuple(r for r in items if r.patient_id != patient_id) for day, items in self.reserved.items()}
         return Ceiling(self.in_chairs, self.starts, reserved, self.forced_by)
 
+    def _day(self, day: datetime.date) -> tuple[float, dict]:
+        """(minutes reserved on the day, minutes per patient), worked out once per day: slot search asks often."""
+        index = self.__dict__.setdefault("_index", {})
+        entry = index.get(day)
+        if entry is None:
+            total, by_patient = 0.0, defaultdict(float)
+            for r in self.reserved.get(day, ()):
+                total += r.minutes
+                by_patient[r.patient_id] += r.minutes
+            entry = index[day] = (total, by_patient)
+        return entry
+
     def reserved_minutes(self, day: datetime.date, *, patient_id: int | None = None) -> float:
-        return sum(r.minutes for r in self.reserved.get(day, ()) if patient_id is None or r.patient_id != patient_id)
+        total, by_patient = self._day(day)
+        return total - (by_patient.get(patient_id, 0.0) if patient_id is not None else 0.0)
 
     def reserved_for(self, day: datetime.date, *, patient_id: int | None = None) -> list[str]:
         """The drugs of the narrow-window doses the day is kept for, most first ("Tysabri")."""

@@ -104,6 +104,7 @@ class _Search:
         self.not_before = not_before
         self._profiles: dict[datetime.date, DayProfile] = {}
         self._booked_minutes: dict[datetime.date, int] = {}
+        self.day_over: dict[tuple[datetime.date, int], int] = {}
 
     def booked_minutes(self, day: datetime.date) -> int:
         minutes = self._booked_minutes.get(day)
@@ -218,6 +219,14 @@ def find_slots(
 
 def _day_over(search: _Search, first_day: datetime.date, chair_times, ceiling: Ceiling) -> int:
     """Hours by which the course's days would go past the ceiling's chair time (0 when they stay inside it)."""
+    key = (first_day, len(chair_times))
+    cached = search.day_over.get(key)
+    if cached is None:
+        cached = search.day_over[key] = _day_over_uncached(search, first_day, chair_times, ceiling)
+    return cached
+
+
+def _day_over_uncached(search: _Search, first_day: datetime.date, chair_times, ceiling: Ceiling) -> int:
     over = 0
     for k, chair_time in enumerate(chair_times):
         day = first_day + datetime.timedelta(days=k)
