@@ -1,54 +1,18 @@
 """The forecast page and the re-optimisation flow, through the real booking service and views."""
 
-import datetime
-
 import pytest
-import time_machine
 from django.test import TestCase
 from django.urls import reverse
 
-from infusion_center import roles
 from scheduling.models import Appointment, OpeningHours, ProposedMove, Reminder, ReoptimisationProposal
 from scheduling.services.booking import appointment_book
 from scheduling.services.reoptimise import proposal_compute, proposal_request
 from scheduling.tasks import reoptimise_propose
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug, weekday_hours
-from tests.web.helpers import local, staff
+from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
+from tests.planning.conftest import START
+from tests.web.helpers import local
 
 pytestmark = pytest.mark.django_db
-
-NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)  # a Tuesday
-START = datetime.date(2026, 12, 14)  # a Monday, 13 days ahead: the bookings may move
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def scheduler(db):
-    return staff(roles.SCHEDULER, "sam")
-
-
-@pytest.fixture
-def manager(db):
-    return staff(roles.MANAGER, "max")
-
-
-@pytest.fixture
-def crowded(frozen, scheduler):
-    """Three first Tysabri doses (window Mon 14 - Mon 21 Dec) all booked on Monday at 09:00: a peak of three."""
-    weekday_hours(nurses_on_duty=3, setup_minutes=15, patients_per_nurse=4)
-    chairs = [ChairFactory(name=f"Chair {n}", position=n) for n in (1, 2, 3)]
-    booked = []
-    for n, chair in enumerate(chairs):
-        plan = TreatmentPlanFactory(
-            patient=PatientFactory(email=f"p{n}@example.org"), drug=seeded_drug("Tysabri"), start_date=START
-        )
-        booked.append(appointment_book(plan=plan, chair_id=chair.pk, premed_start=local(START, 9), user=scheduler))
-    return chairs, booked
 
 
 def peak_on(day):
