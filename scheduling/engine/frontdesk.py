@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from scheduling.engine.capacity import Booking, Center, ChairSpec, Staffing, WeekdayHours
 from scheduling.engine.forecast import Ceiling, DueDose, day_capacity, planning_ceiling
-from scheduling.engine.levelload import Item, Placement, Solution, Weights, apply_placements, solve
+from scheduling.engine.levelload import Item, Placement, Solution, Weights, apply_placements, day_peaks, solve
 from scheduling.engine.protocol import ChairTime
 from scheduling.engine.slots import Window, feasible_starts, find_slots
 
@@ -217,6 +217,13 @@ def reoptimise(
         return booked
     next_id = -1 - max(every_id, default=0)
     center, moves = apply_placements(booked.center, items, solution.placements, next_id=next_id)
+    days = [spec.start_date + datetime.timedelta(days=n) for n in range(spec.days)]
+    placed_before = len(booked.placements)
+    placed_after = placed_before + sum(1 for m in moves if m.old is None)
+    if placed_after == placed_before and max(day_peaks(center, days).values(), default=0) > max(
+        day_peaks(booked.center, days).values(), default=0
+    ):
+        return booked  # some moves could not be applied and the rest made it worse: keep the schedule as booked
     placements = dict(booked.placements)
     for move in moves:
         placements[requests[move.item.key].id] = move.new

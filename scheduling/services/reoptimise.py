@@ -159,6 +159,8 @@ def _compute(proposal: ReoptimisationProposal, time_limit: float) -> None:
             weights=MOVE_WEIGHTS,
         )
         after_center, moves = apply_placements(center, items, solution.placements)
+        if max(day_peaks(after_center, days).values(), default=0) > max(day_peaks(center, days).values(), default=0):
+            after_center, moves = center, []  # the moves that could be applied would make it worse: propose none
     else:
         after_center = center
     after = day_peaks(after_center, days)
