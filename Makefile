@@ -4,7 +4,7 @@ PY := .venv/bin/python
 VAR_DIR ?= var
 PYTEST_ARGS ?=
 
-.PHONY: run setup venv test lint format migrations-check bench bench-reminders loadtest screenshots
+.PHONY: run setup venv test lint format migrations-check bench bench-levelload bench-reminders loadtest screenshots
 
 venv:
 	@scripts/ensure-venv
@@ -49,6 +49,12 @@ bench: venv
 	@test -n "$(BENCH_DATABASE_URL)" || { echo "make bench needs BENCH_DATABASE_URL: a dedicated PostgreSQL database that it will WIPE, e.g. BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/ic_bench make bench" >&2; exit 2; }
 	$(BENCH_ENV) $(PY) manage.py migrate --noinput
 	$(BENCH_ENV) $(PY) manage.py bench_scheduling --yes-wipe $(BENCH_ARGS)
+
+## Level-loading: generated months of MS requests through `plan_requests` (at booking and re-optimised), earliest-first
+## and the CP-SAT optimum, per instance. Uses no database. Extra arguments: LEVELLOAD_ARGS (e.g. --time-limit 20).
+LEVELLOAD_ARGS ?=
+bench-levelload: venv
+	DJANGO_DEBUG=false DJANGO_SECRET_KEY="$(BENCH_SECRET_KEY)" $(PY) manage.py bench_levelload $(LEVELLOAD_ARGS)
 
 ## 10,000 due reminders through a Celery worker on Redis (in-memory mail): emails per second and duplicates.
 bench-reminders: venv

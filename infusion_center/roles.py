@@ -61,6 +61,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.change_appointment",
         "scheduling.view_appointment",
         "scheduling.view_infusionreaction",
+        # re-optimisation proposals: ask for one, see it, accept or leave its moves
+        "scheduling.add_reoptimisationproposal",
+        "scheduling.view_reoptimisationproposal",
+        "scheduling.change_reoptimisationproposal",
         *_VIEW_CATALOGUE,
     ],
     NURSE: _NURSE,
@@ -85,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             for action in ("add", "change", "delete", "view")
         ),
         "scheduling.view_reports",
+        "scheduling.view_reoptimisationproposal",
         "scheduling.view_appointment",
         "scheduling.view_treatmentplan",
         "scheduling.view_infusionreaction",

@@ -635,3 +635,6 @@ class Reminder(models.Model):
     @property
     def can_retry(self) -> bool:
         return self.status == self.Status.FAILED
+
+
+from scheduling.planning_models import ProposedMove, ReoptimisationProposal  # noqa: E402, F401  (re-optimisation)

@@ -34,3 +34,16 @@ def reminders_send(reminder_ids: list[int]) -> list[str]:
 def reminder_send(reminder_id: int) -> str:
     """Send one reminder (messages queued one id at a time). Idempotent, like reminders_send."""
     return services.reminder_deliver(reminder_id=reminder_id)
+
+
+@shared_task(
+    name="scheduling.tasks.reoptimise_propose",
+    ignore_result=True,
+    soft_time_limit=settings.REOPTIMISE_TIME_LIMIT_SECONDS + 60,
+    time_limit=settings.REOPTIMISE_TIME_LIMIT_SECONDS + 120,
+)
+def reoptimise_propose(proposal_id: int) -> str:
+    """Compute a re-optimisation proposal (moves nothing). The solver stops itself within its time limit."""
+    from scheduling.services.reoptimise import proposal_compute
+
+    return proposal_compute(proposal_id=proposal_id).status

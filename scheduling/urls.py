@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling import manage_views, views, visit_views
+from scheduling import manage_views, planning_views, views, visit_views
 from scheduling.reminders import views as reminder_views
 
 app_name = "scheduling"
@@ -24,6 +24,10 @@ urlpatterns = [
     path("plans/<int:pk>/book/", views.plan_book, name="plan-book"),
     path("plans/<int:pk>/book-maintenance/", views.plan_book_maintenance, name="plan-book-maintenance"),
     path("reports/", manage_views.reports_page, name="reports"),
+    path("planning/forecast/", planning_views.forecast_page, name="planning-forecast"),
+    path("planning/proposals/", planning_views.proposals_page, name="planning-proposals"),
+    path("planning/proposals/new/", planning_views.proposal_request, name="planning-proposal-new"),
+    path("planning/proposals/<int:pk>/accept/", planning_views.proposal_accept, name="planning-proposal-accept"),
     path("outbox/", reminder_views.outbox, name="outbox"),
     path("outbox/<int:pk>/retry/", reminder_views.reminder_retry_view, name="reminder-retry"),
     path("outbox/retry-failed/", reminder_views.reminders_retry_all_view, name="reminders-retry-failed"),

@@ -278,6 +278,10 @@ REMINDERS_REQUEUE_SECONDS = env_int("REMINDERS_REQUEUE_SECONDS", 300, minimum=1)
 # A claim older than this belongs to a worker that died mid-send; it must outlive the task's hard time limit.
 REMINDERS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
 REMINDERS_SWEEP_BATCH = env_int("REMINDERS_SWEEP_BATCH", 500, minimum=1)
+# Re-optimisation proposals (scheduling/services/reoptimise.py): bookings closer than this never move.
+REOPTIMISE_MIN_DAYS_AHEAD = env_int("REOPTIMISE_MIN_DAYS_AHEAD", 7, minimum=1, maximum=90)
+REOPTIMISE_WEEKS = env_int("REOPTIMISE_WEEKS", 6, minimum=1, maximum=26)
+REOPTIMISE_TIME_LIMIT_SECONDS = env_int("REOPTIMISE_TIME_LIMIT_SECONDS", 30, minimum=2, maximum=600)
 CELERY_BEAT_SCHEDULE = {
     "reminders-sweep": {"task": "scheduling.tasks.reminders_sweep", "schedule": 60.0, "options": {"expires": 55}},
 }

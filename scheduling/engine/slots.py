@@ -1,22 +1,28 @@
 """Slot finding: the best feasible chair times for a dose (one day or a consecutive-day course).
 
 Ranking, best first:
-1. inside the dosing window, and the closest to the target date;
-2. level-loading: the lowest resulting peak of patients in chairs, then of simultaneous starts, for the day(s),
+1. inside the dosing window;
+2. with a planning ceiling (engine/forecast.py): the resulting peak of patients in chairs not above it, the day's
+   chair-minutes (booked, this dose and those reserved for doses still to book) inside it, starts not above it -
+   so a flexible dose does not take the day that narrow-window doses will need;
+3. the closest to the target date;
+4. level-loading: the lowest resulting peak of patients in chairs, then of simultaneous starts, for the day(s),
    then the quietest moment (fewest patients in chairs during the chair time);
-3. the same chair every day of a course, the patient's usual chair, then the time nearest their usual time.
+5. the same chair every day of a course, the patient's usual chair, then the time nearest their usual time.
 Only one slot is offered per start time (its best chair), so the list shows real alternatives.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Protocol
 
 from scheduling.engine.capacity import Center, DayProfile, hhmm
+from scheduling.engine.forecast import Ceiling
 from scheduling.engine.protocol import ChairTime
 
 DEFAULT_STEP_MINUTES = 15
@@ -97,6 +103,14 @@ class _Search:
         self.step = step
         self.not_before = not_before
         self._profiles: dict[datetime.date, DayProfile] = {}
+        self._booked_minutes: dict[datetime.date, int] = {}
+        self.day_over: dict[tuple[datetime.date, int], int] = {}
+
+    def booked_minutes(self, day: datetime.date) -> int:
+        minutes = self._booked_minutes.get(day)
+        if minutes is None:
+            minutes = self._booked_minutes[day] = sum(end - start for _b, start, end in self.center.bookings_on(day))
+        return minutes
 
     def profile(self, day: datetime.date) -> DayProfile:
         profile = self._profiles.get(day)
@@ -163,11 +177,13 @@ def find_slots(
     limit: int = 8,
     step: int = DEFAULT_STEP_MINUTES,
     not_before: datetime.datetime | None = None,
+    ceiling: Ceiling | None = None,
 ) -> list[Slot]:
     """The best `limit` slots for a dose whose course days need `chair_times` (one per day), all days feasible.
 
-    Days are searched from the best-ranked (in the window, nearest the target) outwards and the search stops once
-    enough slots are found among equally-ranked days, so a typical search touches only a few days.
+    Days are searched from the best-ranked (in the window; with a ceiling, the least chair time over it, worked out
+    from the day's bookings alone; nearest the target) outwards and the search stops once enough slots are found
+    among equally-ranked days, so a typical search touches only a few days.
     """
     if not chair_times or date_to < date_from or limit <= 0:
         return []
@@ -175,17 +191,74 @@ def find_slots(
         raise ValueError(f"time_of_day must be one of {TIMES_OF_DAY}")
     search = _Search(center, patient_id=patient_id, step=step, not_before=not_before)
     span = (date_to - date_from).days + 1
-    days = sorted((date_from + datetime.timedelta(days=i) for i in range(span)), key=lambda d: (_day_key(d, window), d))
+
+    def day_key(day: datetime.date):
+        outside, distance = _day_key(day, window)
+        if ceiling is None:
+            return outside, 0, distance
+        return outside, _day_over(search, day, chair_times, ceiling), distance
+
+    keys = {day: day_key(day) for day in (date_from + datetime.timedelta(days=i) for i in range(span))}
+    days = sorted(keys, key=lambda d: (keys[d], d))
     found: list[Slot] = []
-    for _key, group in groupby(days, key=lambda d: _day_key(d, window)):
+    for _key, group in groupby(days, key=keys.__getitem__):
         for day in group:
             if preferences.weekday is not None and day.weekday() != preferences.weekday:
                 continue
-            found.extend(_slots_starting(search, day, chair_times, window, preferences))
+            found.extend(_slots_starting(search, day, chair_times, window, preferences, ceiling))
         if len(found) >= limit and len({slot.days[0].day for slot in found}) >= _days_wanted(limit):
             break
     found.sort(key=lambda slot: slot.score)
-    return _varied(found, limit)
+    picked = _varied(found, limit)
+    if ceiling is not None:
+        picked = [
+            replace(slot, reason=_ceiling_reason(slot, window, ceiling, found, search, chair_times)) for slot in picked
+        ]
+    return picked
+
+
+def _day_over(search: _Search, first_day: datetime.date, chair_times, ceiling: Ceiling) -> int:
+    """Hours by which the course's days would go past the ceiling's chair time (0 when they stay inside it)."""
+    key = (first_day, len(chair_times))
+    cached = search.day_over.get(key)
+    if cached is None:
+        cached = search.day_over[key] = _day_over_uncached(search, first_day, chair_times, ceiling)
+    return cached
+
+
+def _day_over_uncached(search: _Search, first_day: datetime.date, chair_times, ceiling: Ceiling) -> int:
+    over = 0
+    for k, chair_time in enumerate(chair_times):
+        day = first_day + datetime.timedelta(days=k)
+        rules = search.center.rules(day)
+        if not rules.is_open or rules.opens is None or rules.closes is None:
+            return 0  # no slot there anyway
+        room = ceiling.in_chairs * (rules.closes - rules.opens)
+        kept = ceiling.reserved_minutes(day, patient_id=search.patient_id)
+        over = max(over, math.ceil((search.booked_minutes(day) + chair_time.total_minutes + kept - room) / 60))
+    return max(over, 0)
+
+
+def _ceiling_reason(
+    slot: Slot, window: WindowLike, ceiling: Ceiling, found: list[Slot], search: _Search, chair_times
+) -> str:
+    """What the choice protects, in words: the target day kept under the ceiling, and for which doses."""
+    first = slot.days[0].day
+    text = slot.reason.rstrip(".")
+    if slot.score[1]:
+        return f"{text}; goes over the ceiling of {ceiling.in_chairs} in chairs planned for {first:%A}."
+    if slot.score[2]:
+        return f"{text}; uses chair time kept for doses still to book on {first:%A}."
+    target = window.target
+    on_target = [s for s in found if s.days[0].day == target]
+    target_over = (search.center.rules(target).is_open and _day_over(search, target, chair_times, ceiling) > 0) or (
+        on_target and not any(not any(s.score[1:4]) for s in on_target)
+    )
+    if first != target and target_over:
+        names = ceiling.reserved_for(target, patient_id=search.patient_id)
+        protects = f" for the {' and '.join(names[:2])} doses due" if names else ""
+        return f"{text}; keeps {target:%A} under the ceiling of {ceiling.in_chairs}{protects}."
+    return f"{text}; stays under the ceiling of {ceiling.in_chairs} in chairs."
 
 
 SPREAD_MINUTES = 60  # offered starts on one day at least this far apart, before closer ones fill the list
@@ -227,6 +300,7 @@ def _slots_starting(
     chair_times: Sequence[ChairTime],
     window: WindowLike,
     preferences: Preferences,
+    ceiling: Ceiling | None = None,
 ) -> list[Slot]:
     center = search.center
     course = [first_day + datetime.timedelta(days=k) for k in range(len(chair_times))]
@@ -260,6 +334,8 @@ def _slots_starting(
                 usual if usual in free[start] else min(free[start], key=chair_order.__getitem__) for free in per_day
             ]
         peak_chairs = peak_starts = quiet = 0
+        moment_chairs = moment_starts = 0  # this dose's own moment: what it adds to, not the day's old peak
+        walls = 0
         for day, chair_time in zip(course, chair_times, strict=True):
             profile = search.profile(day)
             length = chair_time.total_minutes
@@ -267,11 +343,24 @@ def _slots_starting(
             peak_chairs = max(peak_chairs, profile.peak_in_chairs, in_chairs + 1)
             peak_starts = max(peak_starts, profile.peak_starts, starts + 1)
             quiet = max(quiet, in_chairs)
+            walls += _walls(profile, start, start + length, in_chairs)
+            moment_chairs = max(moment_chairs, in_chairs + 1)
+            moment_starts = max(moment_starts, starts + 1)
+        if ceiling is not None:
+            # how far the day's chair time would go past the ceiling, in hours: the least over wins when all are
+            over_minutes = _day_over(search, first_day, chair_times, ceiling)
+            chairs_excess = max(0, moment_chairs - ceiling.in_chairs)
+            starts_excess = max(0, moment_starts - ceiling.starts)
+        else:
+            chairs_excess = starts_excess = over_minutes = 0
         same_chair = bool(shared)
         usual_chair = usual is not None and chairs[0] == usual
         time_gap = abs(start - preferences.usual_start_minute) if preferences.usual_start_minute is not None else 0
         score = (
             not in_window,
+            chairs_excess,
+            over_minutes,
+            starts_excess,
             distance,
             peak_chairs,
             peak_starts,
@@ -279,6 +368,7 @@ def _slots_starting(
             not same_chair,
             not usual_chair,
             time_gap,
+            -walls,
             first_day,
             start,
         )
@@ -307,6 +397,15 @@ def _slots_starting(
             )
         )
     return slots
+
+
+def _walls(profile: DayProfile, start: int, end: int, level: int) -> int:
+    """Sides of [start, end) that meet a busier moment or the opening hours: a snug fit leaves the longer gaps
+    whole for the longer doses still to come (best fit), instead of cutting them up."""
+    rules = profile.rules
+    left = start <= (rules.opens or 0) or profile.in_chairs[start - 1] > level
+    right = end >= (rules.closes or 0) or profile.in_chairs[end] > level
+    return int(left) + int(right)
 
 
 def _position(day: datetime.date, window: WindowLike) -> str:

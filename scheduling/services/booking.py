@@ -9,6 +9,7 @@ the same serialisation; on PostgreSQL the exclusion constraints are the last lin
 from __future__ import annotations
 
 import datetime
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -257,7 +258,20 @@ def slots_find(
             limit=limit,
             step=slot_step_minutes(),
             not_before=timezone.now(),
+            ceiling=_planning_ceiling(),
         )
+
+
+def _planning_ceiling():
+    """The forecast's daily ceiling the ranking plans against (scheduling/planning.py; cached). A planning aid:
+    if it cannot be worked out, slots are ranked without it rather than not offered."""
+    from scheduling.planning import search_ceiling
+
+    try:
+        return search_ceiling()
+    except Exception:
+        logging.getLogger(__name__).exception("No planning ceiling; ranking slots without it")
+        return None
 
 
 # ---------------------------------------------------------------------------
@@ -508,6 +522,7 @@ def maintenance_book(*, plan: TreatmentPlan, count: int, user, chair_id: int | N
             limit=1,
             step=slot_step_minutes(),
             not_before=timezone.now(),
+            ceiling=_planning_ceiling(),
         )
         if not slots:
             raise BookingError(

@@ -27,6 +27,7 @@ from simple_history.utils import bulk_create_with_history
 
 from infusion_center import roles
 from patients.models import CheckKind, EmergencyContact, Patient, Screening
+from scheduling.demo_planning import demo_reoptimisation
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
 from scheduling.models import (
     Appointment,
@@ -358,6 +359,7 @@ class Command(BaseCommand):
                 self._delete_demo()
             logins = self._users(password)
             self._build(random.Random(seed))
+            demo_reoptimisation()  # the Plan > Re-optimisation page shows a proposal to review
         self._report_logins(logins)
 
     # -- users ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,71 @@
+"""Re-optimisation proposals: moves computed by the level-loading model, waiting for a scheduler's decision."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ReoptimisationProposal(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Computing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    first_day = models.DateField(help_text="First day whose bookings may move.")
+    last_day = models.DateField(help_text="Last day of the weeks looked at.")
+    min_days_ahead = models.PositiveSmallIntegerField(help_text="Bookings this close to today never move.")
+    peak_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    peak_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    daily_peaks = models.JSONField(default=dict, blank=True, help_text="Day -> [peak before, peak after].")
+    movable_count = models.PositiveIntegerField(default=0)
+    solver_status = models.CharField(max_length=20, blank=True)
+    solve_seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Re-optimisation {self.created_at:%d %b %Y %H:%M} ({self.get_status_display()})"
+
+
+class ProposedMove(models.Model):
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACCEPTED = "accepted", "Accepted"
+        REFUSED = "refused", "Refused"
+
+    proposal = models.ForeignKey(ReoptimisationProposal, on_delete=models.CASCADE, related_name="moves")
+    position = models.PositiveIntegerField(
+        default=0, help_text="Moves are accepted in this order (one may free a chair for another)."
+    )
+    appointment = models.ForeignKey("scheduling.Appointment", on_delete=models.CASCADE, related_name="+")
+    from_chair = models.ForeignKey("scheduling.Chair", on_delete=models.CASCADE, related_name="+")
+    from_start = models.DateTimeField()
+    to_chair = models.ForeignKey("scheduling.Chair", on_delete=models.CASCADE, related_name="+")
+    to_start = models.DateTimeField()
+    from_day_peak = models.JSONField(default=list, help_text="[before, after] on the day the dose leaves.")
+    to_day_peak = models.JSONField(default=list, help_text="[before, after] on the day the dose goes to.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    refusal = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "appointment"], name="move_one_per_appointment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Move appointment {self.appointment_id} to {self.to_start:%d %b %H:%M}"

@@ -1,0 +1,44 @@
+"""Planning tests' center: three first Tysabri doses booked at the same time, with time frozen."""
+
+import datetime
+
+import pytest
+import time_machine
+
+from infusion_center import roles
+from scheduling.services.booking import appointment_book
+from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug, weekday_hours
+from tests.web.helpers import local, staff
+
+NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)  # a Tuesday
+START = datetime.date(2026, 12, 14)  # a Monday, 13 days ahead: the bookings may move
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def scheduler(db):
+    return staff(roles.SCHEDULER, "sam")
+
+
+@pytest.fixture
+def manager(db):
+    return staff(roles.MANAGER, "max")
+
+
+@pytest.fixture
+def crowded(frozen, scheduler):
+    """Three first Tysabri doses (window Mon 14 - Mon 21 Dec) all booked on Monday at 09:00: a peak of three."""
+    weekday_hours(nurses_on_duty=3, setup_minutes=15, patients_per_nurse=4)
+    chairs = [ChairFactory(name=f"Chair {n}", position=n) for n in (1, 2, 3)]
+    booked = []
+    for n, chair in enumerate(chairs):
+        plan = TreatmentPlanFactory(
+            patient=PatientFactory(email=f"p{n}@example.org"), drug=seeded_drug("Tysabri"), start_date=START
+        )
+        booked.append(appointment_book(plan=plan, chair_id=chair.pk, premed_start=local(START, 9), user=scheduler))
+    return chairs, booked

@@ -1,0 +1,140 @@
+"""The forecast page and the re-optimisation flow, through the real booking service and views."""
+
+import pytest
+from django.test import TestCase
+from django.urls import reverse
+
+from scheduling.models import Appointment, OpeningHours, ProposedMove, Reminder, ReoptimisationProposal
+from scheduling.services.booking import appointment_book
+from scheduling.services.reoptimise import proposal_compute, proposal_request
+from scheduling.tasks import reoptimise_propose
+from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
+from tests.planning.conftest import START
+from tests.web.helpers import local
+
+pytestmark = pytest.mark.django_db
+
+
+def peak_on(day):
+    starts = [
+        (a.premed_start, a.observation_end)
+        for a in Appointment.objects.filter(status=Appointment.Status.SCHEDULED)
+        if a.local_date == day
+    ]
+    return max((sum(1 for s, e in starts if s <= t < e) for t, _ in starts), default=0)
+
+
+class TestForecastPage:
+    def test_the_manager_sees_demand_against_capacity_and_what_if_redraws_without_saving(
+        self, client, manager, crowded
+    ):
+        client.force_login(manager)
+        page = client.get(reverse("scheduling:planning-forecast"))
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "<svg" in html and 'class="capacity"' in html and "style=" not in html.split("<main")[-1]
+        assert "Week of 14 Dec" in html  # the chart's title text per week
+        assert "Tysabri" in html  # the week's doses by drug
+        # the maintenance doses four weeks on are forecast too
+        assert "Mon 11 Jan 2027" in html
+        before = list(OpeningHours.objects.values_list("nurses_on_duty", flat=True))
+        what_if = client.get(reverse("scheduling:planning-forecast"), {"weekday": 1, "nurses": 2})
+        assert what_if.status_code == 200
+        assert "What if: +2 nurses on Tuesdays" in what_if.content.decode()
+        assert list(OpeningHours.objects.values_list("nurses_on_duty", flat=True)) == before
+
+    def test_bad_what_if_is_an_error_in_words(self, client, manager, crowded):
+        client.force_login(manager)
+        page = client.get(reverse("scheduling:planning-forecast"), {"nurses": 2})
+        assert page.status_code == 400
+        assert "Choose the weekday the nurses change on." in page.content.decode()
+
+    def test_only_report_readers_see_it(self, client, scheduler, crowded):
+        client.force_login(scheduler)
+        assert client.get(reverse("scheduling:planning-forecast")).status_code == 403
+
+
+class TestReoptimisation:
+    def test_a_proposal_lowers_the_peak_and_an_accepted_move_is_a_normal_reschedule(self, client, scheduler, crowded):
+        chairs, booked = crowded
+        assert peak_on(START) == 3
+        proposal = proposal_request(user=scheduler, enqueue=False)
+        reoptimise_propose.apply(args=(proposal.pk,))  # the Celery task, run in this process
+        proposal.refresh_from_db()
+        assert proposal.status == ReoptimisationProposal.Status.READY
+        assert (proposal.peak_before, proposal.peak_after) == (3, 1)
+        moves = list(proposal.moves.all())
+        assert len(moves) == 2
+        # nothing has moved yet
+        assert all(a.premed_start == local(START, 9) for a in Appointment.objects.all())
+        client.force_login(scheduler)
+        page = client.get(reverse("scheduling:planning-proposals")).content.decode()
+        assert "3 → 1" in page and "Accept all 2" in page
+        # the patients were told of their bookings: a move sends them an update
+        Reminder.objects.filter(kind=Reminder.Kind.CONFIRMATION).update(status=Reminder.Status.SENT)
+        first = moves[0]
+        response = client.post(reverse("scheduling:planning-proposal-accept", args=[proposal.pk]), {"move": first.pk})
+        assert response.status_code == 302
+        first.refresh_from_db()
+        assert first.status == ProposedMove.Status.ACCEPTED and first.decided_by == scheduler
+        moved = Appointment.objects.get(pk=first.appointment_id)
+        assert moved.premed_start == first.to_start and moved.chair_id == first.to_chair_id
+        assert moved.ics_sequence == 1
+        assert moved.history.first().history_change_reason.startswith("Rescheduled from")
+        assert Reminder.objects.filter(appointment=moved, kind=Reminder.Kind.UPDATE).exists()
+        assert moves[1].appointment.premed_start == local(START, 9)  # not accepted: not moved
+
+    def test_a_move_that_no_longer_fits_is_refused_in_words(self, client, scheduler, crowded):
+        chairs, booked = crowded
+        proposal = proposal_request(user=scheduler, enqueue=False)
+        proposal_compute(proposal_id=proposal.pk)
+        move = proposal.moves.first()
+        # another patient takes the chair and time the move would go to
+        other = TreatmentPlanFactory(patient=PatientFactory(), drug=seeded_drug("Tysabri"), start_date=START)
+        to_day = move.to_start.astimezone(local(START, 0).tzinfo).date()
+        taker = appointment_book(plan=other, chair_id=move.to_chair_id, premed_start=move.to_start, user=scheduler)
+        assert taker.local_date == to_day
+        client.force_login(scheduler)
+        response = client.post(
+            reverse("scheduling:planning-proposal-accept", args=[proposal.pk]), {"all": "1"}, follow=True
+        )
+        move.refresh_from_db()
+        assert move.status == ProposedMove.Status.REFUSED
+        assert move.refusal.startswith("No longer fits: ") and "already booked" in move.refusal
+        assert move.refusal in response.content.decode()
+        assert Appointment.objects.get(pk=move.appointment_id).premed_start == local(START, 9)
+
+    def test_a_changed_appointment_is_not_moved(self, scheduler, crowded):
+        from scheduling.services.booking import appointment_cancel
+        from scheduling.services.reoptimise import moves_accept
+
+        proposal = proposal_request(user=scheduler, enqueue=False)
+        proposal_compute(proposal_id=proposal.pk)
+        move = proposal.moves.first()
+        appointment_cancel(appointment=move.appointment, reason="Patient unwell", user=scheduler)
+        (decided,) = moves_accept(proposal=proposal, move_ids=[move.pk], user=scheduler)
+        assert decided.status == ProposedMove.Status.REFUSED
+        assert "changed or moved after the proposal" in decided.refusal
+
+    def test_bookings_too_close_are_left_alone(self, scheduler, crowded, settings):
+        settings.REOPTIMISE_MIN_DAYS_AHEAD = 20  # the Monday is 13 days away
+        proposal = proposal_request(user=scheduler, enqueue=False)
+        proposal_compute(proposal_id=proposal.pk)
+        proposal.refresh_from_db()
+        assert proposal.movable_count == 0 and not proposal.moves.exists()
+
+    def test_the_button_queues_the_task_and_permissions_hold(self, client, scheduler, manager, crowded, monkeypatch):
+        queued = []
+        monkeypatch.setattr(reoptimise_propose, "apply_async", lambda args, **kw: queued.append(args))
+        client.force_login(manager)
+        assert client.get(reverse("scheduling:planning-proposals")).status_code == 200
+        assert client.post(reverse("scheduling:planning-proposal-new")).status_code == 403
+        client.force_login(scheduler)
+        assert client.get(reverse("scheduling:planning-proposal-new")).status_code == 405  # a GET starts nothing
+        assert not ReoptimisationProposal.objects.exists()
+
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            response = client.post(reverse("scheduling:planning-proposal-new"))
+        assert response.status_code == 302
+        proposal = ReoptimisationProposal.objects.get()
+        assert queued == [(proposal.pk,)] and proposal.requested_by == scheduler
