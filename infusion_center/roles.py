@@ -65,6 +65,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         f"scheduling.{action}_{model}"
         for model in ("drug", "regimenphase", "premedication", "screeningrequirement")
         for action in ("add", "change", "delete", "view")
+    ]
+    + [
+        f"replies.{action}_{model}"
+        for model in ("symptomoption", "drugadvice")
+        for action in ("add", "change", "delete", "view")
     ],
     MANAGER: [
         *(

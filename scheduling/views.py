@@ -89,6 +89,7 @@ def board_context(day: datetime.date, *, now: datetime.datetime | None = None) -
         readiness=readiness,
         now=now,
     )
+    _mark_confirmations(lanes, appointments)
     in_bars, peak_in, cap_in_y = board_layout.load_bars(
         load.ticks, axis=axis, cap=load.monitor_cap, index=1, label="in chairs"
     )
@@ -124,6 +125,18 @@ def board_context(day: datetime.date, *, now: datetime.datetime | None = None) -
         "readiness_counts": counts,
         "refreshed_at": timezone.localtime(now),
     }
+
+
+def _mark_confirmations(lanes, appointments) -> None:
+    """Whether each booked patient confirmed (replies app): a mark on the block and a word in its tooltip."""
+    from replies.selectors import confirmation_marks
+
+    marks = confirmation_marks(appointments)
+    for lane in lanes:
+        for item in lane.items:
+            item.confirmation = marks.get(item.appointment.pk)
+            if item.confirmation is not None:
+                item.title = f"{item.title.rstrip()} · {item.confirmation.label}"
 
 
 @login_required

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "accounts",
     "patients",
     "scheduling",
+    "replies",
 ]
 
 MIDDLEWARE = [
@@ -250,8 +251,23 @@ REMINDERS_REQUEUE_SECONDS = env_int("REMINDERS_REQUEUE_SECONDS", 300, minimum=1)
 # A claim older than this belongs to a worker that died mid-send; it must outlive the task's hard time limit.
 REMINDERS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
 REMINDERS_SWEEP_BATCH = env_int("REMINDERS_SWEEP_BATCH", 500, minimum=1)
+# Patients answering back (replies/): signed links in their emails, the cut-off for cancelling online, the
+# waitlist's emailed offers.
+CENTER_AFTER_HOURS_PHONE = env_str("CENTER_AFTER_HOURS_PHONE", "+1 555 010 2999")  # evenings, nights, weekends
+REMINDERS_ARRIVAL_MARGIN_MINUTES = env_int("REMINDERS_ARRIVAL_MARGIN_MINUTES", 15, minimum=0, maximum=120)
+PATIENT_CANCEL_CUTOFF_HOURS = env_int("PATIENT_CANCEL_CUTOFF_HOURS", 48, minimum=0, maximum=24 * 14)
+PATIENT_LINK_MAX_AGE_DAYS = env_int("PATIENT_LINK_MAX_AGE_DAYS", 90, minimum=1, maximum=365)
+AFTER_VISIT_LINK_DAYS = env_int("AFTER_VISIT_LINK_DAYS", 7, minimum=1, maximum=30)
+WAITLIST_EMAIL_OFFERS = env_bool("WAITLIST_EMAIL_OFFERS", False)
+WAITLIST_OFFER_CANDIDATES = env_int("WAITLIST_OFFER_CANDIDATES", 3, minimum=1, maximum=20)
+WAITLIST_OFFER_HOURS = env_int("WAITLIST_OFFER_HOURS", 24, minimum=1, maximum=24 * 7)
 CELERY_BEAT_SCHEDULE = {
     "reminders-sweep": {"task": "scheduling.tasks.reminders_sweep", "schedule": 60.0, "options": {"expires": 55}},
+    "waitlist-offers-sweep": {
+        "task": "replies.tasks.waitlist_offers_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }
 
 # Caches: memory of each process, bounded. "board" holds rendered chair board grids, each checked against a

@@ -32,7 +32,8 @@ PUBLIC_VIEW_NAMES = {
     "password_reset_complete",
     "healthz",  # "ok" when the database answers; carries no data
 }
-PUBLIC_NAME_PARTS = ("unsubscribe",)  # the reminder e-mails' signed unsubscribe link checks its own signature
+# The reminder e-mails' signed unsubscribe link and the patients' answer links (replies/) check their own signatures.
+PUBLIC_NAME_PARTS = ("unsubscribe", "patient-link")
 
 ALLOWED_STATUSES = {403, 404, 405}
 

@@ -180,11 +180,11 @@ def test_board_block_texts(as_user, nurse, center):
     assert (
         'title="Grace Hopper &lt;b&gt; · Ocrevus (IV) 600 mg · 08:00–13:00 · Scheduled · Active-infection check is '
         "needed before every dose: none is on record; it must be at most 3 days old. Hepatitis B screening is needed "
-        'before the first dose: none is on record. "' in html
+        'before the first dose: none is on record. · Not confirmed"' in html
     )
     assert "G. Hopper &lt;b&gt;</span>" in html
     assert '<span class="what">Ocrevus 600 mg · day 2 · short</span>' in html
-    assert '<span class="state">08:00–13:00</span>' in html
+    assert '<span class="state">08:00–13:00 <span class="confirm-mark confirm-unconfirmed"' in html
     assert '<span class="state">Completed</span>' in html
     assert html.count(" is-completed is-done") == 1
     assert "Hopper <b>" not in html
