@@ -101,7 +101,7 @@ def cancel(request, token: str):
         appointment = _appointment(token, links.VISIT)
     except links.LinkError as exc:
         return _link_problem(request, exc.reason)
-    form = PatientCancelForm(request.POST or None)
+    form = PatientCancelForm(request.POST if request.method == "POST" else None)
     error = ""
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -121,7 +121,7 @@ def another_time(request, token: str):
         appointment = _appointment(token, links.VISIT)
     except links.LinkError as exc:
         return _link_problem(request, exc.reason)
-    form = AnotherTimeForm(request.POST or None)
+    form = AnotherTimeForm(request.POST if request.method == "POST" else None)
     error, done, status = "", False, 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -176,7 +176,11 @@ def symptoms(request, token: str):
     except links.LinkError as exc:
         return _link_problem(request, exc.reason)
     options = after_visit.symptom_options(appointment)
-    form = SymptomsForm(request.POST or None, options=options, initial={"callback_phone": appointment.patient.phone})
+    form = SymptomsForm(
+        request.POST if request.method == "POST" else None,
+        options=options,
+        initial={"callback_phone": appointment.patient.phone},
+    )
     error, report, status = "", None, 200
     if request.method == "POST":
         if form.is_valid():

@@ -122,7 +122,7 @@ def waitlist_add_view(request, plan_id: int):
         .order_by("premed_start")
         .first()
     )
-    form = WaitlistForm(request.POST or None)
+    form = WaitlistForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -100,6 +100,16 @@ def test_the_cut_off_is_48_hours_before_then_the_page_gives_the_phone(client, cl
         assert response.status_code == 409 and b"too late to cancel online" in response.content
 
 
+def test_cancel_without_a_reason(client, clock, center):
+    appointment = book(center[0], at(MON, 9))
+    assert b"Your appointment is cancelled" in client.post(visit_path(appointment, "cancel")).content
+    appointment.refresh_from_db()
+    assert (
+        appointment.status == S.CANCELLED
+        and appointment.cancel_reason == "Cancelled by the patient from the email link"
+    )
+
+
 def test_the_cut_off_is_a_setting(client, clock, center, settings):
     settings.PATIENT_CANCEL_CUTOFF_HOURS = 200
     appointment = book(center[0], at(MON, 9))  # 141 hours ahead
