@@ -186,7 +186,11 @@ def freed_time_book(*, freed: FreedTime, entry: WaitlistEntry, user, offer: Wait
     freed = FreedTime.objects.select_for_update().get(pk=freed.pk)
     if freed.status != FreedTime.Status.OPEN:
         raise OfferTaken("Sorry, this time has just been taken by someone else.")
-    entry = WaitlistEntry.objects.select_for_update().select_related("plan__patient", "appointment").get(pk=entry.pk)
+    entry = (
+        WaitlistEntry.objects.select_for_update(of=("self",))
+        .select_related("plan__patient", "appointment")
+        .get(pk=entry.pk)
+    )
     if entry.status != WaitlistEntry.Status.WAITING:
         raise ReplyError("This patient is no longer on the waitlist.")
     candidate = candidate_for(entry, freed)
