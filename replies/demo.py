@@ -96,7 +96,7 @@ def _waitlist(upcoming, taken, scheduler) -> None:
     """Cancel one visit in the coming days (a patient with a cold) and put patients whose booked dose could move
     into the freed time on the waitlist; the scheduler's waitlist page then offers them, ranked."""
     soon = [a for a in upcoming if not a.course_id and a.premed_start > timezone.now() + datetime.timedelta(days=1)]
-    soon = [a for a in soon if a not in taken][:12]
+    soon = [a for a in soon if a not in taken][:3]
     for freed_source in soon:
         later = [
             a

@@ -58,8 +58,13 @@ class SymptomsForm(forms.Form):
         return data
 
 
+SMALL_SELECT = {"class": "form-select form-select-sm"}
+
+
 class CallForm(forms.Form):
-    outcome = forms.ChoiceField(label="Outcome", choices=CallAttempt.Outcome.choices)
+    outcome = forms.ChoiceField(
+        label="Outcome", choices=CallAttempt.Outcome.choices, widget=forms.Select(attrs=SMALL_SELECT)
+    )
     weekdays = forms.MultipleChoiceField(
         label="Days they can come", choices=WEEKDAY_CHOICES[:6], required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -71,9 +76,14 @@ class HandledForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    outcome = forms.ChoiceField(label="Outcome", choices=AfterVisitAnswer.Outcome.choices)
+    outcome = forms.ChoiceField(
+        label="Outcome", choices=AfterVisitAnswer.Outcome.choices, widget=forms.Select(attrs=SMALL_SELECT)
+    )
     severity = forms.ChoiceField(
-        label="Severity (for a reaction)", choices=[("", "—"), *InfusionReaction.Severity.choices], required=False
+        label="Severity (for a reaction)",
+        choices=[("", "—"), *InfusionReaction.Severity.choices],
+        required=False,
+        widget=forms.Select(attrs=SMALL_SELECT),
     )
     note = forms.CharField(label="What was said or done", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -64,10 +64,12 @@ def calls_to_confirm(now: datetime.datetime | None = None) -> list[dict]:
     )
     marks = confirmation_marks(rows)
     result = []
+    courses_listed = set()
     for appointment in rows:
         mark = marks[appointment.pk]
-        if mark.code != UNCONFIRMED:
-            continue
+        if mark.code != UNCONFIRMED or (appointment.course_id and appointment.course_id in courses_listed):
+            continue  # one call covers a whole course
+        courses_listed.add(appointment.course_id)
         attempts = list(appointment.call_attempts.all())
         result.append({"appointment": appointment, "patient": appointment.patient, "attempts": attempts})
     return result

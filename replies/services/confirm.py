@@ -72,12 +72,24 @@ def _record(appointment: Appointment, answer: str, *, channel: str, user=None) -
     return confirmation
 
 
+def _course(appointment: Appointment) -> list[Appointment]:
+    """The visit and, for a multi-day course, its other days still booked ahead: one answer covers them all (the
+    patient is emailed about the course once, with its first day)."""
+    if not appointment.course_id:
+        return [appointment]
+    days = Appointment.objects.select_for_update(of=("self",)).filter(
+        course_id=appointment.course_id, status=S.SCHEDULED, premed_start__gt=timezone.now()
+    )
+    return [appointment, *[day for day in days.order_by("course_day") if day.pk != appointment.pk]]
+
+
 @transaction.atomic
 def patient_confirm(*, appointment: Appointment) -> Confirmation:
     appointment = _locked(appointment)
     if not can_answer(appointment):
         raise ReplyError("This appointment can no longer be confirmed online.")
-    return _record(appointment, Confirmation.Answer.CONFIRMED, channel=Channel.EMAIL_LINK)
+    answers = [_record(day, Confirmation.Answer.CONFIRMED, channel=Channel.EMAIL_LINK) for day in _course(appointment)]
+    return answers[0]
 
 
 @transaction.atomic
@@ -94,16 +106,20 @@ def patient_cancel(*, appointment: Appointment, reason: str = "") -> Appointment
             "to someone else."
         )
     reason = " ".join((reason or "").split())[:200]
-    try:
-        cancelled = appointment_cancel(
-            appointment=appointment,
-            reason=f"{PATIENT_CANCEL_REASON}: {reason}" if reason else PATIENT_CANCEL_REASON,
-            user=None,
-        )
-    except BookingError as exc:
-        raise ReplyError(exc.message) from exc
-    _record(cancelled, Confirmation.Answer.CANCELLED, channel=Channel.EMAIL_LINK)
-    return cancelled
+    cancelled = []
+    for day in _course(appointment):  # a course is cancelled whole
+        try:
+            cancelled.append(
+                appointment_cancel(
+                    appointment=day,
+                    reason=f"{PATIENT_CANCEL_REASON}: {reason}" if reason else PATIENT_CANCEL_REASON,
+                    user=None,
+                )
+            )
+        except BookingError as exc:
+            raise ReplyError(exc.message) from exc
+        _record(cancelled[-1], Confirmation.Answer.CANCELLED, channel=Channel.EMAIL_LINK)
+    return cancelled[0]
 
 
 def _weekdays(days) -> str:
@@ -118,7 +134,8 @@ def _another_time(appointment: Appointment, *, weekdays, note: str, channel: str
     request.channel = channel
     request._history_user = user
     request.save()
-    _record(appointment, Confirmation.Answer.ANOTHER_TIME, channel=channel, user=user)
+    for day in _course(appointment):
+        _record(day, Confirmation.Answer.ANOTHER_TIME, channel=channel, user=user)
     return request
 
 
@@ -159,19 +176,21 @@ def call_record(*, appointment: Appointment, outcome: str, note: str, user, week
     attempt._history_user = user
     attempt.save()
     if outcome == CallAttempt.Outcome.CONFIRMED:
-        _record(appointment, Confirmation.Answer.CONFIRMED, channel=Channel.PHONE, user=user)
+        for day in _course(appointment):
+            _record(day, Confirmation.Answer.CONFIRMED, channel=Channel.PHONE, user=user)
     elif outcome == CallAttempt.Outcome.ANOTHER_TIME:
         _another_time(appointment, weekdays=weekdays, note=note, channel=Channel.PHONE, user=user)
     elif outcome == CallAttempt.Outcome.CANCELLED:
-        try:
-            appointment_cancel(
-                appointment=appointment,
-                reason=f"Patient not coming (phone call){': ' + note if note else ''}",
-                user=user,
-            )
-        except BookingError as exc:
-            raise ReplyError(exc.message) from exc
-        _record(appointment, Confirmation.Answer.CANCELLED, channel=Channel.PHONE, user=user)
+        for day in _course(appointment):
+            try:
+                cancelled = appointment_cancel(
+                    appointment=day,
+                    reason=f"Patient not coming (phone call){': ' + note if note else ''}",
+                    user=user,
+                )
+            except BookingError as exc:
+                raise ReplyError(exc.message) from exc
+            _record(cancelled, Confirmation.Answer.CANCELLED, channel=Channel.PHONE, user=user)
     return attempt
 
 

@@ -185,3 +185,24 @@ def test_the_replies_queue_is_for_schedulers_only(client, clock, center, nurse):
     client.force_login(nurse)
     assert client.get(reverse("replies:queue")).status_code == 403
     assert client.get(reverse("replies:waitlist")).status_code == 403
+
+
+def test_a_course_is_answered_as_a_whole(client, clock, center, scheduler):
+    from scheduling.services.booking import course_book
+    from tests.factories import TreatmentPlanFactory, seeded_drug
+
+    def lemtrada_course(chair, **patient):
+        plan = TreatmentPlanFactory(drug=seeded_drug("Lemtrada"), start_date=MON, patient=PatientFactory(**patient))
+        return course_book(plan=plan, chair_id=chair.pk, premed_start=at(MON, 8), user=None)
+
+    days = lemtrada_course(center[0])
+    assert len(days) == 5
+    client.post(visit_path(days[0]))
+    assert {m.code for m in confirmation_marks(days).values()} == {"confirmed"}
+    client.post(visit_path(days[0], "cancel"), {"reason": "postponed by my neurologist"})
+    assert set(Appointment.objects.filter(course_id=days[0].course_id).values_list("status", flat=True)) == {
+        S.CANCELLED
+    }
+
+    called = lemtrada_course(center[1], email="")
+    assert [row["appointment"] for row in calls_to_confirm()] == [called[0]]  # one call for the course
