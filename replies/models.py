@@ -295,7 +295,8 @@ class WaitlistOffer(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    # No history: an operational row (like the reminder outbox) claimed with conditional updates; the booking it
+    # leads to is in the appointment's history.
 
     class Meta:
         ordering = ["freed", "rank"]

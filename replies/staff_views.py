@@ -181,9 +181,12 @@ def freed_book_view(request, pk: int, entry_id: int):
 @permission_required(SCHEDULER, raise_exception=True)
 @require_POST
 def freed_close_view(request, pk: int):
-    updated = FreedTime.objects.filter(pk=pk, status=FreedTime.Status.OPEN).update(status=FreedTime.Status.CLOSED)
-    if not updated:
+    freed = FreedTime.objects.filter(pk=pk, status=FreedTime.Status.OPEN).first()
+    if freed is None:
         raise Http404("No such open freed time.")
+    freed.status = FreedTime.Status.CLOSED
+    freed._history_user = request.user
+    freed.save()
     messages.success(request, "The freed time is no longer offered.")
     return redirect("replies:waitlist")
 
