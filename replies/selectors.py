@@ -16,7 +16,8 @@ from scheduling.models import Appointment
 
 S = Appointment.Status
 CALL_HORIZON_DAYS = 7  # the front desk calls about the coming week's visits
-FOLLOW_UP_DAYS = 14  # visits this recent whose window ended without an answer appear for a call
+CALL_WITHIN_DAYS = 3  # a visit whose window ended without an answer is up for a call for this long
+LONGEST_WINDOW = datetime.timedelta(days=14)  # bounds the query; windows are hours to a few days
 
 # --- confirmation -----------------------------------------------------------------------------------------------
 
@@ -131,7 +132,7 @@ def follow_up_queue(now: datetime.datetime | None = None) -> list[FollowUp]:
     silent = (
         Appointment.objects.filter(
             status=S.COMPLETED,
-            discharged_at__gte=now - datetime.timedelta(days=FOLLOW_UP_DAYS),
+            discharged_at__gte=now - datetime.timedelta(days=CALL_WITHIN_DAYS) - LONGEST_WINDOW,
             discharged_at__lte=now - datetime.timedelta(hours=1),
         )
         .exclude(pk__in=AfterVisitAnswer.objects.values("appointment_id"))
@@ -139,7 +140,7 @@ def follow_up_queue(now: datetime.datetime | None = None) -> list[FollowUp]:
     )
     for appointment in silent:
         end = _end(appointment)
-        if end <= now:
+        if now - datetime.timedelta(days=CALL_WITHIN_DAYS) <= end <= now:
             items.append(FollowUp(appointment, None, window_hours(appointment), end))
     return sorted(items, key=lambda item: item.sort_key)
 

@@ -197,3 +197,11 @@ def test_the_follow_up_queue_is_for_nurses(client, clock, center, scheduler):
     assert client.get(reverse("replies:follow-up")).status_code == 403
     client.force_login(UserFactory())
     assert client.get(reverse("replies:follow-up")).status_code == 403
+
+
+def test_a_silent_visit_leaves_the_call_list_three_days_after_its_window(clock, center, nurse):
+    done = visit_done(book(center[0], at(MON, 9)), clock, nurse)
+    clock.move_to(done.discharged_at + datetime.timedelta(hours=24 + 71))
+    assert [item.kind for item in follow_up_queue()] == ["no_answer"]
+    clock.move_to(done.discharged_at + datetime.timedelta(hours=24 + 73))
+    assert follow_up_queue() == []
