@@ -215,7 +215,11 @@ def offer(request, token: str):
         ref = links.read_token(token, links.OFFER)
     except links.LinkError as exc:
         return _link_problem(request, exc.reason)
-    offer_row = WaitlistOffer.objects.select_related("entry__plan__patient", "freed").filter(uid=ref.uid).first()
+    offer_row = (
+        WaitlistOffer.objects.select_related("entry__plan__patient", "entry__appointment", "freed")
+        .filter(uid=ref.uid)
+        .first()
+    )
     if offer_row is None:
         return _link_problem(request, "invalid")
     error, booked, status = "", None, 200
@@ -236,5 +240,6 @@ def offer(request, token: str):
         "open": offer_row.status == WaitlistOffer.Status.PENDING and offer_row.freed.status == "open",
         "booked": booked,
         "error": error,
+        "moves_from": _when(offer_row.entry.appointment)["day"] if offer_row.entry.appointment_id else "",
     }
     return _page(request, "offer.html", context, status=status)
