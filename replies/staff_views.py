@@ -106,7 +106,11 @@ def another_time_handled_view(request, pk: int):
 @login_required
 @permission_required(SCHEDULER, raise_exception=True)
 def waitlist_page(request):
-    freed = [{"freed": f, "candidates": waitlist.candidates(f)} for f in waitlist.open_freed_times()[:20]]
+    needs, entries_ = {}, waitlist.waiting_entries()
+    freed = [
+        {"freed": f, "candidates": waitlist.candidates(f, needs, entries_)}
+        for f in waitlist.open_freed_times().prefetch_related("offers")[:20]
+    ]
     entries = list(selectors.waitlist())
     shown = [e.plan.patient_id for e in entries] + [c.entry.plan.patient_id for f in freed for c in f["candidates"]]
     log_patients_shown(request, shown)

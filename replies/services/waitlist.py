@@ -104,6 +104,14 @@ def _queue_offers(freed_id: int) -> None:
         logger.warning("Could not queue the waitlist offers for freed time %s.", freed_id, exc_info=True)
 
 
+def waiting_entries() -> list[WaitlistEntry]:
+    return list(
+        WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING).select_related(
+            "plan__patient", "plan__drug", "appointment"
+        )
+    )
+
+
 def open_freed_times(now: datetime.datetime | None = None):
     now = now or timezone.now()
     return FreedTime.objects.filter(status=FreedTime.Status.OPEN, starts_at__gt=now).select_related("chair")
@@ -113,9 +121,30 @@ def _local_day(moment: datetime.datetime) -> datetime.date:
     return timezone.localtime(moment).date()
 
 
-def candidate_for(entry: WaitlistEntry, freed: FreedTime) -> Candidate | None:
-    """Where the entry's dose would go in the freed time, if the engine allows it there at all."""
-    from scheduling.services.booking import BookingError, plan_next_dose_to_book, slots_find
+@dataclass(frozen=True)
+class _DoseNeed:
+    """What an entry's dose needs, worked out once per entry for all the freed times on a page."""
+
+    dose: object  # the engine's NextDose (earliest, latest, ...)
+    chair_minutes: int
+
+
+def _dose_need(entry: WaitlistEntry) -> _DoseNeed | None:
+    from scheduling.services.booking import _appointment_dose, plan_next_dose_to_book, plan_state
+
+    if entry.appointment is not None:
+        dose, times = _appointment_dose(plan_state(entry.plan), entry.appointment)
+        return _DoseNeed(dose, times[0].total_minutes)
+    dose = plan_next_dose_to_book(plan=entry.plan)
+    return None if dose is None else _DoseNeed(dose, dose.chair_times[0].total_minutes)
+
+
+def candidate_for(entry: WaitlistEntry, freed: FreedTime, needs: dict | None = None) -> Candidate | None:
+    """Where the entry's dose would go in the freed time, if the engine allows it there at all.
+
+    `needs` caches each entry's dose between calls; the quick checks (weekday, window opening, chair time length)
+    spare the slot search for the pairs that cannot fit."""
+    from scheduling.services.booking import BookingError, slots_find
     from scheduling.services.readiness import readiness_for_plans
 
     plan = entry.plan
@@ -128,6 +157,13 @@ def candidate_for(entry: WaitlistEntry, freed: FreedTime) -> Candidate | None:
     appointment = entry.appointment
     if appointment is not None and (appointment.status != S.SCHEDULED or _local_day(appointment.premed_start) <= day):
         return None
+    needs = {} if needs is None else needs
+    if entry.pk not in needs:
+        needs[entry.pk] = _dose_need(entry)
+    need = needs[entry.pk]
+    freed_minutes = (freed.ends_at - freed.starts_at).total_seconds() / 60
+    if need is None or day < need.dose.earliest or need.chair_minutes > freed_minutes:
+        return None
     try:
         slots = slots_find(
             plan=plan, date_from=day, date_to=day, chair_id=freed.chair_id, appointment=appointment, limit=24
@@ -138,15 +174,12 @@ def candidate_for(entry: WaitlistEntry, freed: FreedTime) -> Candidate | None:
     if not inside:
         return None
     slot = min(inside, key=lambda s: s.premed_start)
-    dose = plan_next_dose_to_book(plan=plan) if appointment is None else None
-    if appointment is None and dose is None:
-        return None
     if appointment is None and len(slot.days) > 1 and any(d.chair_id != freed.chair_id for d in slot.days):
         return None
-    readiness = readiness_for_plans([(plan, dose or _dose_of(appointment), day)])[plan.pk]
+    readiness = readiness_for_plans([(plan, need.dose, day)])[plan.pk]
     if readiness.blocking:
         return None
-    latest = dose.latest if dose is not None else _dose_of(appointment).latest
+    latest = need.dose.latest
     gained = None if appointment is None else (_local_day(appointment.premed_start) - day).days
     fit = WaitlistFit(
         entry_id=entry.pk, in_window=slot.in_window, latest=latest, days_gained=gained, waiting_since=entry.created_at
@@ -155,20 +188,15 @@ def candidate_for(entry: WaitlistEntry, freed: FreedTime) -> Candidate | None:
     return Candidate(entry=entry, slot=slot, fit=fit, reason=reason)
 
 
-def _dose_of(appointment: Appointment):
-    from scheduling.services.booking import _appointment_dose, plan_state
-
-    return _appointment_dose(plan_state(appointment.plan), appointment)[0]
-
-
-def candidates(freed: FreedTime) -> list[Candidate]:
-    """The waitlisted patients who fit the freed time, best first."""
+def candidates(freed: FreedTime, needs: dict | None = None, entries=None) -> list[Candidate]:
+    """The waitlisted patients who fit the freed time, best first (`needs`, `entries`: shared by a page listing
+    several freed times)."""
     if freed.status != FreedTime.Status.OPEN or freed.starts_at <= timezone.now():
         return []
-    entries = WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING).select_related(
-        "plan__patient", "plan__drug", "appointment"
-    )
-    found = {c.entry.pk: c for c in (candidate_for(entry, freed) for entry in entries) if c is not None}
+    if entries is None:
+        entries = waiting_entries()
+    needs = {} if needs is None else needs
+    found = {c.entry.pk: c for c in (candidate_for(entry, freed, needs) for entry in entries) if c is not None}
     return [found[fit.entry_id] for fit in rank(c.fit for c in found.values())]
 
 
