@@ -127,9 +127,9 @@ def follow_up_close(
     if outcome == O.REACTION:
         if severity not in InfusionReaction.Severity.values:
             raise ReplyError("Choose the severity of the reaction.")
-        symptoms = (reaction_symptoms or "").strip() or describe(report)
+        symptoms = (reaction_symptoms or "").strip() or describe(report) or note
         if not symptoms:
-            raise ReplyError("Describe the symptoms of the reaction.")
+            raise ReplyError("Describe the symptoms of the reaction in the note.")
         try:
             reaction = reaction_record(
                 appointment=appointment,

@@ -205,3 +205,14 @@ def test_a_silent_visit_leaves_the_call_list_three_days_after_its_window(clock, 
     assert [item.kind for item in follow_up_queue()] == ["no_answer"]
     clock.move_to(done.discharged_at + datetime.timedelta(hours=24 + 73))
     assert follow_up_queue() == []
+
+
+def test_a_called_patient_without_an_answer_can_be_recorded_as_a_reaction_from_the_note(clock, center, nurse):
+    from replies.services.confirm import ReplyError
+
+    done = visit_done(book(center[0], at(MON, 9)), clock, nurse)
+    clock.move_to(done.discharged_at + datetime.timedelta(hours=25))
+    with pytest.raises(ReplyError, match="in the note"):
+        follow_up_close(appointment=done, outcome="reaction", severity="mild", note="", user=nurse)
+    follow_up_close(appointment=done, outcome="reaction", severity="mild", note="Hives last evening", user=nurse)
+    assert InfusionReaction.objects.get().symptoms == "Hives last evening"
