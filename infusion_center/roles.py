@@ -81,6 +81,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             for model in ("checkkind", "checkanswer")
             for action in ("add", "change", "delete", "view")
         ),
+        *(
+            f"replies.{action}_{model}"
+            for model in ("symptomoption", "drugadvice")
+            for action in ("add", "change", "delete", "view")
+        ),
     ],
     MANAGER: [
         *(

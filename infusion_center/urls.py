@@ -24,6 +24,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("audit/", include("patients.audit_urls")),
     path("", include("scheduling.urls")),
+    path("", include("replies.urls")),
     path("", home, name="home"),
 ]
 

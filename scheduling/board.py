@@ -49,6 +49,7 @@ class BoardItem:
     who: str = ""
     what: str = ""
     state: str = ""
+    confirmation: object | None = None  # the patient's answer (replies.selectors.ConfirmationMark), if booked ahead
 
     @property
     def css(self) -> str:

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from patients.models import CheckAnswer, CheckKind, Patient, Screening
+from replies.models import Confirmation
 from scheduling.models import (
     Appointment,
     Chair,
@@ -70,6 +71,7 @@ INPUTS = (
     InfusionReaction,
     ReadinessOverride,
     PremedicationGiven,
+    Confirmation,  # the confirmation marks (replies app)
 )
 
 _sql: str | None = None

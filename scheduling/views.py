@@ -98,6 +98,7 @@ def board_context(day: datetime.date, *, now: datetime.datetime | None = None) -
             left = observation_left.get(item.appointment.pk)
             if left is not None:
                 item.state = f"Observing · {left} min left" if left else "Observation over"
+    _mark_confirmations(lanes, appointments)
     in_bars, peak_in, cap_in_y = board_layout.load_bars(
         load.ticks, axis=axis, cap=load.monitor_cap, index=1, label="in chairs"
     )
@@ -134,6 +135,18 @@ def board_context(day: datetime.date, *, now: datetime.datetime | None = None) -
         "refreshed_at": timezone.localtime(now),
         "patient_ids": sorted({a.patient_id for a in appointments}),  # for the access log
     }
+
+
+def _mark_confirmations(lanes, appointments) -> None:
+    """Whether each booked patient confirmed (replies app): a mark on the block and a word in its tooltip."""
+    from replies.selectors import confirmation_marks
+
+    marks = confirmation_marks(appointments)
+    for lane in lanes:
+        for item in lane.items:
+            item.confirmation = marks.get(item.appointment.pk)
+            if item.confirmation is not None:
+                item.title = f"{item.title.rstrip()} · {item.confirmation.label}"
 
 
 @login_required

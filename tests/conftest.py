@@ -30,6 +30,7 @@ def restore_migrated_data() -> None:
     importlib.import_module("patients.migrations.0020_check_catalogue").seed(apps, None)
     importlib.import_module("scheduling.migrations.0003_seed_drug_catalogue").seed(apps, None)
     importlib.import_module("scheduling.migrations.0020_check_requirements").seed(apps, None)
+    importlib.import_module("replies.catalogue").seed(apps, None)
     sync_roles()
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accounts",
     "patients",
     "scheduling",
+    "replies",
 ]
 
 MIDDLEWARE = [
@@ -282,8 +283,23 @@ REMINDERS_SWEEP_BATCH = env_int("REMINDERS_SWEEP_BATCH", 500, minimum=1)
 REOPTIMISE_MIN_DAYS_AHEAD = env_int("REOPTIMISE_MIN_DAYS_AHEAD", 7, minimum=1, maximum=90)
 REOPTIMISE_WEEKS = env_int("REOPTIMISE_WEEKS", 6, minimum=1, maximum=26)
 REOPTIMISE_TIME_LIMIT_SECONDS = env_int("REOPTIMISE_TIME_LIMIT_SECONDS", 30, minimum=2, maximum=600)
+# Patients answering back (replies/): signed links in their emails, the cut-off for cancelling online, the
+# waitlist's emailed offers.
+CENTER_AFTER_HOURS_PHONE = env_str("CENTER_AFTER_HOURS_PHONE", "+1 555 010 2999")  # evenings, nights, weekends
+REMINDERS_ARRIVAL_MARGIN_MINUTES = env_int("REMINDERS_ARRIVAL_MARGIN_MINUTES", 15, minimum=0, maximum=120)
+PATIENT_CANCEL_CUTOFF_HOURS = env_int("PATIENT_CANCEL_CUTOFF_HOURS", 48, minimum=0, maximum=24 * 14)
+PATIENT_LINK_MAX_AGE_DAYS = env_int("PATIENT_LINK_MAX_AGE_DAYS", 90, minimum=1, maximum=365)
+AFTER_VISIT_LINK_DAYS = env_int("AFTER_VISIT_LINK_DAYS", 7, minimum=1, maximum=30)
+WAITLIST_EMAIL_OFFERS = env_bool("WAITLIST_EMAIL_OFFERS", False)
+WAITLIST_OFFER_CANDIDATES = env_int("WAITLIST_OFFER_CANDIDATES", 3, minimum=1, maximum=20)
+WAITLIST_OFFER_HOURS = env_int("WAITLIST_OFFER_HOURS", 24, minimum=1, maximum=24 * 7)
 CELERY_BEAT_SCHEDULE = {
     "reminders-sweep": {"task": "scheduling.tasks.reminders_sweep", "schedule": 60.0, "options": {"expires": 55}},
+    "waitlist-offers-sweep": {
+        "task": "replies.tasks.waitlist_offers_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }
 
 # Caches: memory of each process, bounded. "board" holds rendered chair board grids, each checked against a

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 PRODID = "-//Infusion Center Scheduler//Appointments//EN"
 METHOD_REQUEST = "REQUEST"
 METHOD_CANCEL = "CANCEL"
+ALARM_BEFORE = datetime.timedelta(hours=2)  # time to get ready and travel
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,13 @@ def calendar_file(event: CalendarEvent, *, method: str, stamp: datetime.datetime
     attendee.params["role"] = vText("REQ-PARTICIPANT")
     attendee.params["rsvp"] = vText("FALSE")
     vevent.add("attendee", attendee, encode=0)
+
+    if method == METHOD_REQUEST:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", event.summary)
+        alarm.add("trigger", -ALARM_BEFORE)
+        vevent.add_component(alarm)
 
     cal.add_component(vevent)
     return cal.to_ical()

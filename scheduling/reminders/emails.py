@@ -55,6 +55,53 @@ def date_label(moment: datetime.datetime) -> str:
     return f"{local:%A} {local.day} {local:%B %Y}"
 
 
+def when_phrase(moment: datetime.datetime, now: datetime.datetime) -> str:
+    """'today, Monday 7 December 2026', 'tomorrow, Tuesday ...' or 'on Monday 7 December 2026' (never the
+    weekday twice)."""
+    days = (_local(moment).date() - _local(now).date()).days
+    if days == 0:
+        return f"today, {date_label(moment)}"
+    if days == 1:
+        return f"tomorrow, {date_label(moment)}"
+    return f"on {date_label(moment)}"
+
+
+def arrival(appointment: Appointment) -> datetime.datetime:
+    """When the patient should arrive: the check-in margin before the premedication (or the infusion) starts."""
+    return appointment.premed_start - datetime.timedelta(minutes=settings.REMINDERS_ARRIVAL_MARGIN_MINUTES)
+
+
+# Words a patient knows, for the catalogue's pharmacology terms and routes.
+PLAIN_WORDS = (
+    ("Antipyretic", "a fever and pain reliever"),
+    ("antipyretic", "a fever and pain reliever"),
+    ("Antihistamine", "an allergy medicine"),
+    ("antihistamine", "an allergy medicine"),
+    ("corticosteroid", "steroid"),
+    ("Corticosteroid", "Steroid"),
+)
+PLAIN_ROUTES = {
+    "IV": "through the drip",
+    "PO": "as tablets",
+    "IV/PO": "as tablets or through the drip",
+    "PO/IV": "as tablets or through the drip",
+    "SC": "as an injection under the skin",
+    "IM": "as an injection into a muscle",
+}
+
+
+def plain_medicine(name: str) -> str:
+    """'Antipyretic (e.g. acetaminophen)' -> 'A fever and pain reliever (for example acetaminophen)'."""
+    text = name.replace("e.g. ", "for example ").replace("and/or", "or")
+    for word, plain in PLAIN_WORDS:
+        text = text.replace(word, plain)
+    return text[:1].upper() + text[1:]
+
+
+def plain_route(route: str) -> str:
+    return PLAIN_ROUTES.get(route.strip().upper().replace(" ", ""), "") if route else ""
+
+
 def relative_day(moment: datetime.datetime, now: datetime.datetime) -> str:
     """'today', 'tomorrow' or 'on Monday', from the center's calendar."""
     days = (_local(moment).date() - _local(now).date()).days
@@ -170,7 +217,9 @@ def reminder_context(
         "short_date": short_date_label(appointment.premed_start),
         "day_word": relative_day(appointment.premed_start, now),
         "visit_day": visit_day(appointment.discharged_at or now, now),
-        "arrival_time": time_label(appointment.premed_start),
+        "arrival_time": time_label(arrival(appointment)),
+        "premed_time": time_label(appointment.premed_start),
+        "when_phrase": when_phrase(appointment.premed_start, now),
         "start_time": time_label(appointment.infusion_start),
         "finish_time": time_label(appointment.observation_end),
         "total_time": duration_label(appointment.chair_minutes),
@@ -181,9 +230,9 @@ def reminder_context(
         "full_day": appointment.chair_minutes >= 6 * 60,
         "premedications": [
             {
-                "name": p.drug_name if names_on else "",
+                "name": plain_medicine(p.drug_name) if names_on else "",
                 "dose": p.dose if names_on else "",
-                "route": p.route,
+                "route": plain_route(p.route),
                 "minutes_before": p.minutes_before,
                 "required": p.required,
             }
@@ -195,7 +244,7 @@ def reminder_context(
             {
                 "day": a.course_day,
                 "date": date_label(a.premed_start),
-                "arrival_time": time_label(a.premed_start),
+                "arrival_time": time_label(arrival(a)),
                 "finish_time": time_label(a.observation_end),
             }
             for a in course
@@ -214,7 +263,42 @@ def reminder_context(
         "stroke_warning_days": stroke_days,
         "stroke_warning_until": date_label(discharged_at + datetime.timedelta(days=stroke_days)) if stroke_days else "",
         "unsubscribe_url": unsubscribe_url(patient.pk),
+        "after_hours_phone": settings.CENTER_AFTER_HOURS_PHONE,
+        "ask_pregnancy": patient.reproductive_potential,
+        **_reply_context(reminder, appointment),
     }
+
+
+def _reply_context(reminder: Reminder, appointment: Appointment) -> dict:
+    """The patient's answer links (replies app) and the drug's own advice."""
+    from replies import links
+    from replies.models import DrugAdvice
+    from replies.services.confirm import confirmation_of
+
+    advice = DrugAdvice.objects.filter(drug_id=appointment.phase.drug_id).first()
+    context = {
+        "advice_before": advice.before_visit if advice else "",
+        "advice_after": advice.after_visit if advice else "",
+    }
+    if reminder.kind in (Reminder.Kind.CONFIRMATION, Reminder.Kind.UPDATE, Reminder.Kind.PREPARATION):
+        answer = confirmation_of(appointment)
+        context.update(
+            {
+                "confirm_url": links.visit_url(appointment.uid),
+                "another_time_url": links.visit_url(appointment.uid, "another-time"),
+                "cancel_url": links.visit_url(appointment.uid, "cancel"),
+                "is_confirmed": answer is not None and answer.answer == answer.Answer.CONFIRMED,
+                "cutoff_hours": settings.PATIENT_CANCEL_CUTOFF_HOURS,
+            }
+        )
+    if reminder.kind in Reminder.AFTER_VISIT_KINDS:
+        context.update(
+            {
+                "fine_url": links.after_visit_url(appointment.uid, "fine"),
+                "symptoms_url": links.after_visit_url(appointment.uid, "symptoms"),
+            }
+        )
+    return context
 
 
 # --- message ---------------------------------------------------------------------------------------------
@@ -232,7 +316,7 @@ def appointment_calendar(appointment: Appointment, *, method: str, stamp: dateti
     center = settings.CENTER_NAME
     from_name, from_email = parseaddr(settings.DEFAULT_FROM_EMAIL)
     description = (
-        f"Please arrive at {time_label(appointment.premed_start)}; the {_noun(appointment)} starts at "
+        f"Please arrive at {time_label(arrival(appointment))}; the {_noun(appointment)} starts at "
         f"{time_label(appointment.infusion_start)}. "
         f"Plan to stay until about {time_label(appointment.observation_end)}. "
         f"{center}, {settings.CENTER_ADDRESS}. Questions or changes: {settings.CENTER_PHONE}."
@@ -240,8 +324,9 @@ def appointment_calendar(appointment: Appointment, *, method: str, stamp: dateti
     return calendar_file(
         CalendarEvent(
             uid=f"{appointment.uid}@{from_email.rpartition('@')[2] or 'infusion-center'}",
-            sequence=appointment.ics_sequence,
-            start=appointment.premed_start,
+            # A cancellation is a new revision: calendar apps ignore a CANCEL that carries the old SEQUENCE.
+            sequence=appointment.ics_sequence + (1 if method == METHOD_CANCEL else 0),
+            start=arrival(appointment),
             end=appointment.observation_end,
             summary=f"Appointment at {center}",
             location=settings.CENTER_ADDRESS,

@@ -72,7 +72,7 @@ def into_daytime(moment: datetime.datetime, *, zone: ZoneInfo, send_time: dateti
 
 
 def plan_after_booking(*, premed_start: datetime.datetime, now: datetime.datetime, clock: ReminderClock) -> BookingPlan:
-    """Confirmation now; preparation N days before (skipped if already past); hydration the day before.
+    """Confirmation now; preparation N days before (at once when that has passed); hydration the day before.
 
     A hydration reminder whose time has passed still goes out at once while the visit is on a later
     local day than today (a booking made the afternoon before); on the day itself it is skipped.
@@ -84,7 +84,9 @@ def plan_after_booking(*, premed_start: datetime.datetime, now: datetime.datetim
         visit_day - datetime.timedelta(days=clock.preparation_days_before), clock.preparation_time, clock.zone
     )
     if preparation <= now:
-        preparation = None
+        # Booked inside the preparation window: the preparation email goes out with the booking instead of never
+        # (on the visit's own day it comes too late to help).
+        preparation = now if today < visit_day else None
 
     hydration: datetime.datetime | None = local_moment(
         visit_day - datetime.timedelta(days=1), clock.hydration_time, clock.zone

@@ -572,6 +572,7 @@ def appointment_reschedule(
     _check_times(center, [Candidate(chair_id, day, minute, times[0], plan.patient_id)])
     new = slot_day(center, day, minute, chair_id, times[0])
     old_label = timezone.localtime(appointment.premed_start, center_tz())
+    freed = (appointment.chair_id, appointment.premed_start, appointment.observation_end)
     appointment.chair_id = chair_id
     appointment.premed_start = new.premed_start
     appointment.infusion_start = new.infusion_start
@@ -589,6 +590,7 @@ def appointment_reschedule(
             raise _overlap_error(exc) from exc
         raise
     reminders_on_rescheduled(appointment=appointment)
+    _freed(*freed, source=appointment, reason="Moved to another time")
     return appointment
 
 
@@ -643,4 +645,18 @@ def appointment_cancel(*, appointment: Appointment, reason: str, user) -> Appoin
     appointment._change_reason = f"Cancelled: {reason}"[:100]
     appointment.save()
     reminders_on_cancelled(appointment=appointment)
+    _freed(
+        appointment.chair_id,
+        appointment.premed_start,
+        appointment.observation_end,
+        source=appointment,
+        reason="Cancelled",
+    )
     return appointment
+
+
+def _freed(chair_id, starts_at, ends_at, *, source: Appointment, reason: str) -> None:
+    """Chair time given back: recorded for the waitlist (replies.services.waitlist), in this transaction."""
+    from replies.services.waitlist import freed_time_record
+
+    freed_time_record(chair_id=chair_id, starts_at=starts_at, ends_at=ends_at, source=source, reason=reason)

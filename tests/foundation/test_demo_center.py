@@ -275,7 +275,10 @@ def test_the_run_commands_setup_works_on_an_empty_sqlite_database_twice(tmp_path
 def test_missed_visits_were_booked_no_earlier_than_the_minimum_gap(demo):
     specs = {spec.id: spec for spec in drug_specs().values()}
     min_gaps = {p.id: p.min_gap_days or 0 for spec in specs.values() for p in spec.phases}
-    missed = Appointment.objects.filter(status__in=[Appointment.Status.NO_SHOW, Appointment.Status.CANCELLED])
+    # the visits missed in the past (the waitlist's demo also cancels one visit still to come)
+    missed = Appointment.objects.filter(
+        status__in=[Appointment.Status.NO_SHOW, Appointment.Status.CANCELLED], premed_start__lt=timezone.now()
+    )
     assert missed.count() == 4
     for visit in missed:
         previous = (

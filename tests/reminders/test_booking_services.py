@@ -62,7 +62,7 @@ def test_the_booking_services_plan_send_replan_and_cancel_the_emails(center, set
         assert moved.ics_sequence == 1
         assert wait_for(lambda: len(mail.outbox) == 3)
         update = mail.outbox[2]
-        assert "has changed" in update.subject and "Please arrive at: 10:00" in update.body
+        assert "has changed" in update.subject and "Please arrive at: 09:45" in update.body  # 15 min to check in
         assert b"SEQUENCE:1" in update.attachments[0].get_payload(decode=True)
 
         appointment_cancel(appointment=moved, reason="Patient has a fever", user=user)

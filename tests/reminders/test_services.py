@@ -117,10 +117,10 @@ def test_a_due_time_arriving_is_picked_up_by_the_sweep(queued, time_machine):
     assert mail.outbox[-1].subject.startswith("Getting ready for your appointment")
 
 
-def test_booking_less_than_a_week_ahead_skips_the_preparation(queued):
+def test_booking_less_than_a_week_ahead_sends_the_preparation_at_once(queued):
     appointment = book(premed_start=visit(days=3))
     prep = rows(appointment)[KIND.PREPARATION]
-    assert prep.status == STATUS.SKIPPED and prep.skip_reason.startswith("Too late")
+    assert prep.status == STATUS.PENDING and prep.due_at <= timezone.now()
 
 
 def test_rescheduling_before_the_confirmation_went_out_sends_only_the_confirmation_with_the_new_time(queued):
@@ -343,8 +343,9 @@ def test_a_chunk_claims_and_records_each_reminder_and_reads_the_premedications_o
     queued, django_assert_max_num_queries
 ):
     ids = _confirmations(6)
-    # per reminder: claim, read (with appointment, patient, phase and drug), record; once: the phase's premedications
-    with django_assert_max_num_queries(3 * len(ids) + 1):
+    # per reminder: claim, read (with appointment, patient, phase and drug), the patient's confirmation, the drug's
+    # advice, record; once: the phase's premedications
+    with django_assert_max_num_queries(5 * len(ids) + 1):
         assert services.reminders_deliver(reminder_ids=ids) == ["sent"] * len(ids)
     assert sorted(int(m.extra_headers["X-Reminder-ID"]) for m in mail.outbox) == sorted(ids)
     assert set(Reminder.objects.filter(pk__in=ids).values_list("status", "attempts")) == {(STATUS.SENT, 1)}

@@ -31,6 +31,11 @@ def test_booking_plans_confirmation_now_preparation_a_week_before_and_hydration_
     assert plan.hydration == ny(2026, 11, 19, 10, 0)
 
 
+def test_preparation_booked_on_the_visit_day_is_skipped():
+    plan = plan_after_booking(premed_start=ny(2026, 11, 20, 15, 0), now=ny(2026, 11, 20, 9, 0), clock=CLOCK)
+    assert plan.preparation is None
+
+
 def test_preparation_keeps_10_local_across_the_autumn_change():
     # Visit on Mon 9 Nov 2026 (EST, UTC-5); 7 days before is Mon 2 Nov (EST; DST ended 1 Nov).
     # Visit on Fri 6 Nov: 7 days before is Fri 30 Oct, still EDT (UTC-4).
@@ -52,9 +57,9 @@ def test_hydration_the_day_before_a_spring_change_is_23_hours_of_clock_apart_but
     assert visit - plan.hydration == datetime.timedelta(hours=22)  # 23 wall hours, one of which does not exist
 
 
-def test_preparation_is_skipped_when_booked_less_than_a_week_ahead():
+def test_preparation_goes_out_at_booking_when_booked_less_than_a_week_ahead():
     plan = plan_after_booking(premed_start=ny(2026, 11, 20, 9, 0), now=ny(2026, 11, 15, 9, 0), clock=CLOCK)
-    assert plan.preparation is None
+    assert plan.preparation == ny(2026, 11, 15, 9, 0)
     assert plan.hydration == ny(2026, 11, 19, 10, 0)
 
 

@@ -33,7 +33,8 @@ PUBLIC_VIEW_NAMES = {
     "healthz",  # "ok" when the database answers; carries no data
     "healthz-mail",  # "ok", or since when the mail server fails and how many emails wait: no patient data
 }
-PUBLIC_NAME_PARTS = ("unsubscribe",)  # the reminder e-mails' signed unsubscribe link checks its own signature
+# The reminder e-mails' signed unsubscribe link and the patients' answer links (replies/) check their own signatures.
+PUBLIC_NAME_PARTS = ("unsubscribe", "patient-link")
 
 ALLOWED_STATUSES = {403, 404, 405}
 

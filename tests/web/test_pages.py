@@ -184,7 +184,7 @@ def test_board_block_texts(as_user, nurse, center):
     )
     assert "G. Hopper &lt;b&gt;</span>" in html
     assert '<span class="what">Ocrevus 600 mg · day 2 · short</span>' in html
-    assert '<span class="state">08:00–13:00</span>' in html
+    assert '<span class="state">08:00–13:00 <span class="confirm-mark confirm-unconfirmed"' in html
     assert '<span class="state">Completed</span>' in html
     assert html.count(" is-completed is-done") == 1
     assert "Hopper <b>" not in html

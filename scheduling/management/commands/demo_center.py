@@ -27,6 +27,7 @@ from simple_history.utils import bulk_create_with_history
 
 from infusion_center import roles
 from patients.models import CheckKind, EmergencyContact, Patient, Screening
+from replies.demo import demo_replies, demo_replies_delete
 from scheduling.demo_planning import demo_reoptimisation
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
 from scheduling.models import (
@@ -394,6 +395,7 @@ class Command(BaseCommand):
 
     def _delete_demo(self) -> None:
         patients = Patient.objects.filter(mrn__startswith=MRN_PREFIX)
+        demo_replies_delete(patients)
         InfusionReaction.objects.filter(patient__in=patients).delete()
         Appointment.objects.filter(patient__in=patients).delete()
         TreatmentPlan.objects.filter(patient__in=patients).delete()
@@ -471,6 +473,9 @@ class Command(BaseCommand):
             )
         self._no_shows_and_cancellations(rng, appointments, specs, scheduler)
         self._reminders(appointments, today, tz)
+        demo_replies(
+            patients=Patient.objects.filter(mrn__startswith=MRN_PREFIX), scheduler=scheduler, nurse=nurse, rng=rng
+        )
 
     def _center(self, today: datetime.date) -> list[Chair]:
         chairs = []
