@@ -1,4 +1,4 @@
-"""The four staff roles as Django groups, with the permissions each may use.
+"""The five staff roles as Django groups, with the permissions each may use.
 
 Groups are (re)synchronised after every migrate, so a new permission reaches its role everywhere.
 Views check permissions, never group names.
@@ -12,6 +12,7 @@ SCHEDULER = "Scheduler"
 NURSE = "Nurse"
 DRUG_ADMIN = "Drug admin"
 MANAGER = "Manager"
+PHARMACY = "Pharmacy"
 
 _VIEW_CATALOGUE = [
     "scheduling.view_drug",
@@ -41,6 +42,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.change_appointment",
         "scheduling.view_appointment",
         "scheduling.view_infusionreaction",
+        "authorisations.add_authorisation",
+        "authorisations.change_authorisation",
+        "authorisations.view_authorisation",
+        "pharmacy.view_preparation",
         *_VIEW_CATALOGUE,
     ],
     NURSE: [
@@ -59,6 +64,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.view_infusionreaction",
         "scheduling.add_readinessoverride",
         "scheduling.view_readinessoverride",
+        "authorisations.view_authorisation",
+        "pharmacy.view_preparation",
         *_VIEW_CATALOGUE,
     ],
     DRUG_ADMIN: [
@@ -84,6 +91,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.change_user",
         "auth.view_user",
         "auth.view_group",
+        "authorisations.view_authorisation",
+        "pharmacy.view_preparation",
+        "pharmacy.view_waste_report",
+        *_VIEW_CATALOGUE,
+    ],
+    PHARMACY: [
+        "patients.view_patient",
+        "patients.view_screening",
+        "scheduling.view_treatmentplan",
+        "scheduling.view_appointment",
+        "pharmacy.view_preparation",
+        "pharmacy.prepare_dose",
+        "pharmacy.view_waste_report",
         *_VIEW_CATALOGUE,
     ],
 }

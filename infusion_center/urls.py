@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("patients/", include("patients.urls")),
     path("audit/", include("patients.audit_urls")),
+    path("authorisations/", include("authorisations.urls")),
+    path("pharmacy/", include("pharmacy.urls")),
     path("", include("scheduling.urls")),
     path("", home, name="home"),
 ]

@@ -62,3 +62,23 @@ def patient_access_record(*, user, patient: Patient | int, request: HttpRequest)
         view_name=(match.view_name if match is not None else "")[:200],
         ip_address=get_client_ip_address(request) or None,
     )
+
+
+def patient_access_record_many(*, user, patient_ids, request: HttpRequest) -> int:
+    """Log one view of each patient's record shown together on one page (a day list, a queue): one insert."""
+    match = getattr(request, "resolver_match", None)
+    signed_in = user is not None and user.is_authenticated
+    ip_address = get_client_ip_address(request) or None
+    rows = [
+        PatientAccess(
+            patient_id=patient_id,
+            user=user if signed_in else None,
+            username=user.get_username() if signed_in else "",
+            path=request.path[:500],
+            view_name=(match.view_name if match is not None else "")[:200],
+            ip_address=ip_address,
+        )
+        for patient_id in sorted(set(patient_ids))
+    ]
+    PatientAccess.objects.bulk_create(rows)
+    return len(rows)

@@ -49,6 +49,7 @@ class BoardItem:
     who: str = ""
     what: str = ""
     state: str = ""
+    pharmacy: tuple[str, str] | None = None  # (status, label) of the dose in the pharmacy, where it has one
 
     @property
     def css(self) -> str:

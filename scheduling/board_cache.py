@@ -27,7 +27,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from authorisations.models import Authorisation
 from patients.models import Patient, Screening
+from pharmacy.models import Preparation
 from scheduling.models import (
     Appointment,
     Chair,
@@ -68,6 +70,8 @@ INPUTS = (
     InfusionReaction,
     ReadinessOverride,
     PremedicationGiven,
+    Authorisation,  # the readiness light's authorisation check
+    Preparation,  # the pharmacy status on each block
 )
 
 _sql: str | None = None

@@ -91,6 +91,7 @@ class SlotPickForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M"],
         validators=[within_plausible_years],
     )
+    reason = forms.CharField(max_length=200, required=False, label="Reason for the move")
 
 
 class MaintenanceForm(forms.Form):

@@ -81,6 +81,7 @@ BOARD_FIELDS = (
     "phase__dose_unit",
     "phase__drug__name",
     "phase__drug__brand_name",
+    "phase__drug__pharmacy_prepared",
 )
 
 

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "accounts",
     "patients",
     "scheduling",
+    "authorisations",
+    "pharmacy",
 ]
 
 MIDDLEWARE = [
@@ -250,6 +252,10 @@ REMINDERS_REQUEUE_SECONDS = env_int("REMINDERS_REQUEUE_SECONDS", 300, minimum=1)
 # A claim older than this belongs to a worker that died mid-send; it must outlive the task's hard time limit.
 REMINDERS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
 REMINDERS_SWEEP_BATCH = env_int("REMINDERS_SWEEP_BATCH", 500, minimum=1)
+
+# Insurance authorisations: a dose outside its authorisation warns (amber), or with this on, cannot be booked.
+AUTHORISATIONS_BLOCK_BOOKING = env_bool("AUTHORISATIONS_BLOCK_BOOKING", False)
+AUTHORISATIONS_EXPIRY_WARNING_DAYS = env_int("AUTHORISATIONS_EXPIRY_WARNING_DAYS", 30, minimum=1, maximum=365)
 CELERY_BEAT_SCHEDULE = {
     "reminders-sweep": {"task": "scheduling.tasks.reminders_sweep", "schedule": 60.0, "options": {"expires": 55}},
 }

@@ -11,6 +11,7 @@ from django.db.models import BigIntegerField, Case, F, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from authorisations.services import with_authorisation_issues
 from patients.models import Screening
 from scheduling.engine.dosing import NextDose
 from scheduling.engine.protocol import UNIT_MG_PER_M2
@@ -143,6 +144,7 @@ def readiness_for_loaded_appointments(rows: list[Appointment]) -> dict[int, Read
             ),
             cumulative_mg_per_m2=_cumulative(earlier, appointment.premed_start, bsa),
         )
+    with_authorisation_issues(rows, result)
     return result
 
 

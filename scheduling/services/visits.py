@@ -11,6 +11,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from pharmacy.services import drug_ready_for_start
 from scheduling.models import Appointment, InfusionReaction, Premedication, PremedicationGiven, ReadinessOverride
 from scheduling.reminders.services import reminders_on_discharged
 
@@ -161,6 +162,7 @@ def infusion_start(
     """Start the infusion after the readiness checks; a blocking problem needs an override with a reason."""
     locked = _locked(appointment)
     _require_status(locked, (S.CHECKED_IN, S.PREMEDICATED), "starting the infusion")
+    drug_ready_for_start(locked, user)  # a pharmacy-prepared drug starts only from a ready dose
     problems = infusion_start_problems(locked)
     override_reason = override_reason.strip()
     if problems:

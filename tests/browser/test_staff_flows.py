@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from infusion_center import roles
 from scheduling.models import Appointment, InfusionReaction
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
+from tests.pharmacy.helpers import dose_ready
 from tests.web.helpers import appointment_at, chairs, open_every_day, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,6 +85,7 @@ def test_nurse_runs_the_visit_and_records_a_reaction(page, live_server, sign_in,
     plan = TreatmentPlanFactory(patient=patient)
     start = timezone.now().replace(second=0, microsecond=0) - datetime.timedelta(minutes=30)
     appointment = appointment_at(chair=center[0], start=start, plan=plan)
+    dose_ready(appointment)
 
     sign_in("nora")
     page.goto(f"{live_server.url}/appointments/{appointment.pk}/")
