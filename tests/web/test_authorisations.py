@@ -43,10 +43,7 @@ def test_dose_outside_the_dates_names_the_authorisations_on_record():
     late = TODAY + datetime.timedelta(days=31)
     coverage = allocate("Tysabri", needs_authorisation=True, authorisations=[authorisation], doses=[_dose("a", late)])
     assert coverage["a"].authorisation_id is None
-    assert (
-        "No insurance authorisation covers 1 Jan 2027" in coverage["a"].problem
-        and "PA-778" in coverage["a"].problem
-    )
+    assert "No insurance authorisation covers 1 Jan 2027" in coverage["a"].problem and "PA-778" in coverage["a"].problem
 
 
 def test_units_in_doses_are_taken_by_the_earlier_doses_first():
