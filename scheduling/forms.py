@@ -106,6 +106,9 @@ class CancelForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "E.g. patient unwell, asked to move"}),
         help_text="Kept with the appointment; the patient is told the booking is cancelled.",
     )
+    whole_course = forms.BooleanField(
+        required=False, label="Cancel every remaining day of the course (one email to the patient)"
+    )
 
 
 def _exact_if_now(value: datetime.datetime | None) -> datetime.datetime | None:

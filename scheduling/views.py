@@ -36,7 +36,7 @@ from scheduling.forms import (
 )
 from scheduling.models import Appointment, TreatmentPlan
 from scheduling.reminders.selectors import reminders_for_appointment
-from scheduling.services import booking, visits
+from scheduling.services import booking, courses, visits
 from scheduling.services.capacity import day_load
 from scheduling.services.plans import PlanError, plan_start
 from scheduling.services.readiness import (
@@ -555,18 +555,30 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                booking.appointment_cancel(
-                    appointment=appointment, reason=form.cleaned_data["reason"], user=request.user
-                )
+                if form.cleaned_data["whole_course"]:
+                    days = courses.course_cancel(
+                        appointment=appointment, reason=form.cleaned_data["reason"], user=request.user
+                    )
+                    done = f"The {len(days)} remaining days of {appointment.patient.full_name}'s course are cancelled."
+                else:
+                    booking.appointment_cancel(
+                        appointment=appointment, reason=form.cleaned_data["reason"], user=request.user
+                    )
+                    done = f"The appointment of {appointment.patient.full_name} is cancelled."
             except booking.BookingError as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, f"The appointment of {appointment.patient.full_name} is cancelled.")
+                messages.success(request, done)
                 return redirect(appointment.patient)
         status = 400
     return render(
         request,
         "scheduling/appointment_cancel.html",
-        {"appointment": appointment, "form": form, "nav": "board"},
+        {
+            "appointment": appointment,
+            "form": form,
+            "course_days": courses.course_days_to_cancel(appointment) if appointment.course_id else [],
+            "nav": "board",
+        },
         status=status,
     )
