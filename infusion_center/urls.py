@@ -15,6 +15,7 @@ urlpatterns = [
     path("audit/", include("patients.audit_urls")),
     path("authorisations/", include("authorisations.urls")),
     path("pharmacy/", include("pharmacy.urls")),
+    path("day-list/", include("daylist.urls")),
     path("", include("scheduling.urls")),
     path("", home, name="home"),
 ]

@@ -20,7 +20,7 @@ from django.db.models.functions import Cast
 
 from patients.models import Patient
 
-AUDITED_APPS = ("patients", "scheduling", "authorisations", "pharmacy")
+AUDITED_APPS = ("patients", "scheduling", "authorisations", "pharmacy", "daylist")
 NOT_SHOWN_IN_DIFFS = {"updated_at"}
 TYPE_LABELS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "scheduling",
     "authorisations",
     "pharmacy",
+    "daylist",
 ]
 
 MIDDLEWARE = [
