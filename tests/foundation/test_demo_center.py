@@ -74,6 +74,7 @@ def test_the_center_its_staff_and_logins(demo, tmp_path):
         "demo-nurse": roles.NURSE,
         "demo-drugadmin": roles.DRUG_ADMIN,
         "demo-manager": roles.MANAGER,
+        "demo-pharmacy": roles.PHARMACY,
     }
     for username, role in expected.items():
         user = users[username]
@@ -82,7 +83,7 @@ def test_the_center_its_staff_and_logins(demo, tmp_path):
         assert user.is_staff == (role in roles.STAFF_ROLES)
         assert not user.is_superuser
         assert f"{username}" in demo and PASSWORD in demo
-    assert (tmp_path / "demo-logins.txt").read_text().count(PASSWORD) == 4
+    assert (tmp_path / "demo-logins.txt").read_text().count(PASSWORD) == 5
 
 
 def test_random_passwords_are_strong_and_printed(settings, tmp_path):
@@ -91,7 +92,7 @@ def test_random_passwords_are_strong_and_printed(settings, tmp_path):
     call_command("demo_center", stdout=out)
     lines = [line.split() for line in out.getvalue().splitlines() if line.startswith("  ")]
     passwords = {line[-1] for line in lines}
-    assert len(lines) == 4 and len(passwords) == 4
+    assert len(lines) == 5 and len(passwords) == 5
     for username, password in ((line[-2], line[-1]) for line in lines):
         assert len(password) >= 16
         assert get_user_model().objects.get(username=username).check_password(password)
@@ -223,12 +224,12 @@ def test_running_twice_changes_nothing_and_reset_rebuilds_the_same_center(demo, 
     assert "already exists" in out
     assert signature() == before
     assert Patient.objects.count() == patients
-    assert get_user_model().objects.count() == 4
+    assert get_user_model().objects.count() == 5
 
     run_demo("--reset")
     assert signature() == before  # same seed, same day: same center
     assert Chair.objects.count() == 12
-    assert get_user_model().objects.count() == 4
+    assert get_user_model().objects.count() == 5
 
     run_demo("--reset", "--seed", "7")
     assert signature() != before
@@ -262,7 +263,7 @@ def test_the_run_commands_setup_works_on_an_empty_sqlite_database_twice(tmp_path
     assert "Demo center created." in first.stdout
     database = tmp_path / "infusion_center.sqlite3"
     counts = _counts(database)
-    assert counts["patients_patient"] == 42 and counts["scheduling_chair"] == 12 and counts["auth_user"] == 4
+    assert counts["patients_patient"] == 42 and counts["scheduling_chair"] == 12 and counts["auth_user"] == 5
 
     second = subprocess.run(["make", "setup"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stdout + second.stderr

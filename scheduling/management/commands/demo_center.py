@@ -28,6 +28,7 @@ from simple_history.utils import bulk_create_with_history
 from infusion_center import roles
 from patients.models import DEFAULT_VALIDITY_DAYS, EmergencyContact, Patient, Screening, ScreeningKind
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
+from scheduling.management.infusion_day_demo import build_infusion_day
 from scheduling.models import (
     Appointment,
     Chair,
@@ -56,6 +57,7 @@ DEMO_USERS = [
     ("demo-nurse", "Nora", "Bennett", roles.NURSE),
     ("demo-drugadmin", "Priya", "Shah", roles.DRUG_ADMIN),
     ("demo-manager", "Morgan", "Lee", roles.MANAGER),
+    ("demo-pharmacy", "Paul", "Okoro", roles.PHARMACY),
 ]
 
 FEMALE_NAMES = [
@@ -468,6 +470,7 @@ class Command(BaseCommand):
             )
         self._no_shows_and_cancellations(rng, appointments, specs, scheduler)
         self._reminders(appointments, today, tz)
+        build_infusion_day(rng=rng, today=today, users=users)
 
     def _center(self, today: datetime.date) -> list[Chair]:
         chairs = []
