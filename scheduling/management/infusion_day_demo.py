@@ -151,18 +151,17 @@ def _pharmacy(rng: random.Random, today: datetime.date, pharmacist) -> None:
                     ready_at=now if status == P.READY else None,
                 )
             )
-        elif not drug.mix_after_check_in:  # cheap doses booked later: prepared ahead
-            if local_day == today:
-                state = rng.choice([P.READY, P.RELEASED])
-                rows.append(
-                    Preparation(
-                        **base,
-                        status=state,
-                        released_at=min(now, start + datetime.timedelta(hours=7)),
-                        started_at=min(now, start + datetime.timedelta(hours=7)) if state == P.READY else None,
-                        ready_at=now if state == P.READY else None,
-                    )
+        elif not drug.mix_after_check_in and local_day == today:  # cheap doses booked later: prepared ahead
+            state = rng.choice([P.READY, P.RELEASED])
+            rows.append(
+                Preparation(
+                    **base,
+                    status=state,
+                    released_at=min(now, start + datetime.timedelta(hours=7)),
+                    started_at=min(now, start + datetime.timedelta(hours=7)) if state == P.READY else None,
+                    ready_at=now if state == P.READY else None,
                 )
+            )
     # Earlier waste for the monthly report: doses made and not given, then made again.
     past = list(
         Appointment.objects.filter(
