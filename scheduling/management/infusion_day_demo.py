@@ -151,8 +151,9 @@ def _pharmacy(rng: random.Random, today: datetime.date, pharmacist) -> None:
                     ready_at=now if status == P.READY else None,
                 )
             )
-        elif not drug.mix_after_check_in and local_day == today:  # cheap doses booked later: prepared ahead
-            state = rng.choice([P.READY, P.RELEASED])
+        elif not drug.mix_after_check_in and (local_day == today or rng.random() < 0.5):
+            # cheap doses booked later today or tomorrow: some prepared ahead already
+            state = rng.choice([P.READY, P.RELEASED]) if local_day == today else P.RELEASED
             rows.append(
                 Preparation(
                     **base,
