@@ -251,8 +251,10 @@ def test_a_cancelled_visit_with_a_made_dose_stays_in_the_queue(center, scheduler
 def test_board_and_appointment_show_the_drug_status(client, center, nurse):
     appointment = _ocrevus_today(center, minutes_ago=-60)
     other = _steroid(center, timezone.localdate(), hour=7)
-    dose_ready(appointment)
     client.force_login(nurse)
+    board = client.get(reverse("scheduling:board")).content.decode()  # rendered and cached
+    assert '<span class="rx rx-ready">' not in board
+    dose_ready(appointment)  # a pharmacy change reaches the cached board at once
     board = client.get(reverse("scheduling:board")).content.decode()
     assert '<span class="rx rx-ready">Rx ready</span>' in board
     assert '<span class="rx rx-to_prepare">Rx to prepare</span>' in board
