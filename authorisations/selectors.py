@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from authorisations.models import Authorisation
-from authorisations.services import coverage_for_plans, expiry_warning_days
+from authorisations.services import coverage_for_appointments, expiry_warning_days
 from scheduling.models import Appointment, TreatmentPlan
 
 UPCOMING_STATUSES = (Appointment.Status.SCHEDULED, Appointment.Status.CHECKED_IN, Appointment.Status.PREMEDICATED)
@@ -50,7 +50,7 @@ def _uncovered(now: datetime.datetime | None) -> dict[int, str]:
     )
     if not upcoming:
         return {}
-    coverage = coverage_for_plans({plan_id for _, plan_id in upcoming})
+    coverage = coverage_for_appointments(upcoming)
     return {pk: coverage[pk].problem for pk, _ in upcoming if pk in coverage and coverage[pk].problem}
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,6 +52,7 @@ def authorisation_save(*, plan: TreatmentPlan, data: dict, user, authorisation: 
     authorisation.full_clean()
     authorisation._history_user = user
     authorisation.save()
+    transaction.on_commit(lambda: cache.delete("authorisations:front-desk-count"))  # the navigation badge
     return authorisation
 
 
@@ -70,42 +72,76 @@ def _local_day(moment: datetime.datetime) -> datetime.date:
     return timezone.localtime(moment).date()
 
 
-def _plan_inputs(plan_ids: Iterable[int], *, exclude_ids: Sequence[int] = ()):
-    """Three queries: the plans' drugs, their authorisations and their active doses."""
-    plan_ids = set(plan_ids)
-    plans = {
-        row["pk"]: row
-        for row in TreatmentPlan.objects.filter(pk__in=plan_ids).values(
-            "pk", "drug__name", "drug__needs_prior_authorisation"
-        )
-    }
+def _plans_and_authorisations(plan_ids: Iterable[int]):
+    """One query: each plan's drug (name, whether it needs an authorisation) and its authorisations."""
+    plans: dict[int, dict] = {}
     authorisations: dict[int, list[AuthorisationSpec]] = defaultdict(list)
-    for row in Authorisation.objects.filter(plan_id__in=plan_ids).order_by("valid_to", "id"):
-        authorisations[row.plan_id].append(_spec(row))
+    rows = TreatmentPlan.objects.filter(pk__in=set(plan_ids)).values(
+        "pk",
+        "drug__name",
+        "drug__needs_prior_authorisation",
+        "authorisations__id",
+        "authorisations__number",
+        "authorisations__payer",
+        "authorisations__valid_from",
+        "authorisations__valid_to",
+        "authorisations__units_authorised",
+        "authorisations__unit",
+    )
+    for row in rows:
+        plans[row["pk"]] = row
+        if row["authorisations__id"] is not None:
+            authorisations[row["pk"]].append(
+                AuthorisationSpec(
+                    id=row["authorisations__id"],
+                    number=row["authorisations__number"],
+                    payer=row["authorisations__payer"],
+                    valid_from=row["authorisations__valid_from"],
+                    valid_to=row["authorisations__valid_to"],
+                    units=row["authorisations__units_authorised"],
+                    unit=row["authorisations__unit"],
+                )
+            )
+    return plans, authorisations
+
+
+def _doses(plan_ids: Iterable[int], *, exclude_ids: Sequence[int] = ()) -> dict[int, list[DoseSpec]]:
+    """One query: the active doses of the plans (they count against the plans' authorisations)."""
     doses: dict[int, list[DoseSpec]] = defaultdict(list)
     rows = (
-        Appointment.objects.filter(plan_id__in=plan_ids, status__in=Appointment.ACTIVE_STATUSES)
+        Appointment.objects.filter(plan_id__in=list(plan_ids), status__in=Appointment.ACTIVE_STATUSES)
         .exclude(pk__in=list(exclude_ids))
         .values_list("pk", "plan_id", "premed_start", "dose_mg")
     )
     for pk, plan_id, premed_start, dose_mg in rows:
         doses[plan_id].append(DoseSpec(pk, _local_day(premed_start), premed_start, dose_mg))
-    return plans, authorisations, doses
+    return doses
 
 
-def coverage_for_plans(plan_ids: Iterable[int]) -> dict[int, Coverage]:
-    """The coverage of every active dose of the plans, by appointment id."""
-    plans, authorisations, doses = _plan_inputs(plan_ids)
+def _allocate(plan: dict, authorisations, doses) -> dict[object, Coverage]:
+    return allocate(
+        plan["drug__name"],
+        needs_authorisation=plan["drug__needs_prior_authorisation"],
+        authorisations=authorisations,
+        doses=doses,
+    )
+
+
+def coverage_for_appointments(pairs: Iterable[tuple[int, int]]) -> dict[int, Coverage]:
+    """The coverage of each (appointment id, plan id): one query, and one more when a plan has authorisations
+    (their earlier doses take units first)."""
+    pairs = list(pairs)
+    plans, authorisations = _plans_and_authorisations(plan_id for _, plan_id in pairs)
+    authorised = [plan_id for plan_id in plans if authorisations[plan_id]]
+    doses = _doses(authorised) if authorised else {}
     result: dict[int, Coverage] = {}
-    for plan_id, plan in plans.items():
-        result.update(
-            allocate(
-                plan["drug__name"],
-                needs_authorisation=plan["drug__needs_prior_authorisation"],
-                authorisations=authorisations[plan_id],
-                doses=doses[plan_id],
-            )
-        )
+    for plan_id in authorised:
+        result.update(_allocate(plans[plan_id], authorisations[plan_id], doses[plan_id]))
+    for pk, plan_id in pairs:
+        if pk not in result and plan_id in plans:
+            # no authorisation on the plan: the dose alone decides (a drug that needs one is not covered)
+            marker = DoseSpec(pk, datetime.date.min, datetime.datetime.min.replace(tzinfo=datetime.UTC), Decimal(0))
+            result[pk] = _allocate(plans[plan_id], [], [marker])[pk]
     return result
 
 
@@ -114,7 +150,7 @@ def with_authorisation_issues(appointments: Sequence[Appointment], readiness: di
     active = [a for a in appointments if a.pk in readiness]
     if not active:
         return
-    coverage = coverage_for_plans({a.plan_id for a in active})
+    coverage = coverage_for_appointments((a.pk, a.plan_id) for a in active)
     blocks = authorisations_block()
     for appointment in active:
         issue = coverage_issue(coverage.get(appointment.pk), blocks=blocks)
@@ -130,17 +166,13 @@ def problems_for_new_doses(
     exclude_ids: Sequence[int] = (),
 ) -> list[str]:
     """What is wrong with the authorisation of doses about to be booked (or moved: `exclude_ids` their old rows)."""
-    plans, authorisations, doses = _plan_inputs([plan.pk], exclude_ids=exclude_ids)
+    plans, authorisations = _plans_and_authorisations([plan.pk])
     plan_row = plans.get(plan.pk)
     if plan_row is None:
         return []
+    earlier = _doses([plan.pk], exclude_ids=exclude_ids)[plan.pk] if authorisations[plan.pk] else []
     new = [DoseSpec(("new", k), _local_day(start), start, dose_mg) for k, start in enumerate(starts)]
-    coverage = allocate(
-        plan_row["drug__name"],
-        needs_authorisation=plan_row["drug__needs_prior_authorisation"],
-        authorisations=authorisations[plan.pk],
-        doses=[*doses[plan.pk], *new],
-    )
+    coverage = _allocate(plan_row, authorisations[plan.pk], [*earlier, *new])
     problems = []
     for dose in new:
         problem = coverage[dose.key].problem
@@ -169,7 +201,7 @@ def booking_warnings(appointments: Sequence[Appointment]) -> list[str]:
     """The authorisation problems of doses just booked or moved, for the scheduler's warning."""
     if not appointments:
         return []
-    coverage = coverage_for_plans({a.plan_id for a in appointments})
+    coverage = coverage_for_appointments((a.pk, a.plan_id) for a in appointments)
     warnings = []
     for appointment in appointments:
         found = coverage.get(appointment.pk)
@@ -180,15 +212,12 @@ def booking_warnings(appointments: Sequence[Appointment]) -> list[str]:
 
 def usage_for_plans(plan_ids: Iterable[int]) -> dict[int, Decimal]:
     """Doses or mg each authorisation of the plans is already counted for (booked and given doses)."""
-    plans, authorisations, doses = _plan_inputs(plan_ids)
+    plans, authorisations = _plans_and_authorisations(plan_ids)
+    authorised = [plan_id for plan_id in plans if authorisations[plan_id]]
+    doses = _doses(authorised) if authorised else {}
     used: dict[int, Decimal] = defaultdict(Decimal)
-    for plan_id, plan in plans.items():
-        coverage = allocate(
-            plan["drug__name"],
-            needs_authorisation=plan["drug__needs_prior_authorisation"],
-            authorisations=authorisations[plan_id],
-            doses=doses[plan_id],
-        )
+    for plan_id in authorised:
+        coverage = _allocate(plans[plan_id], authorisations[plan_id], doses[plan_id])
         units = {a.id: a.unit for a in authorisations[plan_id]}
         for dose in doses[plan_id]:
             chosen = coverage[dose.key].authorisation_id

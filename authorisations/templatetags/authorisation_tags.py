@@ -1,6 +1,7 @@
 import datetime
 
 from django import template
+from django.core.cache import cache
 from django.utils import timezone
 
 from authorisations.models import Authorisation
@@ -10,10 +11,18 @@ from authorisations.services import expiry_warning_days, usage_for_plans
 register = template.Library()
 
 
+NAV_COUNT_KEY = "authorisations:front-desk-count"
+NAV_COUNT_SECONDS = 60  # the badge is on every page: counted at most once a minute (and after each save)
+
+
 @register.simple_tag
 def authorisation_alert_count() -> int:
     """Expiring authorisations and uncovered booked doses, for the navigation badge."""
-    return front_desk_count()
+    count = cache.get(NAV_COUNT_KEY)
+    if count is None:
+        count = front_desk_count()
+        cache.set(NAV_COUNT_KEY, count, NAV_COUNT_SECONDS)
+    return count
 
 
 @register.inclusion_tag("authorisations/_patient_authorisations.html", takes_context=True)

@@ -5,9 +5,23 @@ from django.db import migrations, models
 MIX_AFTER_CHECK_IN = ["Ocrevus (IV)", "Ocrevus Zunovo (SC)", "Tysabri", "Tyruko", "Lemtrada", "Briumvi"]
 
 
+REASON = "Seeded: mixed only after check-in and checks"
+
+
 def seed_flags(apps, schema_editor):
+    """Set the flag on the seeded biologics, with a history entry each (so the next admin edit shows only itself)."""
+    from django.utils import timezone
+
     Drug = apps.get_model("scheduling", "Drug")
-    Drug.objects.filter(name__in=MIX_AFTER_CHECK_IN).update(mix_after_check_in=True)
+    HistoricalDrug = apps.get_model("scheduling", "HistoricalDrug")
+    now = timezone.now()
+    for drug in Drug.objects.filter(name__in=MIX_AFTER_CHECK_IN, mix_after_check_in=False).order_by("pk"):
+        drug.mix_after_check_in = True
+        drug.save(update_fields=["mix_after_check_in"])
+        entry = HistoricalDrug(history_date=now, history_type="~", history_change_reason=REASON)
+        for field in Drug._meta.concrete_fields:
+            setattr(entry, field.attname, getattr(drug, field.attname))
+        entry.save()
 
 
 class Migration(migrations.Migration):

@@ -101,7 +101,8 @@ def _cumulative(rows: list[dict], before: datetime.datetime, bsa: Decimal | None
 
 
 def readiness_for_appointments(appointments: Iterable[Appointment]) -> dict[int, Readiness]:
-    """Readiness of each appointment on its own date, judged today: seven queries whatever their number."""
+    """Readiness of each appointment on its own date, judged today: eight queries whatever their number (one
+    more when a plan has insurance authorisations)."""
     ids = [a.pk for a in appointments]
     if not ids:
         return {}

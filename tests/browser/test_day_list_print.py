@@ -32,13 +32,13 @@ def test_printed_day_list_keeps_every_name_whole_and_breaks_pages_by_hour(page, 
     from pypdf import PdfReader
 
     open_every_day()
-    center = chairs(3)
+    center = chairs(len(NAMES))  # one each: the visits overlap
     day = timezone.localdate() + datetime.timedelta(days=1)
     hours = [8, 8, 9, 11, 11]
     for index, ((first, last), hour) in enumerate(zip(NAMES, hours, strict=True)):
         patient = PatientFactory(first_name=first, last_name=last, allergies="Penicillin (anaphylaxis)\nLatex")
         appointment_at(
-            chair=center[index % 3],
+            chair=center[index],
             start=local(day, hour, 15 * (index % 2)),
             plan=TreatmentPlanFactory(patient=patient),
         )
