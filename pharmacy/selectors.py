@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from pharmacy.models import Preparation
 from pharmacy.rules import expected_infusion_start, release_refusal
+from pharmacy.services import MIX_OVERRIDE_PREFIX
 from scheduling.engine.protocol import UNIT_MG_PER_M2, dose_mg
-from scheduling.models import Appointment, Drug
+from scheduling.models import Appointment, Drug, ReadinessOverride
 from scheduling.protocols import drug_specs
 
 P = Preparation.Status
@@ -89,6 +90,11 @@ def preparation_queue(*, today: datetime.date | None = None, days: int = 2) -> l
     specs = drug_specs({a.phase.drug_id for a in appointments})
     readiness = readiness_for_loaded_appointments([a for a in appointments if a.is_active])
     latest = latest_preparations(a.pk for a in appointments)
+    overridden = set(
+        ReadinessOverride.objects.filter(
+            appointment__in=appointments, reason__startswith=MIX_OVERRIDE_PREFIX, overridden_at__gte=start
+        ).values_list("appointment_id", flat=True)
+    )
     rows = []
     for appointment in appointments:
         amount, detail = _dose(appointment, specs)
@@ -96,13 +102,16 @@ def preparation_queue(*, today: datetime.date | None = None, days: int = 2) -> l
         item_readiness = readiness.get(appointment.pk)
         refusal = ""
         if preparation is None or preparation.status == P.WASTED:
+            blocks = item_readiness.blocks_start if item_readiness is not None else ()
+            if blocks and appointment.pk in overridden:
+                blocks = ()
             refusal = release_refusal(
                 drug_name=appointment.phase.drug.name,
                 mix_after_check_in=appointment.phase.drug.mix_after_check_in,
                 appointment_status=appointment.status,
                 visit_day=appointment.local_date,
                 today=today,
-                blocking_problems=item_readiness.blocks_start if item_readiness is not None else (),
+                blocking_problems=blocks,
                 dose_known=amount is not None,
             )
         rows.append(

@@ -14,7 +14,7 @@ from django.utils import timezone
 from pharmacy.models import Preparation
 from pharmacy.rules import release_refusal
 from scheduling.engine.protocol import dose_mg
-from scheduling.models import Appointment
+from scheduling.models import Appointment, ReadinessOverride
 from scheduling.protocols import drug_specs
 
 P = Preparation.Status
@@ -79,7 +79,7 @@ def preparation_release(*, appointment: Appointment, user) -> Preparation:
         appointment_status=locked.status,
         visit_day=locked.local_date,
         today=timezone.localdate(),
-        blocking_problems=readiness.blocks_start if readiness is not None else (),
+        blocking_problems=unresolved_blocks(locked, readiness),
         dose_known=dose is not None,
     )
     if refusal:
@@ -88,6 +88,50 @@ def preparation_release(*, appointment: Appointment, user) -> Preparation:
         Preparation(appointment=locked, status=P.RELEASED, dose_mg=dose, released_at=timezone.now(), released_by=user),
         user,
     )
+
+
+MIX_OVERRIDE_PREFIX = "Mix despite the checks: "
+
+
+def unresolved_blocks(appointment: Appointment, readiness) -> tuple[str, ...]:
+    """The day's blocking problems, unless a nurse allowed today's mix despite them (see mix_override_record)."""
+    problems = readiness.blocks_start if readiness is not None else ()
+    if problems and _mix_override_today(appointment.pk):
+        return ()
+    return problems
+
+
+def _mix_override_today(appointment_id: int) -> bool:
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return ReadinessOverride.objects.filter(
+        appointment_id=appointment_id, reason__startswith=MIX_OVERRIDE_PREFIX, overridden_at__gte=start
+    ).exists()
+
+
+@transaction.atomic
+def mix_override_record(*, appointment: Appointment, reason: str, user) -> ReadinessOverride:
+    """A nurse allowed to override readiness lets the pharmacy mix a checked-in patient's dose despite the day's
+    blocking problems (recorded with them and the reason). The start still asks for its own override."""
+    from scheduling.services.readiness import readiness_for_loaded_appointments
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise PharmacyError("Give the reason the dose may be mixed despite the checks.")
+    if not user.has_perm("scheduling.override_readiness"):
+        raise PharmacyError("Only a nurse allowed to override readiness checks can do this.")
+    locked = _locked(appointment.pk)
+    if locked.status not in ("checked_in", "premedicated"):
+        raise PharmacyError("The patient must be checked in first.")
+    readiness = readiness_for_loaded_appointments([locked]).get(locked.pk)
+    problems = readiness.blocks_start if readiness is not None else ()
+    if not problems:
+        raise PharmacyError("Nothing blocks this dose: the pharmacy can release it as it is.")
+    override = ReadinessOverride(
+        appointment=locked, problems="\n".join(problems), reason=MIX_OVERRIDE_PREFIX + reason, overridden_by=user
+    )
+    override._history_user = user
+    override.save()
+    return override
 
 
 _STEPS = {

@@ -110,3 +110,22 @@ def waste_report(request: HttpRequest) -> HttpResponse:
         "nav": "pharmacy",
     }
     return render(request, "pharmacy/waste_report.html", context)
+
+
+@login_required
+@permission_required("scheduling.override_readiness", raise_exception=True)
+@require_POST
+def allow_mix(request: HttpRequest, pk: int) -> HttpResponse:
+    """From the appointment page: a nurse lets the pharmacy mix despite the day's blocking checks, with a reason."""
+    appointment = _appointment_or_404(pk)
+    form = WasteForm(request.POST)  # one required reason, like a waste
+    if not form.is_valid():
+        messages.error(request, "Give the reason the dose may be mixed despite the checks.")
+        return redirect(appointment)
+    try:
+        services.mix_override_record(appointment=appointment, reason=form.cleaned_data["reason"], user=request.user)
+    except services.PharmacyError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.warning(request, "The pharmacy may mix this dose; your reason is recorded with the problems.")
+    return redirect(appointment)

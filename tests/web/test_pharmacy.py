@@ -311,3 +311,36 @@ def test_waste_needs_an_open_dose_and_a_reason(center, pharmacist):
     services.preparation_release(appointment=appointment, user=pharmacist)
     with pytest.raises(services.PharmacyError, match="Give the reason"):
         services.preparation_waste(appointment=appointment, reason="  ", user=pharmacist)
+
+
+def test_a_nurse_can_let_the_pharmacy_mix_despite_a_blocking_check(client, center, nurse, scheduler, pharmacist):
+    appointment = _ocrevus_today(center, patient=PatientFactory())  # no hepatitis B or infection check
+    visits.appointment_check_in(appointment=appointment, user=nurse)
+    with pytest.raises(services.PharmacyError, match="checks pass"):
+        services.preparation_release(appointment=appointment, user=pharmacist)
+    client.force_login(nurse)
+    page = client.get(appointment.get_absolute_url()).content.decode()
+    assert "allow the mix anyway" in page
+    url = reverse("pharmacy:allow-mix", args=[appointment.pk])
+    client.post(url, {"reason": ""})
+    assert not appointment.overrides.exists()
+    response = client.post(url, {"reason": "Hepatitis B result phoned by the lab"})
+    assert response.status_code == 302
+    override = appointment.overrides.get()
+    assert override.overridden_by == nurse and "Hepatitis B" in override.problems
+    (row,) = selectors.preparation_queue()
+    assert row.release_refusal == ""
+    services.preparation_release(appointment=appointment, user=pharmacist)
+    services.preparation_step(appointment=appointment, step="start", user=pharmacist)
+    services.preparation_step(appointment=appointment, step="ready", user=pharmacist)
+    for premed in visits.required_premedications(appointment):
+        visits.premedication_record(
+            appointment=appointment, premedication_id=premed.pk, given_at=timezone.now(), user=nurse
+        )
+    with pytest.raises(visits.ReadinessBlocked):  # the start still asks for its own override
+        visits.infusion_start(appointment=appointment, user=nurse)
+    visits.infusion_start(appointment=appointment, user=nurse, override_reason="Lab result phoned")
+    assert Preparation.objects.get(appointment=appointment).status == P.GIVEN
+
+    client.force_login(scheduler)  # only those who may override readiness
+    assert client.post(url, {"reason": "x"}).status_code == 403
