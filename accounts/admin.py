@@ -1,8 +1,8 @@
 """Staff accounts in Django admin.
 
 Superusers keep Django's full user admin. Managers (who hold `auth.add_user`/`auth.change_user`) get a narrower
-one: they give the Scheduler, Nurse and Drug admin roles and nothing else (no superuser, no Manager role, no
-single permissions; admin access follows the roles), they cannot change a superuser, a manager or themselves,
+one: they give the Scheduler, Nurse, Charge nurse, Pharmacy and Drug admin roles and nothing else (no superuser,
+no Manager role, no single permissions; admin access follows the roles), they cannot change a superuser, a manager or themselves,
 and they never set a password: a new account has none until its owner follows the reset link a manager sends.
 Once an account has a password its email address is fixed for managers, so a link cannot be redirected.
 """
@@ -17,12 +17,12 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
 from accounts.password_reset import reset_link_queue
-from infusion_center.roles import DRUG_ADMIN, MANAGER, NURSE, SCHEDULER, STAFF_ROLES
+from infusion_center.roles import CHARGE_NURSE, DRUG_ADMIN, MANAGER, NURSE, PHARMACY, SCHEDULER, STAFF_ROLES
 
 User = get_user_model()
 
 # The roles a manager may give. Managers are made by a superuser.
-MANAGER_ASSIGNABLE_ROLES = (SCHEDULER, NURSE, DRUG_ADMIN)
+MANAGER_ASSIGNABLE_ROLES = (SCHEDULER, NURSE, CHARGE_NURSE, PHARMACY, DRUG_ADMIN)
 
 
 def is_protected_account(user) -> bool:

@@ -13,6 +13,7 @@ NURSE = "Nurse"
 CHARGE_NURSE = "Charge nurse"
 DRUG_ADMIN = "Drug admin"
 MANAGER = "Manager"
+PHARMACY = "Pharmacy"
 
 _VIEW_CATALOGUE = [
     "scheduling.view_drug",
@@ -41,6 +42,12 @@ _NURSE = [
     "scheduling.add_infusionreaction",
     "scheduling.view_infusionreaction",
     "scheduling.view_readinessoverride",
+    "daylist.add_chairassignment",
+    "daylist.change_chairassignment",
+    "daylist.delete_chairassignment",
+    "daylist.view_chairassignment",
+    "authorisations.view_authorisation",
+    "pharmacy.view_preparation",
     *_VIEW_CATALOGUE,
 ]
 
@@ -65,6 +72,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.add_reoptimisationproposal",
         "scheduling.view_reoptimisationproposal",
         "scheduling.change_reoptimisationproposal",
+        "authorisations.add_authorisation",
+        "authorisations.change_authorisation",
+        "authorisations.view_authorisation",
+        "pharmacy.view_preparation",
         *_VIEW_CATALOGUE,
     ],
     NURSE: _NURSE,
@@ -108,6 +119,23 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_group",
         "axes.view_accessattempt",  # the sign-in lock-outs page
         "axes.delete_accessattempt",
+        "daylist.add_chairassignment",
+        "daylist.change_chairassignment",
+        "daylist.delete_chairassignment",
+        "daylist.view_chairassignment",
+        "authorisations.view_authorisation",
+        "pharmacy.view_preparation",
+        "pharmacy.view_waste_report",
+        *_VIEW_CATALOGUE,
+    ],
+    PHARMACY: [
+        "patients.view_patient",
+        "patients.view_screening",
+        "scheduling.view_treatmentplan",
+        "scheduling.view_appointment",
+        "pharmacy.view_preparation",
+        "pharmacy.prepare_dose",
+        "pharmacy.view_waste_report",
         *_VIEW_CATALOGUE,
     ],
 }

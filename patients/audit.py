@@ -9,6 +9,7 @@ one for the users and one for the patients.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -19,7 +20,7 @@ from django.db.models.functions import Cast
 
 from patients.models import Patient
 
-AUDITED_APPS = ("patients", "scheduling")
+AUDITED_APPS = ("patients", "scheduling", "authorisations", "pharmacy", "daylist")
 NOT_SHOWN_IN_DIFFS = {"updated_at"}
 TYPE_LABELS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 
@@ -111,15 +112,63 @@ class ChangeEntry:
     patient_id: int | None
     reason: str
     changes: list[FieldChange] = field(default_factory=list)
+    object_name: str = ""  # the record as staff know it ("Chair 7", "Sofia Doyle"); empty once deleted
 
 
-def _display(model_field: models.Field, value) -> str:
+# Linked records are named the way staff know them; these need their own links read with them.
+_NAME_JOINS = {
+    "scheduling.appointment": ("patient", "phase__drug"),
+    "scheduling.treatmentplan": ("patient", "drug"),
+    "scheduling.regimenphase": ("drug",),
+    "scheduling.screeningrequirement": ("drug",),
+    "scheduling.closure": ("chair",),
+    "scheduling.premedication": (),
+}
+
+
+def _record_name(obj) -> str:
+    if isinstance(obj, Patient):
+        return obj.full_name
+    if isinstance(obj, get_user_model()):
+        return obj.get_full_name() or obj.get_username()
+    label = obj._meta.label_lower
+    if label == "scheduling.appointment":
+        return f"{obj.patient.full_name}, {obj.phase.drug.name} {obj.local_date:%d %b %Y}"
+    if label == "scheduling.treatmentplan":
+        return f"{obj.patient.full_name}'s {obj.drug.name} plan"
+    return str(obj)
+
+
+Names = dict[tuple[str, object], str]
+
+
+def _names(wanted: dict[type[models.Model], set]) -> Names:
+    """The names of linked records, one query per kind of record."""
+    names: Names = {}
+    for model, ids in wanted.items():
+        ids = {i for i in ids if i is not None}
+        if not ids:
+            continue
+        label = model._meta.label_lower
+        queryset = model._default_manager.all()
+        joins = _NAME_JOINS.get(label)
+        if joins is None:
+            joins = [f.name for f in model._meta.concrete_fields if isinstance(f, models.ForeignKey)]
+        if joins:
+            queryset = queryset.select_related(*joins)
+        for obj in queryset.filter(pk__in=ids):
+            names[(label, obj.pk)] = _record_name(obj)
+    return names
+
+
+def _display(model_field: models.Field, value, names: Names | None = None) -> str:
     if value is None or value == "":
         return "—"
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, models.ForeignKey):
-        return f"#{value}"
+        related = model_field.related_model._meta.label_lower
+        return (names or {}).get((related, value), f"#{value} (deleted)" if names is not None else f"#{value}")
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime.datetime):
@@ -138,7 +187,7 @@ def _label(model: type[models.Model], name: str) -> str:
         return name
 
 
-def _field_changes(model: type[models.Model], record, previous) -> list[FieldChange]:
+def _field_changes(model: type[models.Model], record, previous, names: Names | None = None) -> list[FieldChange]:
     if record.history_type == "-":
         return []
     if previous is None:
@@ -149,7 +198,7 @@ def _field_changes(model: type[models.Model], record, previous) -> list[FieldCha
             value = getattr(record, model_field.attname, None)
             if value is None or value == "":
                 continue
-            changes.append(FieldChange(_label(model, model_field.name), "", _display(model_field, value)))
+            changes.append(FieldChange(_label(model, model_field.name), "", _display(model_field, value, names)))
         return changes
     delta = record.diff_against(previous, excluded_fields=NOT_SHOWN_IN_DIFFS)
     result = []
@@ -157,7 +206,9 @@ def _field_changes(model: type[models.Model], record, previous) -> list[FieldCha
         model_field = model._meta.get_field(change.field)
         result.append(
             FieldChange(
-                _label(model, change.field), _display(model_field, change.old), _display(model_field, change.new)
+                _label(model, change.field),
+                _display(model_field, change.old, names),
+                _display(model_field, change.new, names),
             )
         )
     return result
@@ -176,6 +227,14 @@ def change_entries(rows: list[dict]) -> list[ChangeEntry]:
         model = apps.get_model(label)
         for record in _history_model(model).objects.filter(history_id__in=ids):
             versions[(label, record.history_id)] = record
+    wanted: dict[type[models.Model], set] = defaultdict(set)
+    for (label, _), record in versions.items():
+        model = apps.get_model(label)
+        wanted[model].add(record.id)
+        for model_field in model._meta.concrete_fields:
+            if isinstance(model_field, models.ForeignKey):
+                wanted[model_field.related_model].add(getattr(record, model_field.attname, None))
+    names = _names(wanted)
     users = get_user_model()._default_manager.in_bulk({r["history_user_id"] for r in rows if r["history_user_id"]})
     patients = Patient.objects.in_bulk({r["patient_ref"] for r in rows if r["patient_ref"]})
 
@@ -191,11 +250,12 @@ def change_entries(rows: list[dict]) -> list[ChangeEntry]:
                 kind=TYPE_LABELS.get(row["history_type"], row["history_type"]),
                 model_name=str(model._meta.verbose_name).capitalize(),
                 object_id=getattr(record, "id", None),
+                object_name=names.get((label, getattr(record, "id", None)), ""),
                 user=users.get(row["history_user_id"]),
                 patient=patients.get(row["patient_ref"]),
                 patient_id=row["patient_ref"],
                 reason=row["history_change_reason"] or "",
-                changes=_field_changes(model, record, previous) if record is not None else [],
+                changes=_field_changes(model, record, previous, names) if record is not None else [],
             )
         )
     return entries

@@ -79,3 +79,8 @@ def patient_accesses_record(*, user, patient_ids: list[int], request: HttpReques
         "ip_address": get_client_ip_address(request) or None,
     }
     return PatientAccess.objects.bulk_create([PatientAccess(patient_id=pk, **common) for pk in patient_ids])
+
+
+def patient_access_record_many(*, user, patient_ids, request: HttpRequest) -> int:
+    """Log one view of each patient shown together on one page (a day list, a queue): one insert."""
+    return len(patient_accesses_record(user=user, patient_ids=sorted(set(patient_ids)), request=request))

@@ -128,7 +128,7 @@ class DrugAdmin(SimpleHistoryAdmin):
         "phase_count",
         "is_active",
     )
-    list_filter = ("is_active", "route", "is_anti_cd20")
+    list_filter = ("is_active", "route", "is_anti_cd20", "needs_prior_authorisation", "mix_after_check_in")
     search_fields = ("name", "brand_name", "generic_name", "safety_program")
     inlines = (RegimenPhaseInline, ScreeningRequirementInline)
     fieldsets = (
@@ -146,6 +146,10 @@ class DrugAdmin(SimpleHistoryAdmin):
                     "cumulative_limit_mg_m2",
                 )
             },
+        ),
+        (
+            "Insurance and pharmacy",
+            {"fields": ("needs_prior_authorisation", "pharmacy_prepared", "mix_after_check_in")},
         ),
         ("Sources and defaults", {"fields": ("notes",)}),
     )

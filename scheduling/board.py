@@ -50,6 +50,7 @@ class BoardItem:
     what: str = ""
     state: str = ""
     confirmation: object | None = None  # the patient's answer (replies.selectors.ConfirmationMark), if booked ahead
+    pharmacy: tuple[str, str] | None = None  # (status, label) of the dose in the pharmacy, where it has one
 
     @property
     def css(self) -> str:

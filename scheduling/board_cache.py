@@ -27,7 +27,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from authorisations.models import Authorisation
 from patients.models import CheckAnswer, CheckKind, Patient, Screening
+from pharmacy.models import Preparation
 from replies.models import Confirmation
 from scheduling.models import (
     Appointment,
@@ -72,6 +74,8 @@ INPUTS = (
     ReadinessOverride,
     PremedicationGiven,
     Confirmation,  # the confirmation marks (replies app)
+    Authorisation,  # the readiness light's authorisation check
+    Preparation,  # the pharmacy status on each block
 )
 
 _sql: str | None = None

@@ -91,6 +91,7 @@ class SlotPickForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M"],
         validators=[within_plausible_years],
     )
+    reason = forms.CharField(max_length=200, required=False, label="Reason for the move")
 
 
 class MaintenanceForm(forms.Form):
@@ -104,6 +105,9 @@ class CancelForm(forms.Form):
         max_length=255,
         widget=forms.TextInput(attrs={"placeholder": "E.g. patient unwell, asked to move"}),
         help_text="Kept with the appointment; the patient is told the booking is cancelled.",
+    )
+    whole_course = forms.BooleanField(
+        required=False, label="Cancel every remaining day of the course (one email to the patient)"
     )
 
 

@@ -58,6 +58,17 @@ class Drug(models.Model):
         default=True,
         help_text="A reaction during the visit restarts the observation from the reaction's time.",
     )
+    needs_prior_authorisation = models.BooleanField(
+        default=False, help_text="Every dose needs an insurance authorisation covering its date (and units)."
+    )
+    pharmacy_prepared = models.BooleanField(
+        default=True, help_text="Doses go through the pharmacy queue; the infusion starts only once the dose is ready."
+    )
+    mix_after_check_in = models.BooleanField(
+        "mix only after check-in and checks",
+        default=False,
+        help_text="Expensive doses: released to mix only once the patient is checked in and the blocking checks pass.",
+    )
     colour = models.CharField(max_length=7, default="#3b6fb6", help_text="Colour used on the chair board (#rrggbb).")
     is_active = models.BooleanField(default=True, help_text="Inactive drugs cannot start new plans.")
     notes = models.TextField(blank=True, help_text="Sources, conflicts and the defaults chosen.")
@@ -424,6 +435,7 @@ class Appointment(models.Model):
     no_show_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
+    reschedule_reason = models.CharField(max_length=255, blank=True, help_text="Why it was last moved.")
     rescheduled_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rescheduled_to"
     )

@@ -83,6 +83,7 @@ BOARD_FIELDS = (
     "phase__drug__name",
     "phase__drug__brand_name",
     "phase__drug__reaction_restarts_observation",
+    "phase__drug__pharmacy_prepared",
 )
 
 

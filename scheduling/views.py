@@ -16,8 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from authorisations.views import warn_authorisation
 from patients.access import patient_shown, patients_shown
 from patients.models import Patient
+from pharmacy.board import annotate_board_pharmacy
 from scheduling import board as board_layout
 from scheduling import selectors
 from scheduling.board_cache import board_grid_and_patients
@@ -35,7 +37,7 @@ from scheduling.forms import (
 )
 from scheduling.models import Appointment, TreatmentPlan
 from scheduling.reminders.selectors import reminders_for_appointment
-from scheduling.services import booking, visits
+from scheduling.services import booking, courses, visits
 from scheduling.services.capacity import day_load
 from scheduling.services.plans import PlanError, plan_start
 from scheduling.services.readiness import (
@@ -59,9 +61,14 @@ def _day_from(request: HttpRequest) -> datetime.date:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Nurses, schedulers and managers start on the chair board; drug admins in Django admin."""
+    """Nurses, schedulers and managers start on the chair board; the pharmacy on its queue; drug admins on the
+    drug catalogue in Django admin."""
+    if request.user.has_perm("pharmacy.prepare_dose") and not request.user.has_perm("scheduling.perform_visit"):
+        return redirect("pharmacy:queue")
     if request.user.has_perm("scheduling.view_appointment"):
         return board(request)
+    if request.user.is_staff and request.user.has_perm("scheduling.change_drug"):
+        return redirect("admin:scheduling_drug_changelist")
     if request.user.is_staff:
         return redirect("admin:index")
     raise PermissionDenied
@@ -99,6 +106,7 @@ def board_context(day: datetime.date, *, now: datetime.datetime | None = None) -
             if left is not None:
                 item.state = f"Observing · {left} min left" if left else "Observation over"
     _mark_confirmations(lanes, appointments)
+    annotate_board_pharmacy(lanes)
     in_bars, peak_in, cap_in_y = board_layout.load_bars(
         load.ticks, axis=axis, cap=load.monitor_cap, index=1, label="in chairs"
     )
@@ -547,6 +555,7 @@ def plan_book(request: HttpRequest, pk: int) -> HttpResponse:
     when = timezone.localtime(first.premed_start)
     days = f" ({len(booked)} days)" if len(booked) > 1 else ""
     messages.success(request, f"Booked {plan.patient.full_name} in {first.chair} on {when:%a %d %b %Y at %H:%M}{days}.")
+    warn_authorisation(request, booked)
     return redirect(first)
 
 
@@ -564,6 +573,7 @@ def plan_book_maintenance(request: HttpRequest, pk: int) -> HttpResponse:
         return _slot_page(request, plan=plan, error=exc.message, status=409, maintenance_form=form)
     dates = ", ".join(f"{timezone.localtime(a.premed_start):%d %b %Y}" for a in booked)
     messages.success(request, f"Booked {len(booked)} doses for {plan.patient.full_name}: {dates}.")
+    warn_authorisation(request, booked)
     return redirect(plan.patient)
 
 
@@ -590,12 +600,14 @@ def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
             chair_id=form.cleaned_data["chair_id"],
             premed_start=form.cleaned_data["premed_start"],
             user=request.user,
+            reason=form.cleaned_data["reason"],
         )
     except booking.BookingError as exc:
         return _slot_page(request, plan=plan, appointment=appointment, error=exc.message, status=409)
     messages.success(
         request, f"Moved to {moved.chair} on {timezone.localtime(moved.premed_start):%a %d %b %Y at %H:%M}."
     )
+    warn_authorisation(request, [moved])
     return redirect(moved)
 
 
@@ -608,19 +620,31 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                booking.appointment_cancel(
-                    appointment=appointment, reason=form.cleaned_data["reason"], user=request.user
-                )
+                if form.cleaned_data["whole_course"]:
+                    days = courses.course_cancel(
+                        appointment=appointment, reason=form.cleaned_data["reason"], user=request.user
+                    )
+                    done = f"The {len(days)} remaining days of {appointment.patient.full_name}'s course are cancelled."
+                else:
+                    booking.appointment_cancel(
+                        appointment=appointment, reason=form.cleaned_data["reason"], user=request.user
+                    )
+                    done = f"The appointment of {appointment.patient.full_name} is cancelled."
             except booking.BookingError as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, f"The appointment of {appointment.patient.full_name} is cancelled.")
+                messages.success(request, done)
                 return redirect(appointment.patient)
         status = 400
     patient_shown(request, appointment.patient_id)
     return render(
         request,
         "scheduling/appointment_cancel.html",
-        {"appointment": appointment, "form": form, "nav": "board"},
+        {
+            "appointment": appointment,
+            "form": form,
+            "course_days": courses.course_days_to_cancel(appointment) if appointment.course_id else [],
+            "nav": "board",
+        },
         status=status,
     )

@@ -62,6 +62,9 @@ def _appointment_entries(appointment: Appointment) -> list[HistoryEntry]:
                     )
             if record.premed_start != previous.premed_start or record.chair_id != previous.chair_id:
                 changes.append("moved")
+            reason = record.history_change_reason or ""
+            if reason:  # the service's own words (a move from/to with its reason, a cancellation) replace the bare ones
+                changes = [c for c in changes if c != "moved" and not reason.startswith(c)] + [reason]
             text = "; ".join(changes) or "Updated"
         entries.append(HistoryEntry(record.history_date, _who(record.history_user), text))
         previous = record

@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "patients",
     "scheduling",
     "replies",
+    "authorisations",
+    "pharmacy",
+    "daylist",
 ]
 
 MIDDLEWARE = [
@@ -293,6 +296,10 @@ AFTER_VISIT_LINK_DAYS = env_int("AFTER_VISIT_LINK_DAYS", 7, minimum=1, maximum=3
 WAITLIST_EMAIL_OFFERS = env_bool("WAITLIST_EMAIL_OFFERS", False)
 WAITLIST_OFFER_CANDIDATES = env_int("WAITLIST_OFFER_CANDIDATES", 3, minimum=1, maximum=20)
 WAITLIST_OFFER_HOURS = env_int("WAITLIST_OFFER_HOURS", 24, minimum=1, maximum=24 * 7)
+
+# Insurance authorisations: a dose outside its authorisation warns (amber), or with this on, cannot be booked.
+AUTHORISATIONS_BLOCK_BOOKING = env_bool("AUTHORISATIONS_BLOCK_BOOKING", False)
+AUTHORISATIONS_EXPIRY_WARNING_DAYS = env_int("AUTHORISATIONS_EXPIRY_WARNING_DAYS", 30, minimum=1, maximum=365)
 CELERY_BEAT_SCHEDULE = {
     "reminders-sweep": {"task": "scheduling.tasks.reminders_sweep", "schedule": 60.0, "options": {"expires": 55}},
     "waitlist-offers-sweep": {

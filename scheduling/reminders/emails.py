@@ -182,6 +182,23 @@ def course_appointments(appointment: Appointment) -> list[Appointment]:
     return days or [appointment]
 
 
+def _appointments_told(kind: str, appointment: Appointment) -> list[Appointment]:
+    """The visits one email is about: a confirmation tells of the whole course; a cancellation of the days
+    cancelled together with it (a whole course cancelled at once); other emails of their own visit."""
+    if kind == Reminder.Kind.CONFIRMATION:
+        return course_appointments(appointment)
+    if kind == Reminder.Kind.CANCELLATION and appointment.course_id and appointment.cancelled_at:
+        together = list(
+            Appointment.objects.filter(
+                course_id=appointment.course_id,
+                status=Appointment.Status.CANCELLED,
+                cancelled_at=appointment.cancelled_at,
+            ).order_by("course_day", "premed_start")
+        )
+        return together or [appointment]
+    return [appointment]
+
+
 def reminder_context(
     reminder: Reminder, *, now: datetime.datetime | None = None, premedications: list[Premedication] | None = None
 ) -> dict:
@@ -197,7 +214,7 @@ def reminder_context(
     required = [p for p in premeds if p.required]
     lead = max((p.minutes_before for p in required), default=0)
 
-    course = course_appointments(appointment) if reminder.kind == Reminder.Kind.CONFIRMATION else [appointment]
+    course = _appointments_told(reminder.kind, appointment)
     discharged_at = (appointment.discharged_at or now).astimezone(datetime.UTC)  # real hours, not wall-clock
     window = drug.reaction_window_hours
     stroke_days = drug.stroke_warning_days
@@ -368,9 +385,7 @@ def reminder_message(
 
     method = CALENDAR_KINDS.get(kind)
     if method:
-        appointments = (
-            course_appointments(reminder.appointment) if kind == Reminder.Kind.CONFIRMATION else [reminder.appointment]
-        )
+        appointments = _appointments_told(kind, reminder.appointment)
         for number, appointment in enumerate(appointments, start=1):
             part = MIMEText(appointment_calendar(appointment, method=method, stamp=now).decode(), "calendar", "utf-8")
             part.set_param("method", method)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from authorisations.services import booking_refusal as authorisation_refusal
 from scheduling.engine.capacity import Candidate, Center, check_candidate
 from scheduling.engine.dosing import DoseCourse, NextDose, dose_for_phase, dose_window, fmt_date, next_dose
 from scheduling.engine.protocol import UNIT_MG_PER_M2, ChairTime, DrugSpec, chair_time
@@ -397,6 +398,9 @@ def _book_next(
         for k, ct in enumerate(dose.chair_times)
     ]
     _check_times(center, candidates)
+    starts = [premed_start + datetime.timedelta(days=k) for k in range(len(candidates))]
+    if refusal := authorisation_refusal(plan=plan, starts=starts, dose_mg=dose.dose_mg):
+        raise BookingError(refusal)
     course_id = uuid.uuid4() if dose.course_days > 1 else None
     created = []
     try:
@@ -541,7 +545,7 @@ RESCHEDULABLE = (Appointment.Status.SCHEDULED, Appointment.Status.CHECKED_IN)
 
 @transaction.atomic
 def appointment_reschedule(
-    *, appointment: Appointment, chair_id: int, premed_start: datetime.datetime, user
+    *, appointment: Appointment, chair_id: int, premed_start: datetime.datetime, user, reason: str = ""
 ) -> Appointment:
     """Move an appointment in place (same row and uid, calendar sequence + 1); every rule re-checked."""
     plan = _lock(appointment.plan)
@@ -571,8 +575,14 @@ def appointment_reschedule(
     center = center_for_range(day, day, exclude_ids=[appointment.pk])
     _check_times(center, [Candidate(chair_id, day, minute, times[0], plan.patient_id)])
     new = slot_day(center, day, minute, chair_id, times[0])
+    refusal = authorisation_refusal(
+        plan=plan, starts=[new.premed_start], dose_mg=appointment.dose_mg, exclude_ids=[appointment.pk]
+    )
+    if refusal:
+        raise BookingError(refusal)
     old_label = timezone.localtime(appointment.premed_start, center_tz())
     freed = (appointment.chair_id, appointment.premed_start, appointment.observation_end)
+    old_chair = appointment.chair.name
     appointment.chair_id = chair_id
     appointment.premed_start = new.premed_start
     appointment.infusion_start = new.infusion_start
@@ -581,7 +591,13 @@ def appointment_reschedule(
     appointment.short_infusion = times[0].short_infusion
     appointment.ics_sequence += 1
     appointment._history_user = user
-    appointment._change_reason = f"Rescheduled from {fmt_date(old_label.date())} {old_label:%H:%M}"
+    new_label = timezone.localtime(new.premed_start, center_tz())
+    new_chair = Chair.objects.get(pk=chair_id).name
+    appointment.reschedule_reason = (reason or "").strip()[:255]
+    appointment._change_reason = (
+        f"Rescheduled from {old_label:%d %b %H:%M} ({old_chair}) to {new_label:%d %b %H:%M} ({new_chair})"
+        + (f": {appointment.reschedule_reason}" if appointment.reschedule_reason else "")
+    )[:100]
     try:
         with transaction.atomic():
             appointment.save()

@@ -11,6 +11,7 @@ from django.db.models import BigIntegerField, Case, F, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from authorisations.services import with_authorisation_issues
 from patients.models import Screening
 from scheduling.engine.dosing import NextDose
 from scheduling.engine.protocol import UNIT_MG_PER_M2
@@ -100,7 +101,8 @@ def _cumulative(rows: list[dict], before: datetime.datetime, bsa: Decimal | None
 
 
 def readiness_for_appointments(appointments: Iterable[Appointment]) -> dict[int, Readiness]:
-    """Readiness of each appointment on its own date, judged today: eight queries whatever their number."""
+    """Readiness of each appointment on its own date, judged today: eight queries whatever their number (one
+    more when a plan has insurance authorisations)."""
     ids = [a.pk for a in appointments]
     if not ids:
         return {}
@@ -145,6 +147,7 @@ def readiness_for_loaded_appointments(rows: list[Appointment]) -> dict[int, Read
             cumulative_mg_per_m2=_cumulative(earlier, appointment.premed_start, bsa),
             course_start=appointment.course_day == 1 and course_days.get(appointment.phase_id, 1) > 1,
         )
+    with_authorisation_issues(rows, result)
     return result
 
 

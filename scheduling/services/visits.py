@@ -11,6 +11,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from pharmacy.services import drug_ready_for_start
 from scheduling.models import Appointment, InfusionReaction, Premedication, PremedicationGiven, ReadinessOverride
 from scheduling.reminders.services import reminders_on_discharged
 
@@ -185,6 +186,7 @@ def infusion_start(
     """
     locked = _locked(appointment)
     _require_status(locked, (S.CHECKED_IN, S.PREMEDICATED), "starting the infusion")
+    drug_ready_for_start(locked, user)  # a pharmacy-prepared drug starts only from a ready dose
     problems, hard_stops = infusion_start_blockers(locked)
     override_reason = override_reason.strip()
     if hard_stops:

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from infusion_center import roles
 from scheduling.models import Appointment, InfusionReaction
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
+from tests.pharmacy.helpers import dose_ready
 from tests.web.helpers import appointment_at, chairs, open_every_day, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -89,6 +90,7 @@ def test_nurse_runs_a_full_visit_on_the_clock_and_an_early_discharge_needs_a_rea
     start = timezone.now().replace(second=0, microsecond=0) - datetime.timedelta(minutes=30)
     appointment = appointment_at(chair=center[0], start=start, plan=plan)
     hour_ago = (timezone.localtime() - datetime.timedelta(minutes=61)).strftime("%Y-%m-%dT%H:%M")
+    dose_ready(appointment)
 
     sign_in("nora")
     page.goto(f"{live_server.url}/appointments/{appointment.pk}/")

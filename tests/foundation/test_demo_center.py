@@ -75,6 +75,7 @@ def test_the_center_its_staff_and_logins(demo, tmp_path):
         "demo-chargenurse": roles.CHARGE_NURSE,
         "demo-drugadmin": roles.DRUG_ADMIN,
         "demo-manager": roles.MANAGER,
+        "demo-pharmacy": roles.PHARMACY,
     }
     for username, role in expected.items():
         user = users[username]

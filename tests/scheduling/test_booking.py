@@ -199,7 +199,10 @@ def test_reschedule_in_place_and_keep_history(make_plan, clinic, user):
     assert moved.pk == appt.pk and moved.uid == uid and moved.ics_sequence == 1 and moved.chair_id == clinic[1].pk
     assert moved.observation_end - moved.premed_start == datetime.timedelta(minutes=120)
     record = moved.history.latest()
-    assert record.history_user == user and record.history_change_reason == "Rescheduled from 7 Dec 2026 09:00"
+    assert record.history_user == user
+    assert record.history_change_reason == (
+        f"Rescheduled from 07 Dec 09:00 ({clinic[0].name}) to 08 Dec 10:00 ({clinic[1].name})"
+    )
     with pytest.raises(BookingError, match="cannot be given before"):
         appointment_reschedule(
             appointment=moved, chair_id=clinic[1].pk, premed_start=at(MON - datetime.timedelta(5), 10), user=user

@@ -58,9 +58,10 @@ def test_readiness_for_appointments_uses_a_fixed_number_of_queries(make_plan, cl
         premed_start=at(MON + datetime.timedelta(7), 8),
         user=user,
     )
-    with django_assert_num_queries(8):
+    # eight for the checks, screenings and history, one for the plans' insurance authorisations
+    with django_assert_num_queries(9):
         readiness_for_appointments([one])
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         result = readiness_for_appointments(many)
     assert len(result) == len(many)
 

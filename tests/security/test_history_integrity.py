@@ -15,7 +15,7 @@ from pathlib import Path
 from django.apps import apps
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("patients", "scheduling")
+SCANNED = ("patients", "scheduling", "authorisations", "pharmacy", "daylist")
 BULK_METHODS = {"update", "bulk_update", "bulk_create"}
 
 # (path relative to the repository, enclosing function) pairs whose bulk calls are known not to touch a

@@ -9,6 +9,7 @@ from django.utils import timezone
 from scheduling.models import Appointment, TreatmentPlan
 from scheduling.services import booking, visits
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
+from tests.pharmacy.helpers import dose_ready
 from tests.web.helpers import appointment_at, local
 
 pytestmark = pytest.mark.django_db
@@ -215,6 +216,7 @@ def test_after_a_serious_reaction_the_next_ocrevus_maintenance_uses_the_full_inf
         infusion=120,
     )
     client.force_login(nurse)
+    dose_ready(today_dose)
     now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
     # premedication given an hour ago: its lead has passed
     hour_ago = (timezone.localtime() - datetime.timedelta(minutes=60)).strftime("%Y-%m-%dT%H:%M")

@@ -60,9 +60,11 @@ def test_drug_admin_and_outsider_cannot_see_patient_pages(as_user, drug_admin, o
     assert as_user(outsider).get(reverse(name)).status_code == 403
 
 
-def test_home_sends_drug_admin_to_admin(as_user, drug_admin):
-    response = as_user(drug_admin).get(reverse("home"))
-    assert response.status_code == 302 and response.url == reverse("admin:index")
+def test_home_sends_drug_admin_to_the_drug_catalogue_in_admin(as_user, drug_admin):
+    client = as_user(drug_admin)
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url == reverse("admin:scheduling_drug_changelist")
+    assert "Ocrevus (IV)" in client.get(response.url).content.decode()
 
 
 def test_appointment_page_for_nurse_shows_visit_actions(as_user, nurse, booked):

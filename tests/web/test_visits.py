@@ -10,6 +10,7 @@ from django.utils import timezone
 from scheduling.models import Appointment, InfusionReaction, PremedicationGiven, ReadinessOverride
 from scheduling.services import visits
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
+from tests.pharmacy.helpers import dose_ready
 from tests.web.helpers import appointment_at
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,9 @@ def appointment(center, clock):
     ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
     plan = TreatmentPlanFactory(patient=patient)
     start = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=40)
-    return appointment_at(chair=center[0], start=start, plan=plan)
+    appointment = appointment_at(chair=center[0], start=start, plan=plan)
+    dose_ready(appointment)  # the pharmacy has the dose ready
+    return appointment
 
 
 def _give_premeds(appointment, nurse):
@@ -98,6 +101,7 @@ def test_premedication_recorded_once_and_only_from_the_phase(appointment, nurse)
 def test_start_blocked_without_screening_then_overridden_with_reason(center, nurse, charge_nurse, clock):
     plan = TreatmentPlanFactory(patient=PatientFactory())  # no hepatitis B screening, no infection check
     appointment = appointment_at(chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan)
+    dose_ready(appointment)
     visits.appointment_check_in(appointment=appointment, user=nurse)
     _give_premeds(appointment, nurse)
     with pytest.raises(visits.ReadinessBlocked) as blocked:
@@ -123,6 +127,7 @@ def test_override_needs_the_permission(center, scheduler):
     appointment = appointment_at(
         chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, status=S.CHECKED_IN
     )
+    dose_ready(appointment)
     with pytest.raises(visits.VisitError, match="Only a nurse allowed"):
         visits.infusion_start(appointment=appointment, user=scheduler, override_reason="because")
 
@@ -224,6 +229,7 @@ def test_blocked_start_shows_problems_and_override_form(client, nurse, charge_nu
     appointment = appointment_at(
         chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, status=S.CHECKED_IN
     )
+    dose_ready(appointment)
     client.force_login(nurse)
     response = client.post(reverse("scheduling:visit-start", args=[appointment.pk]))
     html = response.content.decode()

@@ -30,6 +30,7 @@ from patients.models import CheckKind, EmergencyContact, Patient, Screening
 from replies.demo import demo_replies, demo_replies_delete
 from scheduling.demo_planning import demo_reoptimisation
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
+from scheduling.management.infusion_day_demo import build_infusion_day
 from scheduling.models import (
     Appointment,
     Chair,
@@ -59,6 +60,7 @@ DEMO_USERS = [
     ("demo-chargenurse", "Cora", "Okafor", roles.CHARGE_NURSE),
     ("demo-drugadmin", "Priya", "Shah", roles.DRUG_ADMIN),
     ("demo-manager", "Morgan", "Lee", roles.MANAGER),
+    ("demo-pharmacy", "Paul", "Okoro", roles.PHARMACY),
 ]
 
 FEMALE_NAMES = [
@@ -476,6 +478,7 @@ class Command(BaseCommand):
         demo_replies(
             patients=Patient.objects.filter(mrn__startswith=MRN_PREFIX), scheduler=scheduler, nurse=nurse, rng=rng
         )
+        build_infusion_day(rng=rng, today=today, users=users)
 
     def _center(self, today: datetime.date) -> list[Chair]:
         chairs = []
