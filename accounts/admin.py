@@ -4,7 +4,8 @@ Superusers keep Django's full user admin. Managers (who hold `auth.add_user`/`au
 one: they give the Scheduler, Nurse, Charge nurse, Pharmacy and Drug admin roles and nothing else (no superuser,
 no Manager role, no single permissions; admin access follows the roles), they cannot change a superuser, a
 manager or themselves, and they never set a password: a new account has none until its owner follows the reset
-link a manager sends. Once an account has a password its email address is fixed for managers, so a link cannot be redirected.
+link a manager sends. Once an account has a password its email address is fixed for managers, so a link cannot
+be redirected.
 """
 
 from __future__ import annotations
