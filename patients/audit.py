@@ -124,6 +124,8 @@ _NAME_JOINS = {
     "scheduling.closure": ("chair",),
     "scheduling.premedication": (),
 }
+# Records whose name reads a list of related rows: fetched with the names, not one query per record.
+_NAME_PREFETCHES = {"patients.screening": ("kind__answers",)}
 
 
 def _record_name(obj) -> str:
@@ -142,10 +144,11 @@ def _record_name(obj) -> str:
 Names = dict[tuple[str, object], str]
 
 
-def _names(wanted: dict[type[models.Model], set]) -> Names:
-    """The names of linked records, one query per kind of record."""
+def _names(wanted: dict[tuple[type[models.Model], str], set]) -> Names:
+    """The names of linked records, one query per kind of record and the field links point at (the primary key,
+    or a foreign key's own target such as a check's code)."""
     names: Names = {}
-    for model, ids in wanted.items():
+    for (model, field), ids in wanted.items():
         ids = {i for i in ids if i is not None}
         if not ids:
             continue
@@ -156,8 +159,10 @@ def _names(wanted: dict[type[models.Model], set]) -> Names:
             joins = [f.name for f in model._meta.concrete_fields if isinstance(f, models.ForeignKey)]
         if joins:
             queryset = queryset.select_related(*joins)
-        for obj in queryset.filter(pk__in=ids):
-            names[(label, obj.pk)] = _record_name(obj)
+        if label in _NAME_PREFETCHES:
+            queryset = queryset.prefetch_related(*_NAME_PREFETCHES[label])
+        for obj in queryset.filter(**{f"{field}__in": ids}):
+            names[(label, getattr(obj, field))] = _record_name(obj)
     return names
 
 
@@ -227,13 +232,14 @@ def change_entries(rows: list[dict]) -> list[ChangeEntry]:
         model = apps.get_model(label)
         for record in _history_model(model).objects.filter(history_id__in=ids):
             versions[(label, record.history_id)] = record
-    wanted: dict[type[models.Model], set] = defaultdict(set)
+    wanted: dict[tuple[type[models.Model], str], set] = defaultdict(set)
     for (label, _), record in versions.items():
         model = apps.get_model(label)
-        wanted[model].add(record.id)
+        wanted[(model, model._meta.pk.attname)].add(record.id)
         for model_field in model._meta.concrete_fields:
             if isinstance(model_field, models.ForeignKey):
-                wanted[model_field.related_model].add(getattr(record, model_field.attname, None))
+                target = (model_field.related_model, model_field.target_field.attname)
+                wanted[target].add(getattr(record, model_field.attname, None))
     names = _names(wanted)
     users = get_user_model()._default_manager.in_bulk({r["history_user_id"] for r in rows if r["history_user_id"]})
     patients = Patient.objects.in_bulk({r["patient_ref"] for r in rows if r["patient_ref"]})
