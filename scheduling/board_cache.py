@@ -36,6 +36,7 @@ from scheduling.models import (
     InfusionReaction,
     NurseStaffing,
     OpeningHours,
+    OutsideDose,
     Premedication,
     PremedicationGiven,
     ReadinessOverride,
@@ -68,6 +69,7 @@ INPUTS = (
     InfusionReaction,
     ReadinessOverride,
     PremedicationGiven,
+    OutsideDose,
 )
 
 _sql: str | None = None

@@ -217,8 +217,10 @@ def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan
     The given-dose history of every plan's patient and drug, the reaction history and the drug specs are read
     in one batch each, then the booking service's own state and engine call compute each plan's next dose.
     """
+    from scheduling.engine.history import DoseHistory
     from scheduling.protocols import drug_specs
     from scheduling.services.booking import PlanState, _next
+    from scheduling.services.history import PatientDoses, doses_for_patients, ingredients_by_drug
 
     if not plans:
         return []
@@ -250,6 +252,8 @@ def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan
         "patient_id", "drug_id", "severity"
     ):
         severities[(patient_id, drug_id)].append(severity)
+    histories = doses_for_patients(patient_ids, specs=dict(specs))
+    ingredients = ingredients_by_drug()
     result = []
     for plan in plans:
         if plan.status in (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED):
@@ -263,6 +267,10 @@ def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan
             prior_reaction=bool(severities.get(pair)),
             prior_serious_reaction=any(s in InfusionReaction.SERIOUS for s in severities.get(pair, [])),
             body_surface_area=plan.patient.body_surface_area,
+        )
+        ingredient = ingredients[plan.drug_id]
+        state.doses = histories.get((plan.patient_id, ingredient)) or PatientDoses(
+            plan.patient_id, ingredient, DoseHistory(ingredient), body_surface_area=plan.patient.body_surface_area
         )
         result.append((plan, _next(state, given_only=True)))
     return result

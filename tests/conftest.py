@@ -28,6 +28,7 @@ def restore_migrated_data() -> None:
     from infusion_center.roles import sync_roles
 
     importlib.import_module("scheduling.migrations.0003_seed_drug_catalogue").seed(apps, None)
+    importlib.import_module("scheduling.migrations.0011_drug_ingredients").set_ingredients(apps, None)
     sync_roles()
 
 

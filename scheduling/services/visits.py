@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from scheduling.models import Appointment, InfusionReaction, Premedication, PremedicationGiven, ReadinessOverride
 from scheduling.reminders.services import reminders_on_discharged
+from scheduling.services.derive import dose_due_check
 
 S = Appointment.Status
 
@@ -161,6 +162,7 @@ def infusion_start(
     """Start the infusion after the readiness checks; a blocking problem needs an override with a reason."""
     locked = _locked(appointment)
     _require_status(locked, (S.CHECKED_IN, S.PREMEDICATED), "starting the infusion")
+    dose_due_check(locked)  # the dose the history of given doses says is due, or VisitError with the reason
     problems = infusion_start_problems(locked)
     override_reason = override_reason.strip()
     if problems:

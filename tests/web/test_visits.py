@@ -1,6 +1,7 @@
 """The nurse's visit workflow: services with status rules, and the pages that call them."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -9,10 +10,12 @@ from django.utils import timezone
 from scheduling.models import Appointment, InfusionReaction, PremedicationGiven, ReadinessOverride
 from scheduling.services import visits
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at
+from tests.web.helpers import appointment_at, ocrevus_initial_doses_elsewhere
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
+# The patient's first Ocrevus dose: infusion 1, 300 mg over 2.5 h (the start checks it is the dose due).
+FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"), "infusion": 150}
 
 
 @pytest.fixture
@@ -22,6 +25,7 @@ def appointment(center):
     ScreeningFactory(patient=patient, kind="hep_b", taken_on=timezone.localdate() - datetime.timedelta(days=30))
     ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
     plan = TreatmentPlanFactory(patient=patient)
+    ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())
     start = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=40)
     return appointment_at(chair=center[0], start=start, plan=plan)
 
@@ -85,7 +89,9 @@ def test_premedication_recorded_once_and_only_from_the_phase(appointment, nurse)
 
 def test_start_blocked_without_screening_then_overridden_with_reason(center, nurse):
     plan = TreatmentPlanFactory(patient=PatientFactory())  # no hepatitis B screening, no infection check
-    appointment = appointment_at(chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan)
+    appointment = appointment_at(
+        chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, **FIRST_DOSE
+    )
     visits.appointment_check_in(appointment=appointment, user=nurse)
     _give_premeds(appointment, nurse)
     with pytest.raises(visits.ReadinessBlocked) as blocked:
@@ -104,7 +110,11 @@ def test_start_blocked_without_screening_then_overridden_with_reason(center, nur
 def test_override_needs_the_permission(center, scheduler):
     plan = TreatmentPlanFactory(patient=PatientFactory())
     appointment = appointment_at(
-        chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, status=S.CHECKED_IN
+        chair=center[1],
+        start=timezone.now() - datetime.timedelta(minutes=10),
+        plan=plan,
+        status=S.CHECKED_IN,
+        **FIRST_DOSE,
     )
     with pytest.raises(visits.VisitError, match="Only a nurse allowed"):
         visits.infusion_start(appointment=appointment, user=scheduler, override_reason="because")
@@ -196,7 +206,11 @@ def test_bad_time_is_a_form_error(client, nurse, appointment):
 def test_blocked_start_shows_problems_and_override_form(client, nurse, center):
     plan = TreatmentPlanFactory(patient=PatientFactory())
     appointment = appointment_at(
-        chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, status=S.CHECKED_IN
+        chair=center[1],
+        start=timezone.now() - datetime.timedelta(minutes=10),
+        plan=plan,
+        status=S.CHECKED_IN,
+        **FIRST_DOSE,
     )
     client.force_login(nurse)
     response = client.post(reverse("scheduling:visit-start", args=[appointment.pk]))
