@@ -41,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.change_appointment",
         "scheduling.view_appointment",
         "scheduling.view_infusionreaction",
+        "scheduling.view_outsidedose",
         *_VIEW_CATALOGUE,
     ],
     NURSE: [
@@ -59,6 +60,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.view_infusionreaction",
         "scheduling.add_readinessoverride",
         "scheduling.view_readinessoverride",
+        "scheduling.add_outsidedose",
+        "scheduling.view_outsidedose",
         *_VIEW_CATALOGUE,
     ],
     DRUG_ADMIN: [

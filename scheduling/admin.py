@@ -109,6 +109,7 @@ class DrugAdmin(SimpleHistoryAdmin):
     list_display = (
         "name",
         "generic_name",
+        "ingredient",
         "route",
         "is_anti_cd20",
         "safety_program",
@@ -121,7 +122,7 @@ class DrugAdmin(SimpleHistoryAdmin):
     search_fields = ("name", "brand_name", "generic_name", "safety_program")
     inlines = (RegimenPhaseInline, ScreeningRequirementInline)
     fieldsets = (
-        (None, {"fields": ("name", "brand_name", "generic_name", "route", "is_active", "colour")}),
+        (None, {"fields": ("name", "brand_name", "generic_name", "ingredient", "route", "is_active", "colour")}),
         (
             "Safety",
             {

@@ -81,6 +81,10 @@ BOARD_FIELDS = (
     "phase__dose_unit",
     "phase__drug__name",
     "phase__drug__brand_name",
+    "attention_reason",
+    "attention_accepted_at",
+    "chair__name",
+    "chair__notes",
 )
 
 
@@ -90,7 +94,7 @@ def appointments_for_board(day: datetime.date) -> list[Appointment]:
     return list(
         Appointment.objects.filter(premed_start__gte=start, premed_start__lt=end)
         .exclude(status=Appointment.Status.CANCELLED)
-        .select_related("patient", "plan", "phase", "phase__drug")
+        .select_related("patient", "plan", "phase", "phase__drug", "chair")
         .only(*BOARD_FIELDS)
         .order_by("chair__position", "premed_start")
     )
@@ -178,7 +182,12 @@ def patient_overview(*, patient: Patient) -> dict:
     latest_by_kind: dict[str, object] = {}
     for screening in screenings:
         latest_by_kind.setdefault(screening.kind, screening)
+    from scheduling.models import OutsideDose
+
     return {
+        "outside_doses": list(
+            OutsideDose.objects.filter(patient=patient).select_related("drug", "phase", "recorded_by")
+        ),
         "plan_rows": plan_rows,
         "upcoming": [(a, readiness.get(a.pk)) for a in upcoming],
         "past": past,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling import manage_views, views
+from scheduling import attention_views, history_views, manage_views, views
 from scheduling.reminders import views as reminder_views
 
 app_name = "scheduling"
@@ -22,6 +22,10 @@ urlpatterns = [
     path("plans/<int:pk>/book/", views.plan_book, name="plan-book"),
     path("plans/<int:pk>/book-maintenance/", views.plan_book_maintenance, name="plan-book-maintenance"),
     path("reports/", manage_views.reports_page, name="reports"),
+    path("attention/", attention_views.attention_queue, name="attention"),
+    path("attention/count/", attention_views.attention_count_badge, name="attention-count"),
+    path("attention/<int:pk>/accept/", attention_views.attention_accept_view, name="attention-accept"),
+    path("patients/<int:patient_id>/outside-doses/new/", history_views.outside_dose_create, name="outside-dose-create"),
     path("outbox/", reminder_views.outbox, name="outbox"),
     path("outbox/<int:pk>/retry/", reminder_views.reminder_retry_view, name="reminder-retry"),
     path("reminders/unsubscribe/<str:token>/", reminder_views.unsubscribe, name="reminders-unsubscribe"),

@@ -243,6 +243,7 @@ class SlotSearch:
 
     slots: list[Slot]
     reasons: tuple[str, ...] = ()
+    dose: NextDose | None = None  # the dose searched for (for a reschedule: the dose the booking must be now)
 
 
 def slots_find(**kwargs) -> list[Slot]:
@@ -308,7 +309,7 @@ def slots_search(
             reasons.append(f"Later than {fmt_date(last_ok)}: {why}" if last_ok else why)
         date_to = last_ok if last_ok is not None else date_from - datetime.timedelta(days=1)
     if date_to < date_from:
-        return SlotSearch([], tuple(reasons) or ("No date fits the dosing window.",))
+        return SlotSearch([], tuple(reasons) or ("No date fits the dosing window.",), dose=dose)
     with gc_paused():
         center = center_for_range(date_from, date_to + datetime.timedelta(days=len(times)), exclude_ids=exclude)
         slots = find_slots(
@@ -334,7 +335,7 @@ def slots_search(
             s for s in slots if not (s.chair_id == appointment.chair_id and s.premed_start == appointment.premed_start)
         ][:limit]
     if slots:
-        return SlotSearch(slots)
+        return SlotSearch(slots, dose=dose)
     closed = _closed_days(center, date_from, date_to)
     span = (date_to - date_from).days + 1
     if closed and len(closed) == span:
@@ -350,13 +351,13 @@ def slots_search(
             f"No chair has {times[0].total_minutes} minutes free for {state.drug.name} {dose.dose_label} between "
             f"{fmt_date(date_from)} and {fmt_date(date_to)} within the nurse caps."
         )
-    return SlotSearch([], tuple(reasons))
+    return SlotSearch([], tuple(reasons), dose=dose)
 
 
 def _closed_days(center: Center, date_from: datetime.date, date_to: datetime.date) -> list[str]:
-    closed = []
+    closed: list[str] = []
     day = date_from
-    while day <= date_to:
+    while day <= date_to and len(closed) < 8:
         rules = center.rules(day)
         if rules.center_closed_reason:
             closed.append(f"{fmt_date(day)} ({rules.center_closed_reason})")

@@ -267,6 +267,44 @@ def derive_center_scope(
     return derive_patients(patient_ids, user=user)
 
 
+@dataclass(frozen=True)
+class FlagPreview:
+    appointment_id: int
+    patient: str
+    when: datetime.datetime
+    drug: str
+    reason: str
+
+
+class _Rollback(Exception):
+    pass
+
+
+def preview_flags(write) -> list[FlagPreview]:
+    """The bookings that `write()` would newly flag, found by running it in a transaction that is rolled back."""
+    found: list[FlagPreview] = []
+    try:
+        with transaction.atomic():
+            before = set(_future_pending().exclude(attention_reason="").values_list("pk", flat=True))
+            write()
+            after = (
+                _future_pending()
+                .exclude(attention_reason="")
+                .filter(attention_accepted_at__isnull=True)
+                .exclude(pk__in=before)
+                .select_related("patient", "phase__drug")
+                .order_by("premed_start")
+            )
+            found = [
+                FlagPreview(a.pk, a.patient.full_name, a.premed_start, a.phase.drug.name, a.attention_reason)
+                for a in after
+            ]
+            raise _Rollback
+    except _Rollback:
+        pass
+    return found
+
+
 # --- review --------------------------------------------------------------------------------------------
 
 

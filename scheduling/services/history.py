@@ -245,30 +245,42 @@ def doses_for(patient_id: int, drug: Drug, *, specs: dict[int, DrugSpec] | None 
     return PatientDoses(patient_id, ingredient, DoseHistory(ingredient), body_surface_area=patient.body_surface_area)
 
 
-def given_before(pairs: Iterable[tuple[int, int, datetime.datetime]]) -> set[tuple[int, int, datetime.datetime]]:
+def given_before(
+    triples: Iterable[tuple[int, int, datetime.datetime]], *, ingredients: dict[int, str] | None = None
+) -> set[tuple[int, int, datetime.datetime]]:
     """Of (patient, drug, moment) triples, those where a dose of the drug's ingredient was given before the
-    moment (here or elsewhere): a dose booked and never given does not make the next one 'not the first'."""
-    pairs = list(pairs)
-    if not pairs:
+    moment (here or elsewhere): a dose booked and never given does not make the next one 'not the first'.
+    Two queries (one without `ingredients`, drug id -> ingredient key, e.g. from the drug specs)."""
+    triples = list(triples)
+    if not triples:
         return set()
-    keys = ingredients_by_drug()
-    patient_ids = {p for p, _d, _m in pairs}
+    keys = ingredients if ingredients is not None else ingredients_by_drug()
+    patient_ids = {p for p, _d, _m in triples}
     tz = center_tz()
+
+    def key(drug_id: int, ingredient: str) -> str:
+        return (ingredient or "").strip().lower() or f"drug-{drug_id}"
+
     first: dict[tuple[int, str], datetime.datetime] = {}
-    for patient_id, drug_id, moment in (
+    for patient_id, drug_id, ingredient, moment in (
         Appointment.objects.filter(patient_id__in=patient_ids, status__in=Appointment.GIVEN_STATUSES)
         .order_by("premed_start")
-        .values_list("patient_id", "plan__drug_id", "premed_start")
+        .values_list("patient_id", "plan__drug_id", "plan__drug__ingredient", "premed_start")
     ):
-        first.setdefault((patient_id, keys[drug_id]), moment)
-    for patient_id, drug_id, given_on in OutsideDose.objects.filter(patient_id__in=patient_ids).values_list(
-        "patient_id", "drug_id", "given_on"
+        first.setdefault((patient_id, key(drug_id, ingredient)), moment)
+    for patient_id, drug_id, ingredient, given_on in OutsideDose.objects.filter(patient_id__in=patient_ids).values_list(
+        "patient_id", "drug_id", "drug__ingredient", "given_on"
     ):
         moment = datetime.datetime.combine(given_on, datetime.time(), tzinfo=tz)
-        pair = (patient_id, keys[drug_id])
+        pair = (patient_id, key(drug_id, ingredient))
         if pair not in first or moment < first[pair]:
             first[pair] = moment
-    return {(p, d, m) for p, d, m in pairs if (p, keys.get(d, "")) in first and first[(p, keys.get(d, ""))] < m}
+    found = set()
+    for patient_id, drug_id, moment in triples:
+        pair = (patient_id, keys.get(drug_id, ""))
+        if pair in first and first[pair] < moment:
+            found.add((patient_id, drug_id, moment))
+    return found
 
 
 __all__ = [

@@ -126,7 +126,10 @@ def readiness_for_loaded_appointments(rows: list[Appointment]) -> dict[int, Read
     tz = center_tz()
     today = timezone.localdate(timezone.now(), tz)
     # first dose: nothing of the ingredient given before (here or elsewhere); a booked, never-given dose is no dose
-    not_first = given_before((a.patient_id, a.plan.drug_id, a.premed_start) for a in rows)
+    not_first = given_before(
+        ((a.patient_id, a.plan.drug_id, a.premed_start) for a in rows),
+        ingredients={pk: spec.ingredient for pk, spec in specs.items()},
+    )
     result: dict[int, Readiness] = {}
     for appointment in rows:
         drug = specs[appointment.plan.drug_id]
@@ -168,7 +171,10 @@ def readiness_for_plans(
     tz = center_tz()
     today = timezone.localdate(timezone.now(), tz)
     moments = {plan.pk: datetime.datetime.combine(on_date, datetime.time(), tzinfo=tz) for plan, _, on_date in items}
-    not_first = given_before((plan.patient_id, plan.drug_id, moments[plan.pk]) for plan, _, _ in items)
+    not_first = given_before(
+        ((plan.patient_id, plan.drug_id, moments[plan.pk]) for plan, _, _ in items),
+        ingredients={plan.drug_id: dose.drug.ingredient for plan, dose, _ in items},
+    )
     for plan, dose, on_date in items:
         patient = plan.patient
         bsa = patient.body_surface_area
