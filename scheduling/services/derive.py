@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduling.engine.capacity import Booking, Candidate, Center, check_candidate
+from scheduling.engine.dosing import fmt_date
 from scheduling.engine.history import PROBLEM_CAPACITY, PROBLEM_CENTER, Problem, start_refusal
 from scheduling.engine.slots import slot_day
 from scheduling.models import Appointment, Chair
@@ -56,8 +57,12 @@ def _capacity_problems(center: Center, candidate: Candidate, inactive: dict[int,
     problems = []
     if candidate.chair_id in inactive:
         problems.append(Problem(PROBLEM_CENTER, f"{inactive[candidate.chair_id]} is out of service (inactive)."))
+    rules = center.rules(candidate.day)
+    no_nurses = rules.is_open and rules.staffing.nurses == 0
+    if no_nurses:
+        problems.append(Problem(PROBLEM_CENTER, f"No nurses are on duty on {fmt_date(candidate.day)}."))
     for message in check_candidate(center, candidate):
-        if message.endswith(NOT_ACTIVE_CHAIR):
+        if message.endswith(NOT_ACTIVE_CHAIR) or (no_nurses and message.startswith("Too many patients")):
             continue
         code = PROBLEM_CAPACITY if message.startswith("Too many patients") else PROBLEM_CENTER
         problems.append(Problem(code, message))
