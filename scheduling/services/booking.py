@@ -655,7 +655,7 @@ def appointment_reschedule(
     if held:
         reminders_release(appointment=appointment)
     reminders_on_rescheduled(appointment=appointment)
-    derive_patients([plan.patient_id], user=user)
+    derive_patients([plan.patient_id], user=user, days=[old_label.date()])
     appointment.refresh_from_db()
     return appointment
 
@@ -668,7 +668,7 @@ def _check_following_dose(state: PlanState, appointment: Appointment, dose: Next
         raise BookingError(why)
 
 
-CANCELLABLE = (Appointment.Status.SCHEDULED, Appointment.Status.CHECKED_IN)
+CANCELLABLE = (Appointment.Status.SCHEDULED, Appointment.Status.CHECKED_IN, Appointment.Status.PREMEDICATED)
 
 
 @transaction.atomic
@@ -690,5 +690,5 @@ def appointment_cancel(*, appointment: Appointment, reason: str, user) -> Appoin
     appointment._change_reason = f"Cancelled: {reason}"[:100]
     appointment.save()
     reminders_on_cancelled(appointment=appointment)
-    derive_patients([appointment.patient_id], user=user)
+    derive_patients([appointment.patient_id], user=user, days=[appointment.local_date])
     return appointment
