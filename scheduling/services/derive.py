@@ -187,7 +187,7 @@ def _apply(derivation, appointments: list[Appointment], center: Center, inactive
         fields = list(changed)
         for name, value in changed.items():
             setattr(appointment, name, value)
-        times_changed = any(k in changed for k in ("infusion_start", "infusion_end", "observation_end"))
+        times_changed = any(k in changed for k in ("infusion_start", "infusion_end", "observation_end", "dose_mg"))
         if times_changed:
             appointment.ics_sequence += 1
             fields.append("ics_sequence")
