@@ -27,6 +27,7 @@ from simple_history.utils import bulk_create_with_history
 
 from infusion_center import roles
 from patients.models import DEFAULT_VALIDITY_DAYS, EmergencyContact, Patient, Screening, ScreeningKind
+from scheduling.demo_attention import demo_needs_attention
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
 from scheduling.models import (
     Appointment,
@@ -468,6 +469,7 @@ class Command(BaseCommand):
             )
         self._no_shows_and_cancellations(rng, appointments, specs, scheduler)
         self._reminders(appointments, today, tz)
+        demo_needs_attention(today=today, user=scheduler)  # a few bookings in the "Needs attention" queue
 
     def _center(self, today: datetime.date) -> list[Chair]:
         chairs = []
