@@ -71,6 +71,8 @@ def test_2_cancel_flag_queue_refused_start_and_rebook_through_the_pages(
     assert "the patient&#x27;s next Briumvi dose is Infusion 1: 150 mg, 4 h infusion" in html
     assert "must be rebooked" in html and "Accept after review" not in html
     assert reverse("scheduling:appointment-reschedule", args=[second.pk]) in html
+    detail = client.get(second.get_absolute_url()).content.decode()
+    assert 'id="needs-attention"' in detail and "Find a new time" in detail
     badge = client.get(reverse("scheduling:attention-count")).content.decode()
     assert ">1</span>" in badge
     assert reverse("scheduling:attention-count") in client.get(reverse("scheduling:board")).content.decode()
