@@ -142,7 +142,7 @@ def _apply(derivation, appointments: list[Appointment], center: Center, inactive
         numbers = derivation.infusion_numbers
         times = derivation.chair_times
         for appointment in appointments:
-            index = appointment.course_day - 1 if appointment.course_day - 1 < len(times) else 0
+            index = min(appointment.course_day - 1, len(times) - 1)
             chair_time = times[index]
             day, minute = center.local_minute(appointment.premed_start)
             slot = slot_day(center, day, minute, appointment.chair_id, chair_time)
