@@ -1,4 +1,5 @@
-"""Demo data for the "Needs attention" queue: the demo's bookings re-derived, then a chair out of order for a day."""
+"""Demo data for the "Needs attention" queue: the demo's bookings re-derived, then a chair out of order for a day
+and a dose given elsewhere."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections import Counter
 
 from django.utils import timezone
 
-from scheduling.models import Appointment, Closure
+from scheduling.models import Appointment, Closure, OutsideDose
 from scheduling.services.derive import derive_future
 from scheduling.services.history import PENDING_STATUSES
 
@@ -30,6 +31,20 @@ def demo_needs_attention(*, today: datetime.date, user) -> int:
         closure = Closure(chair_id=chair_id, starts_on=day, ends_on=day, reason=REASON)
         closure._history_user = user
         closure.save()
+    # a Tysabri patient was given a dose at the hospital yesterday: their booked dose is now too early
+    tysabri = booked.filter(plan__drug__name="Tysabri", plan__status="active").select_related("plan").first()
+    if tysabri is not None:
+        outside = OutsideDose(
+            patient_id=tysabri.patient_id,
+            drug_id=tysabri.plan.drug_id,
+            phase_id=tysabri.phase_id,
+            given_on=today - datetime.timedelta(days=1),
+            dose_mg=tysabri.dose_mg,
+            source="Given at the hospital during an admission (discharge letter)",
+            recorded_by=user,
+        )
+        outside._history_user = user
+        outside.save()
     return (
         Appointment.objects.filter(status__in=PENDING_STATUSES, attention_accepted_at__isnull=True)
         .exclude(attention_reason="")
