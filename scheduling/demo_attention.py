@@ -12,10 +12,10 @@ from scheduling.models import Appointment, Closure, OutsideDose
 from scheduling.services.derive import derive_future
 from scheduling.services.history import PENDING_STATUSES
 
-REASON = "Recliner motor broken; repair booked"
+REASON = "Footrest broken; repair booked"
 
 
-def demo_needs_attention(*, today: datetime.date, user) -> int:
+def demo_needs_attention(*, today: datetime.date, user, note: str) -> int:
     """Re-derive every booking (the stored values become the engine's), then close one chair for one day that has
     two or three bookings on it: they need attention. Returns how many bookings need attention."""
     derive_future(user=user)
@@ -28,7 +28,7 @@ def demo_needs_attention(*, today: datetime.date, user) -> int:
     candidates = sorted((day, chair) for (chair, day), n in per_chair_day.items() if 2 <= n <= 3)
     if candidates:
         day, chair_id = candidates[0]
-        closure = Closure(chair_id=chair_id, starts_on=day, ends_on=day, reason=REASON)
+        closure = Closure(chair_id=chair_id, starts_on=day, ends_on=day, reason=f"{REASON} ({note})")
         closure._history_user = user
         closure.save()
     # a Tysabri patient was given a dose at the hospital yesterday: their booked dose is now too early
@@ -40,7 +40,7 @@ def demo_needs_attention(*, today: datetime.date, user) -> int:
             phase_id=tysabri.phase_id,
             given_on=today - datetime.timedelta(days=1),
             dose_mg=tysabri.dose_mg,
-            source="Given at the hospital during an admission (discharge letter)",
+            source=f"Given at the hospital during an admission, discharge letter ({note})",
             recorded_by=user,
         )
         outside._history_user = user

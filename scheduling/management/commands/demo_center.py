@@ -37,6 +37,7 @@ from scheduling.models import (
     InfusionReaction,
     NurseStaffing,
     OpeningHours,
+    OutsideDose,
     PremedicationGiven,
     TreatmentPlan,
 )
@@ -393,6 +394,7 @@ class Command(BaseCommand):
     def _delete_demo(self) -> None:
         patients = Patient.objects.filter(mrn__startswith=MRN_PREFIX)
         InfusionReaction.objects.filter(patient__in=patients).delete()
+        OutsideDose.objects.filter(patient__in=patients).delete()
         Appointment.objects.filter(patient__in=patients).delete()
         TreatmentPlan.objects.filter(patient__in=patients).delete()
         patients.delete()
@@ -469,7 +471,7 @@ class Command(BaseCommand):
             )
         self._no_shows_and_cancellations(rng, appointments, specs, scheduler)
         self._reminders(appointments, today, tz)
-        demo_needs_attention(today=today, user=scheduler)  # a few bookings in the "Needs attention" queue
+        demo_needs_attention(today=today, user=scheduler, note=DEMO_NOTE)  # a few bookings in "Needs attention"
 
     def _center(self, today: datetime.date) -> list[Chair]:
         chairs = []
