@@ -148,7 +148,7 @@ def _names(wanted: dict[tuple[type[models.Model], str], set]) -> Names:
     """The names of linked records, one query per kind of record and the field links point at (the primary key,
     or a foreign key's own target such as a check's code)."""
     names: Names = {}
-    for (model, field), ids in wanted.items():
+    for (model, key), ids in wanted.items():
         ids = {i for i in ids if i is not None}
         if not ids:
             continue
@@ -161,8 +161,8 @@ def _names(wanted: dict[tuple[type[models.Model], str], set]) -> Names:
             queryset = queryset.select_related(*joins)
         if label in _NAME_PREFETCHES:
             queryset = queryset.prefetch_related(*_NAME_PREFETCHES[label])
-        for obj in queryset.filter(**{f"{field}__in": ids}):
-            names[(label, getattr(obj, field))] = _record_name(obj)
+        for obj in queryset.filter(**{f"{key}__in": ids}):
+            names[(label, getattr(obj, key))] = _record_name(obj)
     return names
 
 

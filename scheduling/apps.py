@@ -9,5 +9,8 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from infusion_center.roles import sync_roles
+        from scheduling import signals
+
+        signals.connect()
 
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="scheduling.sync_roles")

@@ -58,7 +58,8 @@ class BoardItem:
         done = " is-done" if status == "completed" else ""
         # Short visits get compact labels so the patient's name stays readable.
         size = " is-tiny" if self.columns < 12 else " is-narrow" if self.columns < 21 else ""
-        return f"gcols-{self.columns} cs-{self.start} ce-{self.end} is-{status}{done}{size}"
+        attention = " needs-attention" if getattr(self.appointment, "needs_attention", False) else ""
+        return f"gcols-{self.columns} cs-{self.start} ce-{self.end} is-{status}{done}{size}{attention}"
 
     @property
     def segment_classes(self) -> list[str]:
@@ -226,7 +227,8 @@ def build_lanes(
     for appointment in appointments:
         lane = lanes.get(appointment.chair_id)
         if lane is None:
-            continue
+            # a chair taken out of service still shows its bookings (they need attention), on a row of its own
+            lane = lanes[appointment.chair_id] = Lane(chair=appointment.chair, closed_reason="Out of service")
         start, end, segments = _segment_columns(appointment, axis)
         marks = [m for m in _marks(appointment, axis, now) if m.end > m.start]
         item_readiness = readiness.get(appointment.pk)
@@ -255,6 +257,8 @@ def _texts(appointment, readiness) -> dict[str, str]:
     )
     status = appointment.get_status_display()
     title = f"{patient.full_name} · {drug.name} {dose} mg · {times} · {status}"
+    if getattr(appointment, "needs_attention", False):
+        title = f"Needs attention: {appointment.attention_reason} · {title}"
     if readiness:
         if readiness.status == "ready":
             title += " · ready"

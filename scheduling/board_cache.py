@@ -39,6 +39,7 @@ from scheduling.models import (
     InfusionReaction,
     NurseStaffing,
     OpeningHours,
+    OutsideDose,
     Premedication,
     PremedicationGiven,
     ReadinessOverride,
@@ -76,6 +77,7 @@ INPUTS = (
     Confirmation,  # the confirmation marks (replies app)
     Authorisation,  # the readiness light's authorisation check
     Preparation,  # the pharmacy status on each block
+    OutsideDose,
 )
 
 _sql: str | None = None

@@ -12,9 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from scheduling.attention import attention_count
 from scheduling.forms import ChairForm, ClosureForm, NurseStaffingForm, OpeningHoursForm, ReportRangeForm
 from scheduling.models import Chair, Closure, NurseStaffing, OpeningHours
 from scheduling.reports import reports
+from scheduling.services.derive import preview_flags
 
 RESOURCES = {
     "chair": {
@@ -39,7 +41,10 @@ RESOURCES = {
         "title": "Closures",
         "singular": "closure",
         "columns": ["chair", "starts_on", "ends_on", "reason"],
-        "help": "A closure without a chair closes the whole center. Existing bookings are not moved automatically.",
+        "help": (
+            "A closure without a chair closes the whole center. Bookings it covers are flagged as needing "
+            "attention (you see how many before saving)."
+        ),
     },
     "staffing": {
         "model": NurseStaffing,
@@ -113,12 +118,28 @@ def resource_form(request: HttpRequest, kind: str, pk: int | None = None) -> Htt
     if not request.user.has_perm(_perm(model, "change" if instance else "add")):
         raise PermissionDenied
     form = spec["form"](request.POST or None, instance=instance)
+    flags = []
     if request.method == "POST" and form.is_valid():
-        saved = resource_save(form=form, user=request.user)
-        messages.success(request, f"Saved: {saved}.")
-        return redirect(f"scheduling:{kind}-list")
-    status = 400 if request.method == "POST" else 200
-    context = {"spec": spec, "kind": kind, "form": form, "object": instance, "nav": "manage"}
+        # first tell the manager what the change would flag; save once they confirm (or when it flags nothing)
+        confirmed = request.POST.get("confirm_flags") == "yes"
+        if not confirmed:
+            fresh = model.objects.get(pk=pk) if pk is not None else None
+            flags = preview_flags(
+                lambda: resource_save(form=spec["form"](request.POST, instance=fresh), user=request.user)
+            )
+        if confirmed or not flags:
+            before = attention_count()
+            saved = resource_save(form=form, user=request.user)
+            flagged = attention_count() - before
+            note = (
+                f" {flagged} booking{'s' if flagged != 1 else ''} now need{'' if flagged != 1 else 's'} attention."
+                if flagged > 0
+                else ""
+            )
+            messages.success(request, f"Saved: {saved}.{note}")
+            return redirect(f"scheduling:{kind}-list")
+    status = 400 if request.method == "POST" and not flags else 200
+    context = {"spec": spec, "kind": kind, "form": form, "object": instance, "nav": "manage", "flags": flags}
     return render(request, "manage/resource_form.html", context, status=status)
 
 

@@ -28,6 +28,15 @@ class Drug(models.Model):
     name = models.CharField(max_length=80, unique=True, help_text="As staff know it, e.g. 'Ocrevus (IV)'.")
     brand_name = models.CharField(max_length=80)
     generic_name = models.CharField(max_length=120)
+    ingredient = models.CharField(
+        "active ingredient",
+        max_length=80,
+        blank=True,
+        help_text=(
+            "Drugs with the same active ingredient share one dose history per patient (e.g. natalizumab: Tysabri "
+            "and Tyruko). Empty: the drug has a history of its own."
+        ),
+    )
     route = models.CharField(max_length=2, choices=Route.choices, default=Route.IV)
     safety_program = models.CharField(
         max_length=200, blank=True, help_text="REMS or other safety programme the center must follow, if any."
@@ -442,6 +451,14 @@ class Appointment(models.Model):
     ics_sequence = models.PositiveIntegerField(default=0, help_text="Calendar revision sent to the patient.")
     uid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     notes = models.TextField(blank=True)
+    # Set by scheduling.services.derive when the booking no longer fits what happened since it was made.
+    attention_reason = models.TextField(blank=True, help_text="Why the booking needs attention; empty when it fits.")
+    attention_acceptable = models.BooleanField(default=False, help_text="A scheduler may accept it after review.")
+    attention_since = models.DateTimeField(null=True, blank=True)
+    attention_accepted_at = models.DateTimeField(null=True, blank=True)
+    attention_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -487,6 +504,10 @@ class Appointment(models.Model):
         return self.status in self.ACTIVE_STATUSES
 
     @property
+    def needs_attention(self) -> bool:
+        return bool(self.attention_reason) and self.attention_accepted_at is None
+
+    @property
     def chair_minutes(self) -> int:
         return int((self.observation_end - self.premed_start).total_seconds() // 60)
 
@@ -495,6 +516,39 @@ class Appointment(models.Model):
         from django.utils import timezone
 
         return timezone.localtime(self.premed_start).date()
+
+
+class OutsideDose(models.Model):
+    """A dose given elsewhere (before the patient came, or at another site): part of the patient's dose history."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outside_doses")
+    drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="outside_doses")
+    phase = models.ForeignKey(
+        RegimenPhase, on_delete=models.PROTECT, related_name="+", help_text="The step of the regimen it was."
+    )
+    given_on = models.DateField(help_text="The (first) day it was given.")
+    days = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(14)], help_text="Days of a course."
+    )
+    dose_mg = models.DecimalField("dose (mg)", max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
+    dose_mg_per_m2 = models.DecimalField(
+        "dose (mg/m²)",
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="For drugs dosed by body surface area (lifetime limit).",
+    )
+    source = models.CharField(max_length=200, help_text="Where it was given and the record it comes from.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-given_on"]
+
+    def __str__(self) -> str:
+        return f"{self.drug.name} {self.dose_mg.normalize():f} mg on {self.given_on:%d %b %Y} ({self.source})"
 
 
 class PremedicationGiven(models.Model):

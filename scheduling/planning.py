@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from django.core.cache import cache
 from django.utils import timezone
 
+from scheduling.engine.dosing import DoseCourse
 from scheduling.engine.forecast import HORIZON_DAYS, Ceiling, DueDose, Forecast, forecast, project_doses
 from scheduling.engine.forecast import with_extra_nurses as _with_extra_nurses
-from scheduling.models import Appointment, InfusionReaction, ProposedMove, ReoptimisationProposal, TreatmentPlan
+from scheduling.engine.history import DoseHistory
+from scheduling.models import Appointment, ProposedMove, ReoptimisationProposal, TreatmentPlan
 from scheduling.protocols import drug_specs
-from scheduling.services.booking import PlanState, dose_courses
 from scheduling.services.center import center_for_range, center_tz, day_bounds, gc_paused
+from scheduling.services.history import doses_for_patients, ingredients_by_drug
 
 CEILING_TOKEN_KEY = "planning-ceiling-token"
 CEILING_CACHE_SECONDS = 600  # the ceiling moves slowly: a new plan or a few bookings barely change it
@@ -62,45 +64,28 @@ def doses_due(first: datetime.date, last: datetime.date) -> list[DueDose]:
     if not plans:
         return doses
     specs = drug_specs({p.drug_id for p in plans})
-    patients = {p.patient_id for p in plans}
-    rows_by_key: dict[tuple[int, int], list[dict]] = defaultdict(list)
-    appointments = (
-        Appointment.objects.filter(patient_id__in=patients, status__in=Appointment.ACTIVE_STATUSES)
-        .order_by("premed_start")
-        .values(*ROW_FIELDS)
-    )
-    for row in appointments:
-        rows_by_key[(row["patient_id"], row["plan__drug_id"])].append(row)
-    severities: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for patient_id, drug_id, severity in InfusionReaction.objects.filter(patient_id__in=patients).values_list(
-        "patient_id", "drug_id", "severity"
-    ):
-        severities[(patient_id, drug_id)].append(severity)
+    # Each plan continues after the patient's whole history of the ingredient (given here or elsewhere, and every
+    # booked dose as the engine derives it), across plans: the same history booking and re-derivation use.
+    histories = doses_for_patients({p.patient_id for p in plans}, specs=dict(specs))
+    ingredients = ingredients_by_drug()
     for plan in plans:
         drug = specs.get(plan.drug_id)
         if drug is None:
             continue
-        rows = rows_by_key.get((plan.patient_id, plan.drug_id), [])
-        reactions = severities.get((plan.patient_id, plan.drug_id), [])
-        state = PlanState(
-            plan=plan,
-            drug=drug,
-            rows=rows,
-            prior_reaction=bool(reactions),
-            prior_serious_reaction=any(s in InfusionReaction.SERIOUS for s in reactions),
-            body_surface_area=plan.patient.body_surface_area,
-        )
+        ingredient = ingredients[plan.drug_id]
+        found = histories.get((plan.patient_id, ingredient))
+        planned = found.planned() if found is not None else DoseHistory(ingredient)
         doses += project_doses(
             drug,
             plan_start=plan.start_date,
-            courses=dose_courses(state.plan_rows(given_only=False)),
-            prior_infusions=state.infusions(given_only=False),
+            courses=[DoseCourse(d.phase_order, d.first_day, d.last_day, d.infusions) for d in planned.doses],
+            prior_infusions=planned.infusions,
             until=last,
             key=f"plan{plan.pk}",
             patient_id=plan.patient_id,
-            body_surface_area=state.body_surface_area,
-            prior_reaction=state.prior_reaction,
-            prior_serious_reaction=state.prior_serious_reaction,
+            body_surface_area=plan.patient.body_surface_area,
+            prior_reaction=planned.prior_reaction,
+            prior_serious_reaction=planned.prior_serious_reaction,
             course_days=plan.course_days,
         )
     return doses

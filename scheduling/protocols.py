@@ -83,6 +83,7 @@ def drug_spec(drug: Drug) -> DrugSpec:
     return DrugSpec(
         id=drug.pk,
         name=drug.name,
+        ingredient=(drug.ingredient or "").strip().lower() or f"drug-{drug.pk}",
         min_gap_days=drug.min_gap_days,
         cumulative_limit_mg_m2=drug.cumulative_limit_mg_m2,
         reaction_window_hours=drug.reaction_window_hours,

@@ -18,6 +18,7 @@ from scheduling.models import (
     InfusionReaction,
     NurseStaffing,
     OpeningHours,
+    OutsideDose,
     PremedicationGiven,
     ReadinessOverride,
     TreatmentPlan,
@@ -84,6 +85,10 @@ BOARD_FIELDS = (
     "phase__drug__brand_name",
     "phase__drug__reaction_restarts_observation",
     "phase__drug__pharmacy_prepared",
+    "attention_reason",
+    "attention_accepted_at",
+    "chair__name",
+    "chair__notes",
 )
 
 
@@ -93,7 +98,7 @@ def appointments_for_board(day: datetime.date) -> list[Appointment]:
     return list(
         Appointment.objects.filter(premed_start__gte=start, premed_start__lt=end)
         .exclude(status=Appointment.Status.CANCELLED)
-        .select_related("patient", "plan", "phase", "phase__drug")
+        .select_related("patient", "plan", "phase", "phase__drug", "chair")
         .only(*BOARD_FIELDS)
         .order_by("chair__position", "premed_start")
     )
@@ -182,6 +187,9 @@ def patient_overview(*, patient: Patient) -> dict:
     for screening in screenings:
         latest_by_kind.setdefault(screening.kind_id, screening)
     return {
+        "outside_doses": list(
+            OutsideDose.objects.filter(patient=patient).select_related("drug", "phase", "recorded_by")
+        ),
         "plan_rows": plan_rows,
         "upcoming": [(a, readiness.get(a.pk)) for a in upcoming],
         "past": past,
@@ -220,8 +228,10 @@ def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan
     The given-dose history of every plan's patient and drug, the reaction history and the drug specs are read
     in one batch each, then the booking service's own state and engine call compute each plan's next dose.
     """
+    from scheduling.engine.history import DoseHistory
     from scheduling.protocols import drug_specs
     from scheduling.services.booking import PlanState, _next
+    from scheduling.services.history import PatientDoses, doses_for_patients, ingredients_by_drug
 
     if not plans:
         return []
@@ -253,6 +263,8 @@ def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan
         "patient_id", "drug_id", "severity"
     ):
         severities[(patient_id, drug_id)].append(severity)
+    histories = doses_for_patients(patient_ids, specs=dict(specs))
+    ingredients = ingredients_by_drug()
     result = []
     for plan in plans:
         if plan.status in (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED):
@@ -266,6 +278,10 @@ def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan
             prior_reaction=bool(severities.get(pair)),
             prior_serious_reaction=any(s in InfusionReaction.SERIOUS for s in severities.get(pair, [])),
             body_surface_area=plan.patient.body_surface_area,
+        )
+        ingredient = ingredients[plan.drug_id]
+        state.doses = histories.get((plan.patient_id, ingredient)) or PatientDoses(
+            plan.patient_id, ingredient, DoseHistory(ingredient), body_surface_area=plan.patient.body_surface_area
         )
         result.append((plan, _next(state, given_only=True)))
     return result

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling import manage_views, planning_views, views, visit_views
+from scheduling import attention_views, history_views, manage_views, planning_views, views, visit_views
 from scheduling.reminders import views as reminder_views
 
 app_name = "scheduling"
@@ -28,6 +28,10 @@ urlpatterns = [
     path("planning/proposals/", planning_views.proposals_page, name="planning-proposals"),
     path("planning/proposals/new/", planning_views.proposal_request, name="planning-proposal-new"),
     path("planning/proposals/<int:pk>/accept/", planning_views.proposal_accept, name="planning-proposal-accept"),
+    path("attention/", attention_views.attention_queue, name="attention"),
+    path("attention/count/", attention_views.attention_count_badge, name="attention-count"),
+    path("attention/<int:pk>/accept/", attention_views.attention_accept_view, name="attention-accept"),
+    path("patients/<int:patient_id>/outside-doses/new/", history_views.outside_dose_create, name="outside-dose-create"),
     path("outbox/", reminder_views.outbox, name="outbox"),
     path("outbox/<int:pk>/retry/", reminder_views.reminder_retry_view, name="reminder-retry"),
     path("outbox/retry-failed/", reminder_views.reminders_retry_all_view, name="reminders-retry-failed"),

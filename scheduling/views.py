@@ -489,11 +489,13 @@ def _slot_page(
 ) -> HttpResponse:
     form = SlotSearchForm(request.GET)
     slots = []
+    reasons: tuple[str, ...] = ()
+    rebook_as = None
     next_dose = booking.plan_next_dose_to_book(plan=plan) if appointment is None else None
     if form.is_valid() and (appointment is not None or next_dose is not None):
         data = form.cleaned_data
         try:
-            slots = booking.slots_find(
+            search = booking.slots_search(
                 plan=plan,
                 date_from=data["date_from"],
                 date_to=data["date_to"],
@@ -504,6 +506,9 @@ def _slot_page(
             )
         except booking.BookingError as exc:
             error = error or exc.message
+        else:
+            slots, reasons = search.slots, search.reasons
+            rebook_as = search.dose if appointment is not None else None
     repeats = bool(next_dose and next_dose.phase.repeats)
     context = {
         "plan": plan,
@@ -512,6 +517,8 @@ def _slot_page(
         "next": next_dose,
         "form": form,
         "slots": slots,
+        "reasons": reasons,
+        "rebook_as": rebook_as,
         "error": error,
         "maintenance_form": maintenance_form or MaintenanceForm(),
         "show_maintenance": repeats and appointment is None,

@@ -32,6 +32,7 @@ def restore_migrated_data() -> None:
     importlib.import_module("scheduling.migrations.0020_check_requirements").seed(apps, None)
     importlib.import_module("replies.catalogue").seed(apps, None)
     importlib.import_module("scheduling.migrations.0050_drug_authorisation_and_pharmacy_flags").seed_flags(apps, None)
+    importlib.import_module("scheduling.migrations.0011_drug_ingredients").set_ingredients(apps, None)
     sync_roles()
 
 

@@ -118,6 +118,7 @@ class DrugSpec:
     is_anti_cd20: bool = False
     requirements: tuple[RequirementSpec, ...] = field(default=())
     id: int | None = None
+    ingredient: str = ""  # the dose-history key: drugs sharing it share one history per patient
 
 
 @dataclass(frozen=True)

@@ -231,7 +231,7 @@ def history_baseline(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("patients", "0020_check_catalogue"),
-        ("scheduling", "0008_reminder_failing_since"),
+        ("scheduling", "0011_drug_ingredients"),
     ]
 
     operations = [

@@ -536,3 +536,34 @@ def patient_unsubscribe(*, patient: Patient) -> Patient:
         status=Status.SKIPPED, skip_reason=SKIP_UNSUBSCRIBED, updated_at=timezone.now()
     )
     return patient
+
+
+# --- bookings that need attention (scheduling.services.derive) ------------------------------------------------
+
+SKIP_HELD = "Held: the booking needs attention"
+
+
+@transaction.atomic(savepoint=False)
+def reminders_hold(*, appointment: Appointment) -> int:
+    """A booking that no longer fits: its pending before-visit emails wait until it is rebooked or accepted."""
+    return Reminder.objects.filter(
+        appointment=appointment, kind__in=Reminder.BEFORE_VISIT_KINDS, status=Status.PENDING
+    ).update(status=Status.SKIPPED, skip_reason=SKIP_HELD, enqueued_at=None, updated_at=timezone.now())
+
+
+@transaction.atomic(savepoint=False)
+def reminders_release(*, appointment: Appointment) -> list[Reminder]:
+    """The booking fits again: the emails held for it are planned again for its current time."""
+    held = set(
+        Reminder.objects.filter(appointment=appointment, status=Status.SKIPPED, skip_reason=SKIP_HELD).values_list(
+            "kind", flat=True
+        )
+    )
+    if not held:
+        return []
+    now = timezone.now()
+    reminders = [r for r in _plan_before_visit(appointment, now=now, moved=False) if r.kind in held]
+    for kind in held & {Kind.CONFIRMATION, Kind.UPDATE}:
+        reminders.append(_arm(appointment, kind, due_at=now, now=now))
+    _enqueue_due_on_commit(reminders, now=now)
+    return reminders

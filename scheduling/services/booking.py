@@ -20,15 +20,22 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from authorisations.services import booking_refusal as authorisation_refusal
+from scheduling.engine import history as dose_history
 from scheduling.engine.capacity import Candidate, Center, check_candidate
-from scheduling.engine.dosing import DoseCourse, NextDose, dose_for_phase, dose_window, fmt_date, next_dose
-from scheduling.engine.protocol import UNIT_MG_PER_M2, ChairTime, DrugSpec, chair_time
-from scheduling.engine.readiness import cumulative_issue
+from scheduling.engine.dosing import NextDose, fmt_date
+from scheduling.engine.protocol import ChairTime, DrugSpec
 from scheduling.engine.slots import DEFAULT_STEP_MINUTES, Preferences, Slot, find_slots, slot_day
 from scheduling.models import Appointment, Chair, InfusionReaction, TreatmentPlan
 from scheduling.protocols import drug_specs
-from scheduling.reminders.services import reminders_on_booked, reminders_on_cancelled, reminders_on_rescheduled
+from scheduling.reminders.services import (
+    reminders_on_booked,
+    reminders_on_cancelled,
+    reminders_on_rescheduled,
+    reminders_release,
+)
 from scheduling.services.center import center_for_range, center_tz, gc_paused
+from scheduling.services.derive import derive_patients
+from scheduling.services.history import PatientDoses, doses_for
 
 OVERLAP_SQLSTATE = "23P01"
 
@@ -65,18 +72,7 @@ class PlanState:
     prior_reaction: bool
     prior_serious_reaction: bool
     body_surface_area: Decimal | None
-
-    def plan_rows(self, *, given_only: bool, exclude_ids: Sequence[int] = ()) -> list[dict]:
-        statuses = Appointment.GIVEN_STATUSES if given_only else Appointment.ACTIVE_STATUSES
-        return [
-            r
-            for r in self.rows
-            if r["plan_id"] == self.plan.pk and r["status"] in statuses and r["pk"] not in exclude_ids
-        ]
-
-    def infusions(self, *, given_only: bool, exclude_ids: Sequence[int] = ()) -> int:
-        statuses = Appointment.GIVEN_STATUSES if given_only else Appointment.ACTIVE_STATUSES
-        return sum(1 for r in self.rows if r["status"] in statuses and r["pk"] not in exclude_ids)
+    doses: PatientDoses | None = None  # the patient's history of the drug's ingredient, across plans
 
     @property
     def usual_chair_id(self) -> int | None:
@@ -90,19 +86,6 @@ class PlanState:
             return None
         local = timezone.localtime(self.rows[-1]["premed_start"], center_tz())
         return local.hour * 60 + local.minute
-
-
-def dose_courses(rows: Sequence[dict]) -> list[DoseCourse]:
-    """One DoseCourse per dose: the days of a course (same course_id) together."""
-    tz = center_tz()
-    groups: dict[object, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(row["course_id"] or ("single", row["pk"]), []).append(row)
-    courses = []
-    for group in groups.values():
-        days = sorted(timezone.localtime(r["premed_start"], tz).date() for r in group)
-        courses.append(DoseCourse(group[0]["phase__order"], days[0], days[-1], infusions=len(group)))
-    return sorted(courses, key=lambda c: c.first_day)
 
 
 def plan_state(plan: TreatmentPlan) -> PlanState:
@@ -140,19 +123,21 @@ def plan_state(plan: TreatmentPlan) -> PlanState:
         prior_reaction=bool(severities),
         prior_serious_reaction=any(s in InfusionReaction.SERIOUS for s in severities),
         body_surface_area=plan.patient.body_surface_area,
+        doses=doses_for(plan.patient_id, plan.drug, specs={plan.drug_id: drug}),
     )
 
 
+def _history(state: PlanState, *, given_only: bool) -> dose_history.DoseHistory:
+    """The ingredient's doses given (here and elsewhere) and, unless `given_only`, booked as they will be given."""
+    return state.doses.given if given_only else state.doses.planned()
+
+
 def _next(state: PlanState, *, given_only: bool, course_days: int | None = None) -> NextDose | None:
-    rows = state.plan_rows(given_only=given_only)
-    return next_dose(
+    return dose_history.next_dose(
         state.drug,
+        _history(state, given_only=given_only),
         plan_start=state.plan.start_date,
-        courses=dose_courses(rows),
-        prior_infusions=state.infusions(given_only=given_only),
         body_surface_area=state.body_surface_area,
-        prior_reaction=state.prior_reaction,
-        prior_serious_reaction=state.prior_serious_reaction,
         course_days=course_days if course_days is not None else state.plan.course_days,
     )
 
@@ -176,38 +161,74 @@ def plan_next_dose_to_book(*, plan: TreatmentPlan, course_days: int | None = Non
 # ---------------------------------------------------------------------------
 
 
+def _course_key(state: PlanState, appointment: Appointment) -> tuple[int, ...]:
+    for derivation in state.doses.derivations:
+        if appointment.pk in derivation.course.key:
+            return derivation.course.key
+    return (appointment.pk,)
+
+
 def _appointment_dose(state: PlanState, appointment: Appointment) -> tuple[NextDose, tuple[ChairTime, ...]]:
-    """The dose an existing appointment is for, with its window counted from the doses before it."""
-    phase = next(p for p in state.drug.phases if p.id == appointment.phase_id)
-    own = [r["pk"] for r in state.rows if appointment.course_id and r["course_id"] == appointment.course_id]
-    own = own or [appointment.pk]
-    before = [
-        r for r in state.plan_rows(given_only=False, exclude_ids=own) if r["premed_start"] < appointment.premed_start
-    ]
-    dose = dose_for_phase(
+    """The dose an existing appointment must be (the engine's answer for the doses before it, not its stored
+    fields), with the chair time of its course day."""
+    key = _course_key(state, appointment)
+    day = timezone.localtime(appointment.premed_start, center_tz()).date()
+    first_day = day - datetime.timedelta(days=appointment.course_day - 1)
+    history = state.doses.planned().without(key).before(first_day)
+    dose = dose_history.next_dose(
         state.drug,
-        phase,
+        history,
         plan_start=state.plan.start_date,
-        courses=dose_courses(before),
-        prior_infusions=appointment.infusion_number - appointment.course_day,
         body_surface_area=state.body_surface_area,
-        prior_reaction=state.prior_reaction,
-        prior_serious_reaction=state.prior_serious_reaction,
+        course_days=len(key) if len(key) > 1 else state.plan.course_days,
     )
-    times = (
-        chair_time(
-            phase,
-            infusion_number=appointment.infusion_number,
-            course_day=appointment.course_day,
-            prior_reaction=state.prior_reaction,
-            prior_serious_reaction=state.prior_serious_reaction,
-            use_short_infusion=appointment.short_infusion or phase.short_infusion_minutes is None,
-        ),
-    )
-    return dose, times
+    if dose is None:
+        raise BookingError(f"The plan has no further dose of {state.drug.name} to give: cancel this booking.")
+    index = min(appointment.course_day - 1, len(dose.chair_times) - 1)
+    return dose, (dose.chair_times[index],)
 
 
-def slots_find(
+def _following_limit(
+    state: PlanState, appointment: Appointment, dose: NextDose, date_from: datetime.date, date_to: datetime.date
+) -> tuple[datetime.date | None, str]:
+    """The last day this dose may move to without making the next booked dose too early (and why not later)."""
+    key = _course_key(state, appointment)
+    history = state.doses.planned().without(key)
+    current = timezone.localtime(appointment.premed_start, center_tz()).date()
+    following = next((d for d in history.doses if d.source == dose_history.BOOKED and d.first_day > current), None)
+    if following is None:
+        return date_to, ""
+    last_ok = None
+    reason = ""
+    day = date_from
+    while day <= date_to:
+        moved = dose_history.as_history_dose(dose, day, key=key, bsa=state.body_surface_area)
+        refusal = dose_history.following_refusal(
+            state.drug, history, moved, following, plan_start=state.plan.start_date
+        )
+        if refusal:
+            reason = refusal
+            break
+        last_ok = day
+        day += datetime.timedelta(days=1)
+    return last_ok, reason
+
+
+@dataclass(frozen=True)
+class SlotSearch:
+    """The slots offered, best first, and - when none are - why, in the engine's words."""
+
+    slots: list[Slot]
+    reasons: tuple[str, ...] = ()
+    dose: NextDose | None = None  # the dose searched for (for a reschedule: the dose the booking must be now)
+
+
+def slots_find(**kwargs) -> list[Slot]:
+    """The best slots for the plan's next dose to book (or for rescheduling `appointment`), best first."""
+    return slots_search(**kwargs).slots
+
+
+def slots_search(
     *,
     plan: TreatmentPlan,
     date_from: datetime.date | None = None,
@@ -218,31 +239,66 @@ def slots_find(
     limit: int = 8,
     appointment: Appointment | None = None,
     course_days: int | None = None,
-) -> list[Slot]:
-    """The best slots for the plan's next dose to book (or for rescheduling `appointment`), best first."""
+) -> SlotSearch:
+    """Every slot offered passes every check the booking makes: the dosing window, the following booked dose, the
+    lifetime limit, the past, and the center's rules. A reschedule never offers the appointment's current slot."""
     state = plan_state(plan)
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        return SlotSearch([], (f"The plan is {plan.get_status_display().lower()}: only an active plan can be booked.",))
     if appointment is not None:
-        dose, times = _appointment_dose(state, appointment)
+        try:
+            dose, times = _appointment_dose(state, appointment)
+        except BookingError as exc:
+            return SlotSearch([], (exc.message,))
         exclude = [appointment.pk]
     else:
-        if plan.status in (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED):
-            return []
         dose = _next(state, given_only=False, course_days=course_days)
         if dose is None:
-            return []
+            return SlotSearch([], (f"The plan has no further dose of {state.drug.name} to give.",))
         times = dose.chair_times
         exclude = []
+    if dose.dose_mg is None:
+        return SlotSearch([], (_bsa_message(state, dose),))
+    key = _course_key(state, appointment) if appointment is not None else None
+    history = state.doses.planned()
+    if key is not None:
+        history = history.without(key)
+    lifetime = dose_history.lifetime_refusal(state.drug, history, dose, state.body_surface_area)
+    if lifetime:
+        return SlotSearch([], (lifetime,))
     today = timezone.localdate(timezone.now(), center_tz())
+    course_note = ""
+    if key is not None and len(key) > 1:
+        # a day of a course keeps its day, as the booking requires: other chairs and times that day only
+        day = timezone.localtime(appointment.premed_start, center_tz()).date()
+        course_note = (
+            f"Course day {appointment.course_day} stays on {fmt_date(day)} (the days of a course are consecutive): "
+            "only other chairs and times that day are offered; to move the course, cancel it and book it again."
+        )
+        date_from = date_to = day
+    asked_to = date_to
     if date_from is None:
         date_from = max(dose.earliest, today)
     if date_to is None:
         date_to = dose.latest if dose.latest >= date_from else date_from + datetime.timedelta(SEARCH_DAYS_WHEN_OVERDUE)
+    reasons: list[str] = []
+    if asked_to is not None and asked_to < today:
+        reasons.append(f"The dates asked for are in the past (today is {fmt_date(today)}).")
+    if date_from < dose.earliest:
+        refusal = dose.window.refusal(state.drug.name, dose.dose_label, date_from)
+        if refusal:
+            reasons.append(refusal)
     date_from = max(date_from, today, dose.earliest)
+    if appointment is not None and date_to >= date_from:
+        last_ok, why = _following_limit(state, appointment, dose, date_from, date_to)
+        if last_ok is None or last_ok < date_to:
+            reasons.append(f"Later than {fmt_date(last_ok)}: {why}" if last_ok else why)
+        date_to = last_ok if last_ok is not None else date_from - datetime.timedelta(days=1)
     if date_to < date_from:
-        return []
+        return SlotSearch([], tuple(reasons) or ("No date fits the dosing window.",), dose=dose)
     with gc_paused():
         center = center_for_range(date_from, date_to + datetime.timedelta(days=len(times)), exclude_ids=exclude)
-        return find_slots(
+        slots = find_slots(
             center,
             chair_times=times,
             window=dose,
@@ -256,11 +312,55 @@ def slots_find(
                 usual_chair_id=state.usual_chair_id,
                 usual_start_minute=state.usual_start_minute,
             ),
-            limit=limit,
+            limit=limit + (1 if appointment is not None else 0),
             step=slot_step_minutes(),
             not_before=timezone.now(),
             ceiling=_planning_ceiling(),
         )
+    if appointment is not None:
+        slots = [
+            s for s in slots if not (s.chair_id == appointment.chair_id and s.premed_start == appointment.premed_start)
+        ][:limit]
+    if slots:
+        return SlotSearch(slots, dose=dose)
+    if course_note:
+        reasons.append(course_note)
+    closed = _closed_days(center, date_from, date_to)
+    span = (date_to - date_from).days + 1
+    if closed and len(closed) == span:
+        reasons.append(
+            f"The center is closed on every day searched ({fmt_date(date_from)} to {fmt_date(date_to)}): "
+            + "; ".join(closed)
+            + "."
+        )
+    else:
+        if closed:
+            reasons.append("Closed days in the range: " + "; ".join(closed) + ".")
+        reasons.append(
+            f"No chair has {times[0].total_minutes} minutes free for {state.drug.name} {dose.dose_label} between "
+            f"{fmt_date(date_from)} and {fmt_date(date_to)} within the nurse caps."
+        )
+    return SlotSearch([], tuple(reasons), dose=dose)
+
+
+def _closed_days(center: Center, date_from: datetime.date, date_to: datetime.date) -> list[str]:
+    closed: list[str] = []
+    day = date_from
+    while day <= date_to and len(closed) < 8:
+        rules = center.rules(day)
+        if rules.center_closed_reason:
+            closed.append(f"{fmt_date(day)} ({rules.center_closed_reason})")
+        elif rules.opens is None:
+            closed.append(f"{fmt_date(day)} (not open on {day:%A}s)")
+        day += datetime.timedelta(days=1)
+    return closed
+
+
+def _bsa_message(state: PlanState, dose: NextDose) -> str:
+    return (
+        f"{state.drug.name} is dosed at {dose.phase.dose_amount.normalize():f} mg/m² and the patient's body "
+        "surface area is unknown: record their height and weight before booking."
+    )
 
 
 def _planning_ceiling():
@@ -320,36 +420,13 @@ def _local(moment: datetime.datetime) -> tuple[datetime.date, int]:
     return local.date(), local.hour * 60 + local.minute
 
 
-def _cumulative_before(state: PlanState, before: datetime.datetime, exclude_ids: Sequence[int] = ()) -> Decimal | None:
-    """mg/m2 of every active dose of the drug before `before` (phase amount for mg/m2 phases, else mg / BSA)."""
-    total = Decimal("0")
-    phases = {p.id: p for p in state.drug.phases}
-    for row in state.rows:
-        if row["premed_start"] >= before or row["pk"] in exclude_ids:
-            continue
-        phase = phases.get(row["phase_id"])
-        if phase is not None and phase.dose_unit == UNIT_MG_PER_M2:
-            total += phase.dose_amount
-        elif state.body_surface_area:
-            total += (row["dose_mg"] / state.body_surface_area).quantize(Decimal("0.01"))
-        else:
-            return None
-    return total
-
-
 def _check_lifetime_limit(state: PlanState, dose: NextDose, start: datetime.datetime) -> None:
-    if state.drug.cumulative_limit_mg_m2 is None:
-        return
-    this = dose.dose_mg_per_m2
-    if this is None and dose.dose_mg is not None and state.body_surface_area:
-        this = (dose.dose_mg / state.body_surface_area).quantize(Decimal("0.01"))
-    issue = cumulative_issue(
-        state.drug,
-        dose_mg_per_m2=this * dose.course_days if this is not None else None,
-        cumulative_mg_per_m2=_cumulative_before(state, start),
+    day = timezone.localtime(start, center_tz()).date()
+    refusal = dose_history.lifetime_refusal(
+        state.drug, state.doses.planned().before(day), dose, state.body_surface_area
     )
-    if issue is not None and issue.refuses_booking:
-        raise BookingError(issue.message)
+    if refusal:
+        raise BookingError(refusal)
 
 
 def _check_booking_gates(state: PlanState, day: datetime.date) -> None:
@@ -358,7 +435,10 @@ def _check_booking_gates(state: PlanState, day: datetime.date) -> None:
     if not any(r.gates_booking for r in state.drug.requirements):
         return
     refusal = booking_gate_refusals(
-        patient=state.plan.patient, drug=state.drug, on_date=day, first_dose=state.infusions(given_only=False) == 0
+        patient=state.plan.patient,
+        drug=state.drug,
+        on_date=day,
+        first_dose=state.doses.planned().before(day).infusions == 0,
     )
     if refusal:
         raise BookingError(refusal)
@@ -379,10 +459,7 @@ def _book_next(
             "a course."
         )
     if dose.dose_mg is None:
-        raise BookingError(
-            f"{state.drug.name} is dosed at {dose.phase.dose_amount.normalize():f} mg/m² and the patient's body "
-            "surface area is unknown: record their height and weight before booking."
-        )
+        raise BookingError(_bsa_message(state, dose))
     day, minute = _local(premed_start)
     if premed_start < timezone.now():
         raise BookingError(f"{fmt_date(day)} at {minute // 60:02d}:{minute % 60:02d} is in the past.")
@@ -435,24 +512,9 @@ def _book_next(
         raise
     for appointment in created:
         reminders_on_booked(appointment=appointment)
-    # keep the in-memory state current for a caller booking several doses in a row
-    for appointment in created:
-        state.rows.append(
-            {
-                "pk": appointment.pk,
-                "plan_id": plan.pk,
-                "phase_id": dose.phase.id,
-                "phase__order": dose.phase.order,
-                "chair_id": chair_id,
-                "status": appointment.status,
-                "premed_start": appointment.premed_start,
-                "course_id": course_id,
-                "course_day": appointment.course_day,
-                "infusion_number": appointment.infusion_number,
-                "dose_mg": appointment.dose_mg,
-            }
-        )
-    state.rows.sort(key=lambda r: r["premed_start"])
+    # the patient's later bookings follow this one; then the state is read again for a caller booking several
+    derive_patients([plan.patient_id], user=user)
+    state.doses = doses_for(plan.patient_id, plan.drug, specs={plan.drug_id: state.drug})
     return created
 
 
@@ -555,11 +617,20 @@ def appointment_reschedule(
     state = plan_state(plan)
     dose, times = _appointment_dose(state, appointment)
     day, minute = _local(premed_start)
+    if chair_id == appointment.chair_id and premed_start == appointment.premed_start:
+        raise BookingError("That is the appointment's current time: choose another time to move it to.")
     if premed_start < timezone.now():
         raise BookingError(f"{fmt_date(day)} at {minute // 60:02d}:{minute % 60:02d} is in the past.")
-    label = f"{appointment.dose_mg.normalize():f} mg"
+    if dose.dose_mg is None:
+        raise BookingError(_bsa_message(state, dose))
+    key = _course_key(state, appointment)
     if appointment.course_day == 1:
-        refusal = dose.window.refusal(state.drug.name, label, day)
+        refusal = dose.window.refusal(state.drug.name, dose.dose_label, day)
+        if refusal:
+            raise BookingError(refusal)
+        refusal = dose_history.lifetime_refusal(
+            state.drug, state.doses.planned().without(key).before(day), dose, state.body_surface_area
+        )
         if refusal:
             raise BookingError(refusal)
     siblings = [r for r in state.rows if appointment.course_id and r["course_id"] == appointment.course_id]
@@ -571,7 +642,7 @@ def appointment_reschedule(
                 f"Course day {appointment.course_day} must stay on {fmt_date(expected)}, the day after course day "
                 f"{appointment.course_day - 1}; move the whole course instead."
             )
-    _check_following_dose(state, appointment, day)
+    _check_following_dose(state, appointment, dose, day)
     center = center_for_range(day, day, exclude_ids=[appointment.pk])
     _check_times(center, [Candidate(chair_id, day, minute, times[0], plan.patient_id)])
     new = slot_day(center, day, minute, chair_id, times[0])
@@ -589,6 +660,16 @@ def appointment_reschedule(
     appointment.infusion_end = new.infusion_end
     appointment.observation_end = new.observation_end
     appointment.short_infusion = times[0].short_infusion
+    if len(key) == 1:  # a single dose is rebooked as the dose due now (a course keeps its dose)
+        appointment.phase_id = dose.phase.id
+        appointment.dose_mg = dose.dose_mg
+        appointment.infusion_number = dose.infusion_number
+    held = bool(appointment.attention_reason)
+    appointment.attention_reason = ""
+    appointment.attention_acceptable = False
+    appointment.attention_since = None
+    appointment.attention_accepted_at = None
+    appointment.attention_accepted_by = None
     appointment.ics_sequence += 1
     appointment._history_user = user
     new_label = timezone.localtime(new.premed_start, center_tz())
@@ -605,41 +686,24 @@ def appointment_reschedule(
         if _is_overlap(exc):
             raise _overlap_error(exc) from exc
         raise
+    if held:
+        reminders_release(appointment=appointment)
     reminders_on_rescheduled(appointment=appointment)
     _freed(*freed, source=appointment, reason="Moved to another time")
+    derive_patients([plan.patient_id], user=user, days=[old_label.date()])
+    appointment.refresh_from_db()
     return appointment
 
 
-def _check_following_dose(state: PlanState, appointment: Appointment, new_day: datetime.date) -> None:
+def _check_following_dose(state: PlanState, appointment: Appointment, dose: NextDose, new_day: datetime.date) -> None:
     """Moving a dose later must not make the next booked dose too early."""
-    course = {r["pk"] for r in state.rows if appointment.course_id and r["course_id"] == appointment.course_id}
-    course.add(appointment.pk)
-    rows = state.plan_rows(given_only=False)
-    tz = center_tz()
-    later = [r for r in rows if r["pk"] not in course and r["premed_start"] > appointment.premed_start]
-    if not later:
-        return
-    first_later = later[0]
-    group = [r for r in later if first_later["course_id"] and r["course_id"] == first_later["course_id"]] or [
-        first_later
-    ]
-    before = [r for r in rows if r["pk"] not in course and r["premed_start"] < appointment.premed_start]
-    moved = [dict(r, premed_start=r["premed_start"]) for r in rows if r["pk"] in course]
-    shift = new_day - timezone.localtime(appointment.premed_start, tz).date()
-    for row in moved:
-        row["premed_start"] = row["premed_start"] + shift
-    courses = dose_courses(before + moved)
-    phase = next(p for p in state.drug.phases if p.id == first_later["phase_id"])
-    window = dose_window(state.drug, phase, plan_start=state.plan.start_date, courses=courses)
-    next_day = timezone.localtime(group[0]["premed_start"], tz).date()
-    if next_day < window.earliest:
-        raise BookingError(
-            f"The next booked dose on {fmt_date(next_day)} would then be too early (not before "
-            f"{fmt_date(window.earliest)}): move it first."
-        )
+    first_day = new_day - datetime.timedelta(days=appointment.course_day - 1)
+    last_ok, why = _following_limit(state, appointment, dose, first_day, first_day)
+    if last_ok is None:
+        raise BookingError(why)
 
 
-CANCELLABLE = (Appointment.Status.SCHEDULED, Appointment.Status.CHECKED_IN)
+CANCELLABLE = (Appointment.Status.SCHEDULED, Appointment.Status.CHECKED_IN, Appointment.Status.PREMEDICATED)
 
 
 @transaction.atomic
@@ -668,6 +732,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str, user) -> Appoin
         source=appointment,
         reason="Cancelled",
     )
+    derive_patients([appointment.patient_id], user=user, days=[appointment.local_date])
     return appointment
 
 

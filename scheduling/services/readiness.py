@@ -20,6 +20,7 @@ from scheduling.models import Appointment, TreatmentPlan
 from scheduling.protocols import drug_specs
 from scheduling.services.booking import plan_next_dose
 from scheduling.services.center import center_tz
+from scheduling.services.history import given_before
 
 __all__ = [
     "Readiness",
@@ -127,13 +128,18 @@ def readiness_for_loaded_appointments(rows: list[Appointment]) -> dict[int, Read
     tz = center_tz()
     today = timezone.localdate(timezone.now(), tz)
     course_days = {phase.id: phase.consecutive_days for spec in specs.values() for phase in spec.phases}
+    # first dose: nothing of the ingredient given before (here or elsewhere); a booked, never-given dose is no dose
+    not_first = given_before(
+        ((a.patient_id, a.plan.drug_id, a.premed_start) for a in rows),
+        ingredients={pk: spec.ingredient for pk, spec in specs.items()},
+    )
     result: dict[int, Readiness] = {}
     for appointment in rows:
         drug = specs[appointment.plan.drug_id]
         patient = appointment.patient
         bsa = patient.body_surface_area
         earlier = history[(patient.pk, drug.id)]
-        first_dose = not any(r["premed_start"] < appointment.premed_start for r in earlier)
+        first_dose = (patient.pk, drug.id, appointment.premed_start) not in not_first
         result[appointment.pk] = evaluate(
             drug,
             on_date=timezone.localtime(appointment.premed_start, tz).date(),
@@ -169,11 +175,16 @@ def readiness_for_plans(
     history = _history(patient_ids, {plan.drug_id for plan, _, _ in items})
     tz = center_tz()
     today = timezone.localdate(timezone.now(), tz)
+    moments = {plan.pk: datetime.datetime.combine(on_date, datetime.time(), tzinfo=tz) for plan, _, on_date in items}
+    not_first = given_before(
+        ((plan.patient_id, plan.drug_id, moments[plan.pk]) for plan, _, _ in items),
+        ingredients={plan.drug_id: dose.drug.ingredient for plan, dose, _ in items},
+    )
     for plan, dose, on_date in items:
         patient = plan.patient
         bsa = patient.body_surface_area
-        moment = datetime.datetime.combine(on_date, datetime.time(), tzinfo=tz)
-        given_before = [r for r in history[(patient.pk, plan.drug_id)] if r["premed_start"] < moment]
+        moment = moments[plan.pk]
+        booked_before = [r for r in history[(patient.pk, plan.drug_id)] if r["premed_start"] < moment]
         this = dose.dose_mg_per_m2
         if this is None and dose.dose_mg is not None and bsa:
             this = (dose.dose_mg / bsa).quantize(Decimal("0.01"))
@@ -181,11 +192,11 @@ def readiness_for_plans(
             dose.drug,
             on_date=on_date,
             today=today,
-            first_dose=not given_before,
+            first_dose=(patient.pk, plan.drug_id, moment) not in not_first,
             reproductive_potential=patient.reproductive_potential,
             screenings=screenings.get(patient.pk, ()),
             dose_mg_per_m2=this,
-            cumulative_mg_per_m2=_cumulative(given_before, moment, bsa),
+            cumulative_mg_per_m2=_cumulative(booked_before, moment, bsa),
             course_start=dose.course_days > 1,
         )
     return result

@@ -14,6 +14,7 @@ from django.utils import timezone
 from pharmacy.services import drug_ready_for_start
 from scheduling.models import Appointment, InfusionReaction, Premedication, PremedicationGiven, ReadinessOverride
 from scheduling.reminders.services import reminders_on_discharged
+from scheduling.services.derive import dose_due_check
 
 S = Appointment.Status
 
@@ -187,6 +188,7 @@ def infusion_start(
     locked = _locked(appointment)
     _require_status(locked, (S.CHECKED_IN, S.PREMEDICATED), "starting the infusion")
     drug_ready_for_start(locked, user)  # a pharmacy-prepared drug starts only from a ready dose
+    dose_due_check(locked)  # the dose the history of given doses says is due, or VisitError with the reason
     problems, hard_stops = infusion_start_blockers(locked)
     override_reason = override_reason.strip()
     if hard_stops:

@@ -11,7 +11,7 @@ from infusion_center import roles
 from scheduling.models import Appointment, InfusionReaction
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.pharmacy.helpers import dose_ready
-from tests.web.helpers import appointment_at, chairs, open_every_day, staff
+from tests.web.helpers import appointment_at, chairs, ocrevus_initial_doses_elsewhere, open_every_day, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -87,6 +87,7 @@ def test_nurse_runs_a_full_visit_on_the_clock_and_an_early_discharge_needs_a_rea
     clear_first_dose_checks(patient, taken_on=timezone.localdate() - datetime.timedelta(days=20))
     ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
     plan = TreatmentPlanFactory(patient=patient)
+    ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())  # the maintenance dose is due
     start = timezone.now().replace(second=0, microsecond=0) - datetime.timedelta(minutes=30)
     appointment = appointment_at(chair=center[0], start=start, plan=plan)
     hour_ago = (timezone.localtime() - datetime.timedelta(minutes=61)).strftime("%Y-%m-%dT%H:%M")

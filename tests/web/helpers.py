@@ -49,6 +49,7 @@ def appointment_at(
     status: str = Appointment.Status.SCHEDULED,
     phase_order: int = 3,
     infusion_number: int = 3,
+    dose_mg: Decimal = Decimal("600"),
     **fields,
 ) -> Appointment:
     """An Ocrevus maintenance appointment (by default) drawn straight in the database."""
@@ -62,7 +63,7 @@ def appointment_at(
         phase=phase,
         chair=chair,
         infusion_number=infusion_number,
-        dose_mg=Decimal("600"),
+        dose_mg=dose_mg,
         premed_start=start,
         infusion_start=infusion_start,
         infusion_end=infusion_end,
@@ -70,3 +71,19 @@ def appointment_at(
         status=status,
         **fields,
     )
+
+
+def ocrevus_initial_doses_elsewhere(plan: TreatmentPlan, *, maintenance_due: datetime.date) -> None:
+    """Ocrevus infusions 1 and 2 given at another center, so the maintenance dose is due on `maintenance_due`."""
+    from scheduling.models import OutsideDose
+
+    first = maintenance_due - datetime.timedelta(days=168)
+    for order, day in ((1, first), (2, first + datetime.timedelta(days=14))):
+        OutsideDose.objects.create(
+            patient=plan.patient,
+            drug=plan.drug,
+            phase=RegimenPhase.objects.get(drug=plan.drug, order=order),
+            given_on=day,
+            dose_mg=Decimal("300"),
+            source="Referring hospital discharge letter",
+        )

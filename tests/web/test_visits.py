@@ -1,6 +1,7 @@
 """The nurse's visit workflow: services with status rules, and the pages that call them."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -11,10 +12,12 @@ from scheduling.models import Appointment, InfusionReaction, PremedicationGiven,
 from scheduling.services import visits
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.pharmacy.helpers import dose_ready
-from tests.web.helpers import appointment_at
+from tests.web.helpers import appointment_at, ocrevus_initial_doses_elsewhere
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
+# The patient's first Ocrevus dose: infusion 1, 300 mg over 2.5 h (the start checks it is the dose due).
+FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"), "infusion": 150}
 
 
 @pytest.fixture
@@ -32,6 +35,7 @@ def appointment(center, clock):
     clear_first_dose_checks(patient, taken_on=timezone.localdate() - datetime.timedelta(days=30))
     ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
     plan = TreatmentPlanFactory(patient=patient)
+    ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())
     start = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=40)
     appointment = appointment_at(chair=center[0], start=start, plan=plan)
     dose_ready(appointment)  # the pharmacy has the dose ready
@@ -100,7 +104,9 @@ def test_premedication_recorded_once_and_only_from_the_phase(appointment, nurse)
 
 def test_start_blocked_without_screening_then_overridden_with_reason(center, nurse, charge_nurse, clock):
     plan = TreatmentPlanFactory(patient=PatientFactory())  # no hepatitis B screening, no infection check
-    appointment = appointment_at(chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan)
+    appointment = appointment_at(
+        chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, **FIRST_DOSE
+    )
     dose_ready(appointment)
     visits.appointment_check_in(appointment=appointment, user=nurse)
     _give_premeds(appointment, nurse)
@@ -125,7 +131,11 @@ def test_start_blocked_without_screening_then_overridden_with_reason(center, nur
 def test_override_needs_the_permission(center, scheduler):
     plan = TreatmentPlanFactory(patient=PatientFactory())
     appointment = appointment_at(
-        chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, status=S.CHECKED_IN
+        chair=center[1],
+        start=timezone.now() - datetime.timedelta(minutes=10),
+        plan=plan,
+        status=S.CHECKED_IN,
+        **FIRST_DOSE,
     )
     dose_ready(appointment)
     with pytest.raises(visits.VisitError, match="Only a nurse allowed"):
@@ -227,7 +237,11 @@ def test_bad_time_is_a_form_error(client, nurse, appointment):
 def test_blocked_start_shows_problems_and_override_form(client, nurse, charge_nurse, center):
     plan = TreatmentPlanFactory(patient=PatientFactory())
     appointment = appointment_at(
-        chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, status=S.CHECKED_IN
+        chair=center[1],
+        start=timezone.now() - datetime.timedelta(minutes=10),
+        plan=plan,
+        status=S.CHECKED_IN,
+        **FIRST_DOSE,
     )
     dose_ready(appointment)
     client.force_login(nurse)

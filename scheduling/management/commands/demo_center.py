@@ -28,6 +28,7 @@ from simple_history.utils import bulk_create_with_history
 from infusion_center import roles
 from patients.models import CheckKind, EmergencyContact, Patient, Screening
 from replies.demo import demo_replies, demo_replies_delete
+from scheduling.demo_attention import demo_needs_attention
 from scheduling.demo_planning import demo_reoptimisation
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
 from scheduling.management.infusion_day_demo import build_infusion_day
@@ -39,6 +40,7 @@ from scheduling.models import (
     InfusionReaction,
     NurseStaffing,
     OpeningHours,
+    OutsideDose,
     PremedicationGiven,
     TreatmentPlan,
 )
@@ -399,6 +401,7 @@ class Command(BaseCommand):
         patients = Patient.objects.filter(mrn__startswith=MRN_PREFIX)
         demo_replies_delete(patients)
         InfusionReaction.objects.filter(patient__in=patients).delete()
+        OutsideDose.objects.filter(patient__in=patients).delete()
         Appointment.objects.filter(patient__in=patients).delete()
         TreatmentPlan.objects.filter(patient__in=patients).delete()
         patients.delete()
@@ -479,6 +482,7 @@ class Command(BaseCommand):
             patients=Patient.objects.filter(mrn__startswith=MRN_PREFIX), scheduler=scheduler, nurse=nurse, rng=rng
         )
         build_infusion_day(rng=rng, today=today, users=users)
+        demo_needs_attention(today=today, user=scheduler, note=DEMO_NOTE)  # a few bookings in "Needs attention"
 
     def _center(self, today: datetime.date) -> list[Chair]:
         chairs = []

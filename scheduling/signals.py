@@ -1,0 +1,124 @@
+"""Events written by many paths (visit steps, admin, manager pages) re-derive the bookings they affect.
+
+Each receiver runs inside the write's transaction (admin and the services save atomically), so a booking is never
+left stale after a commit. The booking services call `derive_patients` themselves.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from scheduling.models import (
+    Appointment,
+    Chair,
+    Closure,
+    Drug,
+    InfusionReaction,
+    NurseStaffing,
+    OpeningHours,
+    OutsideDose,
+    Premedication,
+    RegimenPhase,
+    TreatmentPlan,
+)
+
+# A visit step that changes what has been given (or frees the dose): the patient's later bookings follow.
+DOSE_STATUSES = {*Appointment.GIVEN_STATUSES, Appointment.Status.NO_SHOW}
+
+
+def _derive_patient(patient_id: int, days=()) -> None:
+    from scheduling.services.derive import derive_patients
+
+    derive_patients([patient_id], days=days)
+
+
+def _derive_drug(drug_id: int | None) -> None:
+    from scheduling.services.derive import derive_future
+
+    if drug_id is not None:
+        derive_future(drug_ids=[drug_id])
+
+
+def appointment_saved(sender, instance: Appointment, created: bool, update_fields=None, **kwargs) -> None:
+    if created or update_fields is None or "status" not in update_fields:
+        return
+    if instance.status in DOSE_STATUSES:
+        _derive_patient(instance.patient_id, days=[instance.local_date])
+
+
+def reaction_saved(sender, instance: InfusionReaction, **kwargs) -> None:
+    _derive_patient(instance.patient_id)
+
+
+def plan_changed(sender, instance: TreatmentPlan, **kwargs) -> None:
+    _derive_patient(instance.patient_id)
+
+
+def outside_dose_changed(sender, instance: OutsideDose, **kwargs) -> None:
+    _derive_patient(instance.patient_id)
+
+
+def drug_changed(sender, instance: Drug, **kwargs) -> None:
+    _derive_drug(instance.pk)
+
+
+def phase_changed(sender, instance: RegimenPhase, **kwargs) -> None:
+    _derive_drug(instance.drug_id)
+
+
+def premedication_changed(sender, instance: Premedication, **kwargs) -> None:
+    phase = RegimenPhase.objects.filter(pk=instance.phase_id).values_list("drug_id", flat=True).first()
+    _derive_drug(phase)
+
+
+def _days(first: datetime.date, last: datetime.date) -> set[datetime.date]:
+    return {first + datetime.timedelta(days=n) for n in range((last - first).days + 1)}
+
+
+def _scope(instance) -> dict:
+    """What bookings a center resource, as it is in `instance`, can affect."""
+    if isinstance(instance, Closure):
+        return {"days": _days(instance.starts_on, instance.ends_on)}
+    if isinstance(instance, NurseStaffing):
+        return {"days": {instance.date}}
+    if isinstance(instance, OpeningHours):
+        return {"weekdays": {instance.weekday}}
+    return {"chair_ids": {instance.pk}}
+
+
+def center_before_save(sender, instance, **kwargs) -> None:
+    """Remember what the row covered before the change: bookings it flagged there may fit again."""
+    old = sender.objects.filter(pk=instance.pk).first() if instance.pk else None
+    instance._derive_old_scope = _scope(old) if old is not None else {}
+
+
+def center_changed(sender, instance, created: bool = False, **kwargs) -> None:
+    from scheduling.services.derive import derive_center_scope
+
+    if created and isinstance(instance, Chair):
+        return  # a new chair cannot make a booking stop fitting
+    scope = _scope(instance)
+    for name, values in getattr(instance, "_derive_old_scope", {}).items():
+        scope[name] = scope.get(name, set()) | values
+    derive_center_scope(**scope)
+
+
+def connect() -> None:
+    post_save.connect(appointment_saved, sender=Appointment, dispatch_uid="derive.appointment")
+    post_save.connect(reaction_saved, sender=InfusionReaction, dispatch_uid="derive.reaction")
+    for signal in (post_save, post_delete):
+        name = signal is post_save and "save" or "delete"
+        signal.connect(plan_changed, sender=TreatmentPlan, dispatch_uid=f"derive.plan.{name}")
+        signal.connect(outside_dose_changed, sender=OutsideDose, dispatch_uid=f"derive.outside.{name}")
+        signal.connect(drug_changed, sender=Drug, dispatch_uid=f"derive.drug.{name}")
+        signal.connect(phase_changed, sender=RegimenPhase, dispatch_uid=f"derive.phase.{name}")
+        signal.connect(premedication_changed, sender=Premedication, dispatch_uid=f"derive.premed.{name}")
+        for model in (Chair, Closure, NurseStaffing, OpeningHours):
+            signal.connect(center_changed, sender=model, dispatch_uid=f"derive.{model.__name__}.{name}")
+    for model in (Chair, Closure, NurseStaffing, OpeningHours):
+        pre_save.connect(center_before_save, sender=model, dispatch_uid=f"derive.{model.__name__}.before")
+
+
+__all__ = ["connect"]
