@@ -58,3 +58,12 @@ def _empty_caches():
 
     for cache in caches.all():
         cache.clear()
+
+
+@pytest.fixture
+def drugs_outside_the_pharmacy(db):
+    """The catalogue's drugs started without a pharmacy preparation: for tests of other rules of the visit (the
+    pharmacy's own gate is tested in tests/web/test_pharmacy.py)."""
+    from scheduling.models import Drug
+
+    Drug.objects.update(pharmacy_prepared=False)

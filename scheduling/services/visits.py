@@ -187,7 +187,6 @@ def infusion_start(
     """
     locked = _locked(appointment)
     _require_status(locked, (S.CHECKED_IN, S.PREMEDICATED), "starting the infusion")
-    drug_ready_for_start(locked, user)  # a pharmacy-prepared drug starts only from a ready dose
     dose_due_check(locked)  # the dose the history of given doses says is due, or VisitError with the reason
     problems, hard_stops = infusion_start_blockers(locked)
     override_reason = override_reason.strip()
@@ -203,6 +202,7 @@ def infusion_start(
     from scheduling.services.visit_clock import check_start_after_premedication
 
     check_start_after_premedication(appointment=locked, at=started_at, reason=early_start_reason, user=user)
+    drug_ready_for_start(locked, user)  # last: a pharmacy-prepared drug starts only from a ready dose, now given
     if problems:
         override = ReadinessOverride(
             appointment=locked, problems="\n".join(problems), reason=override_reason, overridden_by=user

@@ -28,9 +28,9 @@ from tests.derive.conftest import at, booked_row, given
 from tests.factories import PatientFactory, ScreeningFactory, seeded_drug
 from tests.scheduling.conftest import MON, give_mitoxantrone_doses
 
-pytestmark = pytest.mark.usefixtures("frozen", "clinic")
+pytestmark = pytest.mark.usefixtures("frozen", "clinic", "drugs_outside_the_pharmacy")
 S = Appointment.Status
-HEP_B_FIRST = "Hepatitis B screening is needed before the first dose: none is on record."
+HEP_B_FIRST = "Hepatitis B screening (HBsAg, anti-HBc) is needed before the first dose: none is on record."
 
 
 def _stop(plan):

@@ -60,7 +60,7 @@ from scheduling.services.plans import PlanError, plan_start
 from tests.factories import ChairFactory, PatientFactory, ScreeningFactory, seeded_drug, weekday_hours
 from tests.scheduling.conftest import NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 EXAMPLES = int(os.environ.get("HYPOTHESIS_DERIVE_EXAMPLES", "10"))
 STEPS = int(os.environ.get("HYPOTHESIS_DERIVE_STEPS", "20"))
 DRUGS = ("Tysabri", "Tyruko", "Ocrevus (IV)", "Briumvi")

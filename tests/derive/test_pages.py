@@ -16,7 +16,7 @@ from tests.foundation.test_admin import _form_data
 from tests.scheduling.conftest import MON, give_mitoxantrone_doses
 from tests.web.helpers import staff
 
-pytestmark = pytest.mark.usefixtures("frozen", "clinic")
+pytestmark = pytest.mark.usefixtures("frozen", "clinic", "drugs_outside_the_pharmacy")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from scheduling.services.booking import plan_state
 from tests.factories import PatientFactory, UserFactory
 from tests.replies.conftest import MON, at, book, visit_done
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 
 
 def symptoms_path(appointment):

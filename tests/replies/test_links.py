@@ -16,7 +16,7 @@ from replies.models import AfterVisitAnswer, Confirmation, FreedTime
 from scheduling.models import Appointment, Reminder
 from tests.replies.conftest import MON, at, book, visit_done
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 
 
 def path(name, token):

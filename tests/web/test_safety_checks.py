@@ -19,7 +19,7 @@ from scheduling.services.readiness import readiness_for_appointments, readiness_
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 from tests.web.helpers import appointment_at, local
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 S = Appointment.Status
 REQUIREMENTS = importlib.import_module("scheduling.migrations.0020_check_requirements").REQUIREMENTS
 KINDS = importlib.import_module("patients.migrations.0020_check_catalogue").KINDS

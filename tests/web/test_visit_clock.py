@@ -16,7 +16,7 @@ from scheduling.services.visit_corrections import visit_step_undo, visit_time_co
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.web.helpers import appointment_at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 S = Appointment.Status
 MIN = datetime.timedelta(minutes=1)
 
