@@ -11,6 +11,7 @@ from django.utils import timezone
 from authorisations import selectors, services
 from authorisations.forms import AuthorisationForm
 from authorisations.models import Authorisation
+from patients.access import patient_shown
 from scheduling.models import TreatmentPlan
 
 
@@ -38,6 +39,7 @@ def _form_page(request: HttpRequest, plan: TreatmentPlan, authorisation: Authori
         return redirect(plan.patient)
     context = {"form": form, "plan": plan, "patient": plan.patient, "authorisation": authorisation, "nav": "patients"}
     status = 400 if request.method == "POST" else 200
+    patient_shown(request, plan.patient)
     return render(request, "authorisations/authorisation_form.html", context, status=status)
 
 

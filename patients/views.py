@@ -96,6 +96,7 @@ def screening_create(request: HttpRequest, pk: int) -> HttpResponse:
         if code:
             chooser.is_valid()
         status = 400 if request.method == "POST" or code else 200
+        patient_shown(request, patient)
         return render(request, "patients/screening_form.html", {**context, "chooser": chooser}, status=status)
     form = ScreeningForm(request.POST or None, check=check)
     if request.method == "POST" and form.is_valid():

@@ -7,6 +7,10 @@ food-safety (Listeria) advice [S32]. The drug admin edits these in Django admin;
 
 from __future__ import annotations
 
+from django.utils import timezone
+
+SEED_REASON = "Seeded from the center's reference"
+
 COMMON = [
     ("Itchy skin, a rash or hives", False),
     ("Flushing (red, warm skin)", False),
@@ -65,3 +69,19 @@ def seed(apps, schema_editor=None) -> None:
         advice = ADVICE.get(drug.name)
         if advice and not DrugAdvice.objects.filter(drug=drug).exists():
             DrugAdvice.objects.create(drug=drug, **advice)
+    for name in ("SymptomOption", "DrugAdvice"):
+        _baseline(apps.get_model("replies", name), apps.get_model("replies", f"Historical{name}"))
+
+
+def _baseline(model, historical) -> None:
+    """A first history entry for each seeded row (historical models send no signals), so the first edit in admin
+    shows what it changed. Rows that have a history keep it."""
+    now = timezone.now()
+    recorded = set(historical.objects.values_list("id", flat=True).distinct())
+    rows = []
+    for obj in model.objects.exclude(pk__in=recorded).order_by("pk"):
+        entry = historical(history_date=now, history_type="+", history_change_reason=SEED_REASON)
+        for field in model._meta.concrete_fields:
+            setattr(entry, field.attname, getattr(obj, field.attname))
+        rows.append(entry)
+    historical.objects.bulk_create(rows)

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from patients.access import patients_shown
 from scheduling.attention import accepted_after_review, attention_count, needing_attention
 from scheduling.models import Appointment
 from scheduling.services.derive import AttentionError, attention_accept
@@ -16,9 +17,12 @@ from scheduling.services.derive import AttentionError, attention_accept
 @login_required
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def attention_queue(request: HttpRequest) -> HttpResponse:
+    flagged = list(needing_attention())
+    accepted = list(accepted_after_review()[:50])
+    patients_shown(request, (a.patient_id for a in flagged + accepted))  # the queue names patients
     context = {
-        "flagged": list(needing_attention()),
-        "accepted": list(accepted_after_review()[:50]),
+        "flagged": flagged,
+        "accepted": accepted,
         "can_change": request.user.has_perm("scheduling.change_appointment"),
         "nav": "attention",
     }

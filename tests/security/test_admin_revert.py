@@ -14,7 +14,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from patients.models import Patient, Screening
+from patients.models import CheckKind, Patient, Screening
+from replies.models import DrugAdvice, SymptomOption
 from scheduling.models import (
     Appointment,
     Closure,
@@ -46,6 +47,9 @@ CHANGES = {
     Appointment: ("notes", "changed"),
     InfusionReaction: ("symptoms", "changed"),
     ReadinessOverride: ("reason", "changed"),
+    CheckKind: ("notes", "changed"),
+    SymptomOption: ("label", "changed"),
+    DrugAdvice: ("after_visit", "changed"),
 }
 HISTORY_ADMINS = sorted(
     (m for m, a in admin.site._registry.items() if isinstance(a, SimpleHistoryAdmin)), key=lambda m: m.__name__
