@@ -21,6 +21,9 @@ from tests.web.helpers import appointment_at, local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 S = Appointment.Status
+# The patient's first Ocrevus dose (infusion 1, 300 mg over 2.5 h): the dose due with no dose history, and the one
+# the checks "before the first dose" (hepatitis B) apply to.
+FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"), "infusion": 150}
 REQUIREMENTS = importlib.import_module("scheduling.migrations.0020_check_requirements").REQUIREMENTS
 KINDS = importlib.import_module("patients.migrations.0020_check_catalogue").KINDS
 
@@ -240,7 +243,11 @@ def positive_hep_b_visit(center):
     ScreeningFactory(patient=patient, kind="infection", valid_days=3)
     plan = TreatmentPlanFactory(patient=patient)
     return appointment_at(
-        chair=center[0], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, status=S.CHECKED_IN
+        chair=center[0],
+        start=timezone.now() - datetime.timedelta(minutes=10),
+        plan=plan,
+        status=S.CHECKED_IN,
+        **FIRST_DOSE,
     )
 
 
@@ -265,7 +272,11 @@ def test_the_page_offers_no_override_for_a_hard_stop(client, positive_hep_b_visi
 def test_every_override_shows_on_the_appointments_history_with_who_when_and_why(client, center, charge_nurse):
     plan = TreatmentPlanFactory(patient=PatientFactory())  # no hepatitis B screening: blocking, not a hard stop
     appointment = appointment_at(
-        chair=center[0], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, status=S.CHECKED_IN
+        chair=center[0],
+        start=timezone.now() - datetime.timedelta(minutes=10),
+        plan=plan,
+        status=S.CHECKED_IN,
+        **FIRST_DOSE,
     )
     client.force_login(charge_nurse)
     response = client.post(

@@ -14,7 +14,7 @@ from scheduling.services import visits
 from scheduling.services.visit_clock import VisitTooEarly
 from scheduling.services.visit_corrections import visit_step_undo, visit_time_correct
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
-from tests.web.helpers import appointment_at
+from tests.web.helpers import appointment_at, ocrevus_initial_doses_elsewhere
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 S = Appointment.Status
@@ -34,7 +34,9 @@ def visit(center, clock):
     patient = PatientFactory(first_name="Grace", last_name="Hopper", email="")
     clear_first_dose_checks(patient, taken_on=timezone.localdate() - datetime.timedelta(days=30))
     ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
-    appointment = appointment_at(chair=center[0], start=timezone.now(), plan=TreatmentPlanFactory(patient=patient))
+    plan = TreatmentPlanFactory(patient=patient)
+    ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())  # the maintenance dose is due
+    appointment = appointment_at(chair=center[0], start=timezone.now(), plan=plan)
     visits.appointment_check_in(appointment=appointment, user=None)
     return appointment
 
