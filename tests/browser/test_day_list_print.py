@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from infusion_center import roles
 from tests.factories import PatientFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, chairs, local, open_every_day, staff
+from tests.web.helpers import appointment_at, chairs, local, ocrevus_initial_doses_elsewhere, open_every_day, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,11 +37,9 @@ def test_printed_day_list_keeps_every_name_whole_and_breaks_pages_by_hour(page, 
     hours = [8, 8, 9, 11, 11]
     for index, ((first, last), hour) in enumerate(zip(NAMES, hours, strict=True)):
         patient = PatientFactory(first_name=first, last_name=last, allergies="Penicillin (anaphylaxis)\nLatex")
-        appointment_at(
-            chair=center[index],
-            start=local(day, hour, 15 * (index % 2)),
-            plan=TreatmentPlanFactory(patient=patient),
-        )
+        plan = TreatmentPlanFactory(patient=patient)
+        ocrevus_initial_doses_elsewhere(plan, maintenance_due=day)  # a maintenance dose: no first-dose checks
+        appointment_at(chair=center[index], start=local(day, hour, 15 * (index % 2)), plan=plan)
     staff(roles.NURSE, "nora")
     sign_in("nora")
     page.goto(f"{live_server.url}/day-list/?day={day.isoformat()}")

@@ -149,6 +149,11 @@ def test_with_the_setting_booking_outside_the_dates_is_refused(client, scheduler
 def test_units_beyond_the_authorisation_warn_then_block_with_the_setting(scheduler, tysabri, settings):
     today = timezone.localdate()
     _authorise(tysabri, start=today, end=today + datetime.timedelta(days=365), units=1)
+    # the other checks of natalizumab clear for both doses, so only the authorisation can turn a dose amber
+    ScreeningFactory(patient=tysabri.patient, kind="mri", result="no_concerns", taken_on=today)
+    ScreeningFactory(
+        patient=tysabri.patient, kind="preinfusion_questions", result="no_concerns", taken_on=today, valid_days=365
+    )
     first, second = booking.maintenance_book(plan=tysabri, count=2, user=scheduler)
     readiness = readiness_for_appointments([first, second])
     assert readiness[first.pk].status == "ready"

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,12 +16,28 @@ from scheduling.models import Appointment
 from scheduling.services import visits
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 from tests.pharmacy.helpers import dose_ready
-from tests.web.helpers import appointment_at, local, staff
+from tests.web.helpers import appointment_at, local, ocrevus_initial_doses_elsewhere, staff
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
 P = Preparation.Status
 MP = "IV methylprednisolone (relapse)"
+
+
+@pytest.fixture
+def clock():
+    """The clock stopped now; a test moves it on, as past the premedications' lead before a start."""
+    with time_machine.travel(timezone.now().replace(microsecond=0), tick=False) as traveller:
+        yield traveller
+
+
+def _give_premeds_and_wait(appointment, nurse, clock):
+    """Every premedication of the phase given now, then the clock on past the longest lead (the antihistamine's)."""
+    for premed in visits.required_premedications(appointment):
+        visits.premedication_record(
+            appointment=appointment, premedication_id=premed.pk, given_at=timezone.now(), user=nurse
+        )
+    clock.shift(datetime.timedelta(minutes=60))
 
 
 @pytest.fixture
@@ -38,7 +55,9 @@ def _screened_patient(**kwargs):
 
 
 def _ocrevus_today(center, *, patient=None, minutes_ago=20, **fields):
+    """A maintenance dose today, for a patient whose initial doses were given elsewhere: the dose due."""
     plan = TreatmentPlanFactory(patient=patient or _screened_patient())
+    ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())
     start = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=minutes_ago)
     return appointment_at(chair=center[0], start=start, plan=plan, **fields)
 
@@ -59,7 +78,7 @@ def test_a_mix_after_check_in_drug_is_released_only_after_check_in_and_checks(ce
     with pytest.raises(services.PharmacyError, match="only after the patient has checked in"):
         services.preparation_release(appointment=appointment, user=pharmacist)
     visits.appointment_check_in(appointment=appointment, user=nurse)
-    with pytest.raises(services.PharmacyError, match="only once the day's checks pass: .*Hepatitis B"):
+    with pytest.raises(services.PharmacyError, match="only once the day's checks pass: Active-infection check"):
         services.preparation_release(appointment=appointment, user=pharmacist)
     ScreeningFactory(patient=appointment.patient, kind="hep_b", taken_on=timezone.localdate())
     ScreeningFactory(patient=appointment.patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
@@ -109,13 +128,10 @@ def test_release_rule_table(status, mix_after, day_offset, problems, allowed):
 # -- no start without a ready drug ---------------------------------------------------------------------------------
 
 
-def test_the_infusion_cannot_start_until_the_dose_is_ready(center, nurse, pharmacist):
+def test_the_infusion_cannot_start_until_the_dose_is_ready(center, nurse, pharmacist, clock):
     appointment = _ocrevus_today(center)
     visits.appointment_check_in(appointment=appointment, user=nurse)
-    for premed in visits.required_premedications(appointment):
-        visits.premedication_record(
-            appointment=appointment, premedication_id=premed.pk, given_at=timezone.now(), user=nurse
-        )
+    _give_premeds_and_wait(appointment, nurse, clock)
     with pytest.raises(visits.VisitError, match="not ready in the pharmacy \\(still to prepare\\)"):
         visits.infusion_start(appointment=appointment, user=nurse)
     services.preparation_release(appointment=appointment, user=pharmacist)
@@ -140,15 +156,12 @@ def test_a_blocked_start_leaves_the_ready_dose_ready(center, nurse):
     assert Preparation.objects.get(appointment=appointment).status == P.READY
 
 
-def test_a_drug_outside_the_pharmacy_starts_without_a_preparation(center, nurse):
+def test_a_drug_outside_the_pharmacy_starts_without_a_preparation(center, nurse, clock):
     drug = seeded_drug("Ocrevus (IV)")
     drug.pharmacy_prepared = False
     drug.save()
     appointment = _ocrevus_today(center, status=S.PREMEDICATED)
-    for premed in visits.required_premedications(appointment):
-        visits.premedication_record(
-            appointment=appointment, premedication_id=premed.pk, given_at=timezone.now(), user=nurse
-        )
+    _give_premeds_and_wait(appointment, nurse, clock)
     visits.infusion_start(appointment=appointment, user=nurse)
     assert not Preparation.objects.exists()
 
@@ -313,33 +326,35 @@ def test_waste_needs_an_open_dose_and_a_reason(center, pharmacist):
         services.preparation_waste(appointment=appointment, reason="  ", user=pharmacist)
 
 
-def test_a_nurse_can_let_the_pharmacy_mix_despite_a_blocking_check(client, center, nurse, scheduler, pharmacist):
-    appointment = _ocrevus_today(center, patient=PatientFactory())  # no hepatitis B or infection check
+def test_a_charge_nurse_can_let_the_pharmacy_mix_despite_a_blocking_check(
+    client, center, nurse, charge_nurse, scheduler, pharmacist, clock
+):
+    appointment = _ocrevus_today(center, patient=PatientFactory())  # no infection check (due before every dose)
     visits.appointment_check_in(appointment=appointment, user=nurse)
     with pytest.raises(services.PharmacyError, match="checks pass"):
         services.preparation_release(appointment=appointment, user=pharmacist)
-    client.force_login(nurse)
+    client.force_login(nurse)  # a plain nurse may not override the checks, so neither may she allow the mix
+    assert "allow the mix anyway" not in client.get(appointment.get_absolute_url()).content.decode()
+    url = reverse("pharmacy:allow-mix", args=[appointment.pk])
+    assert client.post(url, {"reason": "Infection check result phoned by the lab"}).status_code == 403
+    client.force_login(charge_nurse)
     page = client.get(appointment.get_absolute_url()).content.decode()
     assert "allow the mix anyway" in page
-    url = reverse("pharmacy:allow-mix", args=[appointment.pk])
     client.post(url, {"reason": ""})
     assert not appointment.overrides.exists()
-    response = client.post(url, {"reason": "Hepatitis B result phoned by the lab"})
+    response = client.post(url, {"reason": "Infection check result phoned by the lab"})
     assert response.status_code == 302
     override = appointment.overrides.get()
-    assert override.overridden_by == nurse and "Hepatitis B" in override.problems
+    assert override.overridden_by == charge_nurse and "Active-infection check" in override.problems
     (row,) = selectors.preparation_queue()
     assert row.release_refusal == ""
     services.preparation_release(appointment=appointment, user=pharmacist)
     services.preparation_step(appointment=appointment, step="start", user=pharmacist)
     services.preparation_step(appointment=appointment, step="ready", user=pharmacist)
-    for premed in visits.required_premedications(appointment):
-        visits.premedication_record(
-            appointment=appointment, premedication_id=premed.pk, given_at=timezone.now(), user=nurse
-        )
+    _give_premeds_and_wait(appointment, nurse, clock)
     with pytest.raises(visits.ReadinessBlocked):  # the start still asks for its own override
-        visits.infusion_start(appointment=appointment, user=nurse)
-    visits.infusion_start(appointment=appointment, user=nurse, override_reason="Lab result phoned")
+        visits.infusion_start(appointment=appointment, user=charge_nurse)
+    visits.infusion_start(appointment=appointment, user=charge_nurse, override_reason="Lab result phoned")
     assert Preparation.objects.get(appointment=appointment).status == P.GIVEN
 
     client.force_login(scheduler)  # only those who may override readiness
