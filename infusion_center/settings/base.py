@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "accounts",
     "patients",
     "scheduling",
+    "oauth2_provider",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +254,34 @@ REMINDERS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", CEL
 REMINDERS_SWEEP_BATCH = env_int("REMINDERS_SWEEP_BATCH", 500, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "reminders-sweep": {"task": "scheduling.tasks.reminders_sweep", "schedule": 60.0, "options": {"expires": 55}},
+    "siu-sweep": {"task": "integrations.tasks.siu_deliver", "schedule": 60.0, "options": {"expires": 55}},
+}
+
+# Hospital integration (integrations/): HL7 v2 SIU messages to the EHR over MLLP, off unless switched on.
+HL7_SIU_ENABLED = env_bool("HL7_SIU_ENABLED", False)
+HL7_SIU_HOST = env_str("HL7_SIU_HOST", "127.0.0.1")
+HL7_SIU_PORT = env_int("HL7_SIU_PORT", 2575, minimum=1, maximum=65535)
+HL7_SIU_TIMEOUT_SECONDS = env_int("HL7_SIU_TIMEOUT_SECONDS", 10, minimum=1)
+HL7_SIU_RETRY_BASE_SECONDS = env_int("HL7_SIU_RETRY_BASE_SECONDS", 30, minimum=1)  # doubles at each failure
+HL7_SIU_RETRY_MAX_SECONDS = env_int("HL7_SIU_RETRY_MAX_SECONDS", 1800, minimum=1)
+HL7_SENDING_APPLICATION = env_str("HL7_SENDING_APPLICATION", "INFUSION")
+HL7_SENDING_FACILITY = env_str("HL7_SENDING_FACILITY", "MSCENTER")
+HL7_RECEIVING_APPLICATION = env_str("HL7_RECEIVING_APPLICATION", "EHR")
+HL7_RECEIVING_FACILITY = env_str("HL7_RECEIVING_FACILITY", "HOSPITAL")
+# FHIR R4 API (/fhir/): OAuth 2.0 client credentials; tokens live this long.
+FHIR_TOKEN_SECONDS = env_int("FHIR_TOKEN_SECONDS", 3600, minimum=60)
+FHIR_PAGE_SIZE_MAX = env_int("FHIR_PAGE_SIZE_MAX", 100, minimum=1)
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": FHIR_TOKEN_SECONDS,
+    "SCOPES": {
+        "system/Patient.read": "Read patients",
+        "system/Appointment.read": "Read appointments",
+        "system/Slot.read": "Read free slots",
+        "system/Schedule.read": "Read chair schedules",
+        "system/Location.read": "Read chairs as locations",
+    },
+    "DEFAULT_SCOPES": [],
+    "PKCE_REQUIRED": False,
 }
 
 # Caches: memory of each process, bounded. "board" holds rendered chair board grids, each checked against a
