@@ -42,6 +42,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "scheduling.view_appointment",
         "scheduling.view_infusionreaction",
         "scheduling.view_outsidedose",
+        "integrations.view_siu",
         *_VIEW_CATALOGUE,
     ],
     NURSE: [
@@ -87,6 +88,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.change_user",
         "auth.view_user",
         "auth.view_group",
+        "integrations.run_import",
+        "integrations.view_siu",
+        "integrations.manage_fhir_clients",
         *_VIEW_CATALOGUE,
     ],
 }

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from oauth2_provider import views as oauth_views
 
 from accounts.forms import AdminSignInForm, SignInForm
 from infusion_center import views
@@ -13,6 +14,9 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("patients/", include("patients.urls")),
     path("audit/", include("patients.audit_urls")),
+    path("integration/", include("integrations.urls")),
+    path("fhir/", include("integrations.fhir.urls")),
+    path("o/token/", oauth_views.TokenView.as_view(), name="oauth2-token"),
     path("", include("scheduling.urls")),
     path("", home, name="home"),
 ]

@@ -77,3 +77,21 @@ class SiuChannel(models.Model):
     """A single row locked while a worker delivers, so messages leave one at a time and in order."""
 
     name = models.CharField(max_length=20, unique=True, default="ehr")
+
+
+class FhirClient(models.Model):
+    """A system registered by a manager to read the FHIR API: its OAuth 2.0 application and the scopes it may ask."""
+
+    application = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="fhir_client"
+    )
+    scopes = models.JSONField(default=list, help_text="The scopes this client may be granted.")
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    registered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application__name"]
+        permissions = [("manage_fhir_clients", "Can register systems that read the FHIR API")]
+
+    def __str__(self) -> str:
+        return self.application.name

@@ -271,6 +271,11 @@ HL7_RECEIVING_FACILITY = env_str("HL7_RECEIVING_FACILITY", "HOSPITAL")
 # FHIR R4 API (/fhir/): OAuth 2.0 client credentials; tokens live this long.
 FHIR_TOKEN_SECONDS = env_int("FHIR_TOKEN_SECONDS", 3600, minimum=60)
 FHIR_PAGE_SIZE_MAX = env_int("FHIR_PAGE_SIZE_MAX", 100, minimum=1)
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": FHIR_TOKEN_SECONDS,
     "SCOPES": {
@@ -280,8 +285,20 @@ OAUTH2_PROVIDER = {
         "system/Schedule.read": "Read chair schedules",
         "system/Location.read": "Read chairs as locations",
     },
-    "DEFAULT_SCOPES": [],
-    "PKCE_REQUIRED": False,
+    "SCOPES_BACKEND_CLASS": "integrations.scopes.ClientScopes",
+    # RFC 9700 (OAuth 2.0 security BCP) throughout; only the client-credentials grant is used.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "PKCE_REQUIRED": True,
 }
 
 # Caches: memory of each process, bounded. "board" holds rendered chair board grids, each checked against a

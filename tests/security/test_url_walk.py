@@ -31,10 +31,12 @@ PUBLIC_VIEW_NAMES = {
     "password_reset_confirm",
     "password_reset_complete",
     "healthz",  # "ok" when the database answers; carries no data
+    "fhir:metadata",  # the FHIR CapabilityStatement: what the API offers, no data
+    "oauth2-token",  # the OAuth 2.0 token endpoint authenticates clients itself (tests/integrations)
 }
 PUBLIC_NAME_PARTS = ("unsubscribe",)  # the reminder e-mails' signed unsubscribe link checks its own signature
 
-ALLOWED_STATUSES = {403, 404, 405}
+ALLOWED_STATUSES = {401, 403, 404, 405}  # 401: the FHIR API's answer without a bearer token
 
 
 @dataclass(frozen=True)
