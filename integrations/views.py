@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from integrations import services
 from integrations.forms import FhirClientForm, ImportUploadForm
-from integrations.hl7.services import SiuError, siu_resend
+from integrations.hl7.services import SiuError, siu_enabled, siu_resend
 from integrations.imports.columns import COLUMNS, CSV_KINDS, KIND_LABELS, template_csv
 from integrations.models import FhirClient, ImportBatch, SiuMessage
 
@@ -83,7 +83,13 @@ def siu_outbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "integrations/siu_outbox.html",
-        {"page": page, "siu_messages": page.object_list, "status": status, "statuses": SiuMessage.Status.choices},
+        {
+            "page": page,
+            "siu_messages": page.object_list,
+            "status": status,
+            "statuses": SiuMessage.Status.choices,
+            "siu_enabled": siu_enabled(),
+        },
     )
 
 

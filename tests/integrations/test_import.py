@@ -258,3 +258,41 @@ def test_a_thousand_imported_patients_get_the_next_doses_of_the_same_history_typ
     for plan in TreatmentPlan.objects.filter(patient__mrn__startswith="IMP").select_related("patient", "drug"):
         n = int(plan.patient.mrn[3:])
         assert key(plan_next_dose(plan=plan)) == key(typed[n % len(HISTORIES)]), plan.patient.mrn
+
+
+def test_readme_documents_every_import_column():
+    from pathlib import Path
+
+    from integrations.imports.columns import COLUMNS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### Importing the center's patients and history") : readme.index("### FHIR R4 API")]
+    for kind, columns in COLUMNS.items():
+        assert f"(`--{kind}`)" in section
+        for column in columns:
+            assert f"| `{column.name}` |" in section, (kind, column.name)
+
+
+def test_booked_doses_follow_the_imported_history(importer):
+    from scheduling.models import Appointment
+    from tests.reminders.conftest import make_appointment
+    from tests.web.helpers import chairs, local, open_every_day
+
+    open_every_day()
+    (chair,) = chairs(1)
+    import_run(files={PATIENTS: ("patients.csv", PATIENTS_CSV)}, user=importer, dry_run=False)
+    maria = Patient.objects.get(mrn="A1")
+    plan = plan_start(patient=maria, drug=seeded_drug("Ocrevus (IV)"), start_date=TODAY, user=importer)
+    booked = make_appointment(
+        premed_start=local(TODAY + datetime.timedelta(days=3), 9), patient=maria, plan=plan, chair=chair
+    )
+    assert booked.phase.order == 1
+    # the first infusion was in fact given elsewhere 11 days ago: the booking no longer fits and is flagged
+    doses = f"mrn,drug,phase,given_on,dose_mg,site\nA1,Ocrevus (IV),1,{days_ago(11)},300,Referring hospital\n"
+    import_run(files={DOSES: ("doses.csv", doses)}, user=importer, dry_run=True)
+    assert not Appointment.objects.get(pk=booked.pk).attention_reason  # a dry run changes nothing
+    report = import_run(files={DOSES: ("doses.csv", doses)}, user=importer, dry_run=False)
+    assert report.imported and report.patient_ids == [maria.pk]
+    booked = Appointment.objects.get(pk=booked.pk)
+    assert booked.attention_reason.startswith("Booked as Initial dose, infusion 1, 300 mg, but the patient's next")
+    assert "is Initial dose, infusion 2" in booked.attention_reason
