@@ -400,7 +400,9 @@ class _Importer:
             "source": row.values.get("site") or DEFAULT_SITE,
         }
         given_on = row.values["given_on"]
-        row.outcome.summary = f"{drug.name} {values['dose_mg'].normalize():f} mg on {given_on:%d %b %Y}"
+        row.outcome.summary = (
+            f"{drug.name}, {values['phase'].name}: {values['dose_mg'].normalize():f} mg on {given_on:%d %b %Y}"
+        )
         dose = OutsideDose.objects.filter(patient=patient, drug=drug, given_on=given_on).first()
         if dose is None:
             row.outcome.action = CREATE

@@ -106,3 +106,12 @@ def test_manager_registers_a_client_sees_the_secret_once_and_revokes_it(client, 
     assert "Copy the secret now" not in client.get(reverse("integrations:fhir-clients")).content.decode()
     client.post(reverse("integrations:fhir-clients"), {"revoke": fhir_client.pk})
     assert not Application.objects.exists()
+
+
+def test_demo_center_registers_the_hospital_ehr_as_an_api_client_once():
+    from django.core.management import call_command
+
+    call_command("demo_center", "--password", "demo-password-0123456789")
+    call_command("demo_center", "--reset", "--password", "demo-password-0123456789")
+    client = FhirClient.objects.get()
+    assert client.application.name == "Hospital EHR (demo)" and "system/Slot.read" in client.scopes

@@ -26,6 +26,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from infusion_center import roles
+from integrations.demo import demo_integration
 from patients.models import DEFAULT_VALIDITY_DAYS, EmergencyContact, Patient, Screening, ScreeningKind
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
 from scheduling.models import (
@@ -357,6 +358,7 @@ class Command(BaseCommand):
                 self._delete_demo()
             logins = self._users(password)
             self._build(random.Random(seed))
+            demo_integration(manager=get_user_model().objects.get(username="demo-manager"))
         self._report_logins(logins)
 
     # -- users ---------------------------------------------------------------------------------------------------
