@@ -19,6 +19,11 @@ PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb")
 DEFAULT_COUNT = 20
 
 
+def as_pk(value: str) -> int | None:
+    """A database id from a FHIR id, or None (not digits, or too large for any row)."""
+    return int(value) if value.isdigit() and len(value) <= 18 else None
+
+
 class SearchError(Exception):
     """A search parameter the server cannot use: answered 400 with an OperationOutcome."""
 
@@ -86,16 +91,17 @@ def reference_id(name: str, raw: str, kind: str) -> str:
 
 def chair_pk(name: str, raw: str, kind: str) -> int:
     value = reference_id(name, raw, kind)
-    if not value.startswith("chair-") or not value[6:].isdigit():
+    pk = as_pk(value[6:]) if value.startswith("chair-") else None
+    if pk is None:
         raise SearchError(f"{name}={raw}: unknown {kind} (ids look like chair-1).")
-    return int(value[6:])
+    return pk
 
 
 def patient_pk(name: str, raw: str) -> int:
-    value = reference_id(name, raw, "Patient")
-    if not value.isdigit():
+    pk = as_pk(reference_id(name, raw, "Patient"))
+    if pk is None:
         raise SearchError(f"{name}={raw}: unknown Patient.")
-    return int(value)
+    return pk
 
 
 def page_params(params) -> tuple[int, int]:
@@ -104,18 +110,16 @@ def page_params(params) -> tuple[int, int]:
         page = int(params.get("page", 1))
     except ValueError:
         raise SearchError("_count and page must be whole numbers.") from None
-    if count < 0 or page < 1:
-        raise SearchError("_count must be 0 or more and page 1 or more.")
+    if count < 0 or not 1 <= page <= 1_000_000:
+        raise SearchError("_count must be 0 or more and page between 1 and 1000000.")
     return min(count, settings.FHIR_PAGE_SIZE_MAX), page
 
 
 def patients_search(params) -> QuerySet[Patient]:
     queryset = Patient.objects.prefetch_related("emergency_contacts").order_by("pk")
     if "_id" in params:
-        ids = [v for v in params.get("_id").split(",") if v]
-        if not all(v.isdigit() for v in ids):
-            return queryset.none()
-        queryset = queryset.filter(pk__in=ids)
+        ids = [as_pk(v) for v in params.get("_id").split(",") if v]
+        queryset = queryset.filter(pk__in=[pk for pk in ids if pk is not None])
     if "identifier" in params:
         value = params.get("identifier").split("|")[-1]
         queryset = queryset.filter(mrn=value)
@@ -160,8 +164,8 @@ def appointments_search(params) -> QuerySet[Appointment]:
             )
         queryset = queryset.filter(status__in=[o for s in wanted for o in FHIR_TO_STATUSES[s]])
     if "service-type" in params:
-        code = params.get("service-type").split("|")[-1]
-        queryset = queryset.filter(phase__drug_id=int(code)) if code.isdigit() else queryset.none()
+        code = as_pk(params.get("service-type").split("|")[-1])
+        queryset = queryset.filter(phase__drug_id=code) if code is not None else queryset.none()
     return queryset
 
 
@@ -197,8 +201,8 @@ def nurses_by_appointment(appointment_ids: list[int]) -> dict[int, str]:
 def chairs_search(params) -> QuerySet[Chair]:
     queryset = Chair.objects.order_by("position", "name")
     if "_id" in params:
-        ids = [v[6:] for v in params.get("_id").split(",") if v.startswith("chair-") and v[6:].isdigit()]
-        queryset = queryset.filter(pk__in=ids)
+        ids = [as_pk(v[6:]) for v in params.get("_id").split(",") if v.startswith("chair-")]
+        queryset = queryset.filter(pk__in=[pk for pk in ids if pk is not None])
     if "name" in params:
         queryset = queryset.filter(name__istartswith=params.get("name"))
     if "status" in params:
@@ -211,9 +215,8 @@ def chairs_search(params) -> QuerySet[Chair]:
 
 
 def chair_get(resource_id: str) -> Chair | None:
-    if not resource_id.startswith("chair-") or not resource_id[6:].isdigit():
-        return None
-    return Chair.objects.filter(pk=int(resource_id[6:])).first()
+    pk = as_pk(resource_id[6:]) if resource_id.startswith("chair-") else None
+    return Chair.objects.filter(pk=pk).first() if pk is not None else None
 
 
 @dataclass(frozen=True)
@@ -233,8 +236,8 @@ def slot_query(params) -> SlotQuery:
         "drug", "patient"
     )
     if "service-type" in params:
-        code = params.get("service-type").split("|")[-1]
-        plans = plans.filter(drug_id=int(code)) if code.isdigit() else plans.none()
+        code = as_pk(params.get("service-type").split("|")[-1])
+        plans = plans.filter(drug_id=code) if code is not None else plans.none()
     plans = list(plans)
     if not plans:
         raise SearchError(

@@ -107,7 +107,8 @@ def not_found(kind: str, resource_id: str) -> HttpResponse:
 
 @fhir_view("system/Patient.read")
 def patient_read(request: HttpRequest, caller, resource_id: str) -> HttpResponse:
-    patient = s.patients_search(QueryDict()).filter(pk=int(resource_id)).first() if resource_id.isdigit() else None
+    pk = s.as_pk(resource_id)
+    patient = s.patients_search(QueryDict()).filter(pk=pk).first() if pk is not None else None
     if patient is None:
         return not_found("Patient", resource_id)
     fhir_access_record(client_name=caller.client_name, patient_ids=[patient.pk], request=request)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 import uuid
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from integrations.hl7.mllp import exchange
 from integrations.models import SiuChannel, SiuMessage
 
 M = SiuMessage.Status
+logger = logging.getLogger(__name__)
 
 
 def siu_enabled() -> bool:
@@ -30,14 +32,22 @@ def siu_enabled() -> bool:
 def siu_enqueue(*, appointment, event: str) -> SiuMessage:
     """Write the message in the caller's transaction; the worker is woken once it commits."""
     control_id = uuid.uuid4().hex[:20]
+    try:
+        payload, error = siu_message(appointment, event=event, control_id=control_id), ""
+    except Exception as exc:  # noqa: BLE001 - the EHR's copy must never stop the booking itself
+        logger.exception("SIU^%s for appointment %s could not be built", event, appointment.pk)
+        payload, error = "", f"The message could not be built: {exc}"[:1000]
     message = SiuMessage.objects.create(
         appointment=appointment,
         appointment_uid=appointment.uid,
         event=event,
         control_id=control_id,
-        payload=siu_message(appointment, event=event, control_id=control_id),
+        payload=payload,
+        status=M.REJECTED if error else M.PENDING,
+        last_error=error,
     )
-    transaction.on_commit(_wake_worker)
+    if not error:
+        transaction.on_commit(_wake_worker)
     return message
 
 
@@ -109,6 +119,8 @@ def siu_resend(*, message: SiuMessage) -> SiuMessage:
     message = SiuMessage.objects.select_for_update().get(pk=message.pk)
     if message.status != M.REJECTED:
         raise SiuError("Only a message the EHR refused can be sent again.")
+    if not message.payload:
+        raise SiuError("This message could not be built, so there is nothing to send again.")
     copy = SiuMessage.objects.create(
         appointment_id=message.appointment_id,
         appointment_uid=message.appointment_uid,

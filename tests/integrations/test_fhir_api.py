@@ -177,3 +177,24 @@ def test_json_only(client, token):
     response = get(client, "/fhir/Patient?_format=xml", token)
     assert response.status_code == 406
     assert get(client, "/fhir/metadata", HTTP_ACCEPT="application/fhir+xml").status_code == 406
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/fhir/Patient/99999999999999999999999",
+        "/fhir/Location/chair-99999999999999999999999",
+        "/fhir/Appointment/not-a-uuid",
+        "/fhir/Appointment?patient=Patient/99999999999999999999999",
+        "/fhir/Appointment?service-type=99999999999999999999999",
+        "/fhir/Patient?_id=99999999999999999999999",
+        "/fhir/Appointment?page=99999999999999999999999",
+        "/fhir/Slot?patient=Patient/1&schedule=Location/chair-1",
+        "/fhir/Appointment?_count=many",
+    ],
+)
+def test_hostile_parameters_get_an_operation_outcome_never_a_500(client, token, path):
+    response = get(client, path, token)
+    assert response.status_code in (200, 400, 404)
+    if response.status_code != 200:
+        assert OperationOutcome.model_validate_json(response.content).issue

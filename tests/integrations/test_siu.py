@@ -126,3 +126,18 @@ def test_visit_steps_and_attention_flags_send_nothing(siu_on):
     appointment.status = Appointment.Status.CHECKED_IN
     appointment.save()
     assert list(SiuMessage.objects.values_list("event", flat=True)) == ["S12"]
+
+
+def test_a_message_that_cannot_be_built_never_stops_the_booking(siu_on, monkeypatch):
+    from integrations.hl7 import services
+
+    def broken(*args, **kwargs):
+        raise ValueError("no such field")
+
+    monkeypatch.setattr(services, "siu_message", broken)
+    appointment = make_appointment(premed_start=later(3))
+    assert Appointment.objects.filter(pk=appointment.pk).exists()
+    message = SiuMessage.objects.get()
+    assert message.status == "rejected" and "could not be built: no such field" in message.last_error
+    with pytest.raises(services.SiuError):
+        siu_resend(message=message)
