@@ -10,16 +10,25 @@ class ImportBatch(models.Model):
     """Files uploaded for an import, kept until applied so the dry run and the import read the very same rows."""
 
     class Status(models.TextChoices):
+        CHECKING = "checking", "Being checked"
         CHECKED = "checked", "Checked (dry run)"
+        IMPORTING = "importing", "Being imported"
         IMPORTED = "imported", "Imported"
         DISCARDED = "discarded", "Discarded"
+        FAILED = "failed", "Failed"
+
+    WORKING = (Status.CHECKING, Status.IMPORTING)
 
     files = models.JSONField(help_text="Kind of file -> its text, as uploaded.")
     file_names = models.JSONField(default=dict)
     report = models.JSONField(default=dict, help_text="The last dry run or import: rows, actions and errors.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)
+    error = models.TextField(blank=True, help_text="Why the check or the import could not run.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     imported_at = models.DateTimeField(null=True, blank=True)
     valid_rows_only = models.BooleanField(default=False, help_text="Imported the valid rows and skipped the others.")
 

@@ -1,7 +1,9 @@
-"""Writes for the integration pages: import batches and FHIR API clients."""
+"""Writes for the integration pages: import batches (checked and imported by a Celery task, so a large file never
+holds a web request) and FHIR API clients."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -12,16 +14,8 @@ from oauth2_provider.models import Application
 from integrations.imports.services import import_run
 from integrations.models import FhirClient, ImportBatch
 
-
-def import_batch_check(*, files: dict[str, tuple[str, str]], user) -> ImportBatch:
-    """Dry-run the files and keep them with the report, for the user to import (all, or the valid rows)."""
-    report = import_run(files=files, user=user, dry_run=True)
-    return ImportBatch.objects.create(
-        files={kind: text for kind, (_name, text) in files.items()},
-        file_names={kind: name for kind, (name, _text) in files.items()},
-        report=report.as_dict(),
-        created_by=user,
-    )
+logger = logging.getLogger(__name__)
+B = ImportBatch.Status
 
 
 class BatchError(Exception):
@@ -30,28 +24,87 @@ class BatchError(Exception):
         self.message = message
 
 
-def import_batch_apply(*, batch: ImportBatch, user, valid_rows_only: bool) -> ImportBatch:
-    """Import the batch's files (checked again against the data as it is now)."""
-    with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if batch.status != ImportBatch.Status.CHECKED:
-            raise BatchError("This import was already done or discarded: upload the files again.")
-        files = {kind: (batch.file_names.get(kind, kind), text) for kind, text in batch.files.items()}
-        report = import_run(files=files, user=user, dry_run=False, valid_rows_only=valid_rows_only)
-        batch.report = report.as_dict()
-        if report.imported:
-            batch.status = ImportBatch.Status.IMPORTED
-            batch.imported_at = timezone.now()
-            batch.valid_rows_only = valid_rows_only
-            batch.files = {}  # the data now lives in the records; keep no second copy
-        batch.save()
+def _queue(batch: ImportBatch) -> None:
+    from integrations.tasks import import_batch_run
+
+    def send() -> None:
+        try:
+            import_batch_run.delay(batch.pk)
+        except Exception as exc:  # noqa: BLE001 - the broker is down: say so instead of waiting forever
+            logger.exception("Import batch %s could not be queued", batch.pk)
+            ImportBatch.objects.filter(pk=batch.pk, status__in=ImportBatch.WORKING).update(
+                status=B.FAILED, error=f"The background worker could not be reached ({exc}). Upload the files again."
+            )
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def import_batch_create(*, files: dict[str, tuple[str, str]], user) -> ImportBatch:
+    """Keep the uploaded files and queue their dry run."""
+    batch = ImportBatch.objects.create(
+        files={kind: text for kind, (_name, text) in files.items()},
+        file_names={kind: name for kind, (name, _text) in files.items()},
+        created_by=user,
+    )
+    _queue(batch)
     return batch
 
 
+@transaction.atomic
+def import_batch_request(*, batch: ImportBatch, user, valid_rows_only: bool) -> ImportBatch:
+    """Queue the import of a checked batch (all rows, or the valid rows only)."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != B.CHECKED:
+        raise BatchError("This import is not waiting for a decision (already done, discarded or running).")
+    batch.status = B.IMPORTING
+    batch.valid_rows_only = valid_rows_only
+    batch.imported_by = user
+    batch.save(update_fields=["status", "valid_rows_only", "imported_by"])
+    _queue(batch)
+    return batch
+
+
+def import_batch_run(*, batch_id: int) -> str:
+    """The task's work: the dry run of a new batch, or the import of one the user confirmed."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None or batch.status not in ImportBatch.WORKING:
+            return "nothing to do"
+        files = {kind: (batch.file_names.get(kind, kind), text) for kind, text in batch.files.items()}
+        importing = batch.status == B.IMPORTING
+        user = batch.imported_by if importing else batch.created_by
+        try:
+            with transaction.atomic():
+                report = import_run(
+                    files=files, user=user, dry_run=not importing, valid_rows_only=batch.valid_rows_only
+                )
+        except Exception as exc:  # noqa: BLE001 - shown to the manager; nothing was written (rolled back)
+            logger.exception("Import batch %s failed", batch_id)
+            batch.status = B.FAILED
+            batch.error = f"The import stopped on an unexpected problem and wrote nothing: {exc}"[:2000]
+            batch.files = {}
+            batch.save(update_fields=["status", "error", "files"])
+            return "failed"
+        batch.report = report.as_dict()
+        if report.imported:
+            batch.status = B.IMPORTED
+            batch.imported_at = timezone.now()
+            batch.files = {}  # the data now lives in the records; keep no second copy
+        else:
+            batch.status = B.CHECKED  # checked, or refused because of errors: the manager decides again
+        batch.save()
+        return batch.status
+
+
 def import_batch_discard(*, batch: ImportBatch) -> ImportBatch:
-    batch.status = ImportBatch.Status.DISCARDED
-    batch.files = {}
-    batch.save(update_fields=["status", "files"])
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != B.CHECKED:
+            raise BatchError("Only a checked import waiting for a decision can be discarded.")
+        batch.status = B.DISCARDED
+        batch.files = {}
+        batch.save(update_fields=["status", "files"])
     return batch
 
 

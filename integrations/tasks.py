@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from integrations import services as integration_services
 from integrations.hl7 import services
 
 
@@ -15,3 +16,16 @@ def siu_deliver(self) -> int:
     if retry_in:
         self.apply_async(countdown=retry_in)
     return answered
+
+
+# an import of thousands of patients takes minutes, far longer than the default limits made for emails
+@shared_task(
+    name="integrations.tasks.import_batch_run",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=30 * 60,
+    time_limit=35 * 60,
+)
+def import_batch_run(batch_id: int) -> str:
+    """Check or import one uploaded batch (a redelivered task finds it done and does nothing)."""
+    return integration_services.import_batch_run(batch_id=batch_id)

@@ -21,10 +21,10 @@ from integrations.models import FhirClient, ImportBatch, SiuMessage
 def import_page(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        batch = services.import_batch_check(files=form.cleaned_data["files"], user=request.user)
+        batch = services.import_batch_create(files=form.cleaned_data["files"], user=request.user)
         return redirect("integrations:import-batch", pk=batch.pk)
     columns = [(kind, KIND_LABELS[kind], COLUMNS[kind]) for kind in CSV_KINDS]
-    recent = ImportBatch.objects.order_by("-created_at")[:10]
+    recent = ImportBatch.objects.select_related("created_by").order_by("-created_at")[:10]
     return render(request, "integrations/import.html", {"form": form, "columns": columns, "recent": recent})
 
 
@@ -34,31 +34,32 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(ImportBatch, pk=pk)
     if request.method == "POST":
         action = request.POST.get("action")
-        if action == "discard":
-            services.import_batch_discard(batch=batch)
-            messages.info(request, "The import was discarded; nothing was written.")
-            return redirect("integrations:import")
-        if action not in ("import", "import_valid"):
+        if action not in ("import", "import_valid", "discard"):
             raise Http404
         try:
-            batch = services.import_batch_apply(
-                batch=batch, user=request.user, valid_rows_only=action == "import_valid"
-            )
+            if action == "discard":
+                services.import_batch_discard(batch=batch)
+                messages.info(request, "The import was discarded; nothing was written.")
+                return redirect("integrations:import")
+            services.import_batch_request(batch=batch, user=request.user, valid_rows_only=action == "import_valid")
         except services.BatchError as exc:
             messages.error(request, exc.message)
-        else:
-            if batch.status == ImportBatch.Status.IMPORTED:
-                messages.success(request, "Imported. Booked doses of these patients now follow their history.")
-            else:
-                messages.error(request, "Nothing was imported: some rows have errors (below).")
         return redirect("integrations:import-batch", pk=batch.pk)
     report = batch.report
     rows = report.get("rows", [])
     errors = [e for r in rows for e in r["errors"]]
+    refused = batch.status == ImportBatch.Status.CHECKED and not report.get("dry_run", True)
     return render(
         request,
         "integrations/import_batch.html",
-        {"batch": batch, "report": report, "rows": rows, "errors": errors, "labels": KIND_LABELS},
+        {
+            "batch": batch,
+            "report": report,
+            "rows": rows,
+            "errors": errors,
+            "working": batch.status in ImportBatch.WORKING,
+            "refused": refused,
+        },
     )
 
 

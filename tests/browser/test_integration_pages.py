@@ -16,8 +16,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_manager_imports_patients_with_past_doses_and_a_scheduler_books_the_next_dose(
-    page, live_server, sign_in, shot, tmp_path
+    page, live_server, sign_in, shot, tmp_path, monkeypatch
 ):
+    from infusion_center.celery import app as celery_app
+
+    monkeypatch.setattr(celery_app.conf, "task_always_eager", True)  # the worker's part runs in the request
     open_every_day()
     chairs(2)
     today = timezone.localdate()

@@ -9,6 +9,7 @@ from oauth2_provider.models import Application
 
 from infusion_center import roles
 from integrations.models import FhirClient, ImportBatch
+from integrations.services import import_batch_run
 from patients.models import Patient
 from scheduling.models import OutsideDose
 from tests.integrations.test_import import DOSES_CSV, PATIENTS_CSV, PLANS_CSV
@@ -23,10 +24,25 @@ def manager(db):
 
 
 def upload(client, **files):
+    """Upload, then do what the worker does with the queued batch: its dry run."""
     data = {
         kind: SimpleUploadedFile(f"{kind}.csv", text.encode(), content_type="text/csv") for kind, text in files.items()
     }
-    return client.post(reverse("integrations:import"), data)
+    response = client.post(reverse("integrations:import"), data)
+    batch = ImportBatch.objects.order_by("-pk").first()
+    assert batch.status == "checking"
+    working = client.get(response["Location"]).content.decode()
+    assert "Checking every row" in working and 'http-equiv="refresh"' in working
+    import_batch_run(batch_id=batch.pk)
+    return response
+
+
+def decide(client, batch, action):
+    """Press a button on the checked batch, then do the worker's part when an import was queued."""
+    response = client.post(reverse("integrations:import-batch", args=[batch.pk]), {"action": action})
+    if ImportBatch.objects.get(pk=batch.pk).status == "importing":
+        import_batch_run(batch_id=batch.pk)
+    return client.get(response["Location"])
 
 
 def test_manager_checks_then_imports_and_the_batch_cannot_be_imported_twice(client, manager):
@@ -39,13 +55,13 @@ def test_manager_checks_then_imports_and_the_batch_cannot_be_imported_twice(clie
     check = client.get(response["Location"]).content.decode()
     assert "<strong>7</strong> to create" in check and not Patient.objects.exists()
 
-    response = client.post(reverse("integrations:import-batch", args=[batch.pk]), {"action": "import"}, follow=True)
-    assert "Imported." in response.content.decode()
+    response = decide(client, batch, "import")
+    assert "Imported. Booked doses" in response.content.decode()
     assert Patient.objects.count() == 2 and OutsideDose.objects.count() == 3
     batch.refresh_from_db()
     assert batch.status == "imported" and batch.files == {}
-    again = client.post(reverse("integrations:import-batch", args=[batch.pk]), {"action": "import"}, follow=True)
-    assert "already done or discarded" in again.content.decode()
+    again = decide(client, batch, "import")
+    assert "not waiting for a decision" in again.content.decode()
     history = Patient.history.filter(mrn="A1").first()
     assert history.history_user == manager
 
@@ -58,8 +74,33 @@ def test_errors_are_listed_and_only_import_the_valid_rows_is_offered(client, man
     assert "patients.csv row 4, column <code>date_of_birth</code>, value “1980-02-30”: not a date" in page
     assert 'value="import_valid"' in page and 'value="import"' not in page
     batch = ImportBatch.objects.get()
-    client.post(reverse("integrations:import-batch", args=[batch.pk]), {"action": "import_valid"})
+    page = decide(client, batch, "import_valid").content.decode()
+    assert "the valid rows; rows with errors were skipped" in page
     assert set(Patient.objects.values_list("mrn", flat=True)) == {"A1", "A2"}
+
+
+def test_discard_writes_nothing_and_forgets_the_files(client, manager):
+    client.force_login(manager)
+    upload(client, patients=PATIENTS_CSV)
+    batch = ImportBatch.objects.get()
+    decide(client, batch, "discard")
+    batch.refresh_from_db()
+    assert batch.status == "discarded" and batch.files == {} and not Patient.objects.exists()
+
+
+def test_an_unexpected_failure_is_shown_and_writes_nothing(client, manager, monkeypatch):
+    from integrations import services
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    client.force_login(manager)
+    upload(client, patients=PATIENTS_CSV)
+    batch = ImportBatch.objects.get()
+    monkeypatch.setattr(services, "import_run", broken)
+    page = decide(client, batch, "import").content.decode()
+    assert "unexpected problem and wrote nothing: disk full" in page
+    assert not Patient.objects.exists()
 
 
 def test_a_file_that_is_not_utf8_is_a_form_error(client, manager):
