@@ -198,3 +198,21 @@ def test_hostile_parameters_get_an_operation_outcome_never_a_500(client, token, 
     assert response.status_code in (200, 400, 404)
     if response.status_code != 200:
         assert OperationOutcome.model_validate_json(response.content).issue
+
+
+def test_the_nurse_who_started_the_infusion_is_a_participant(client, token, booked):
+    from tests.factories import UserFactory
+
+    _plan, made, _chairs = booked
+    nurse = UserFactory(username="nora", first_name="Nora", last_name="Quinn")
+    appointment = made[1]
+    appointment.status = Appointment.Status.INFUSING
+    appointment._history_user = nurse
+    appointment.save()
+    read = FhirAppointment.model_validate_json(get(client, f"/fhir/Appointment/{appointment.uid}", token).content)
+    nurse_part = [p for p in read.participant if p.type]
+    assert read.status == "arrived"
+    assert [p.actor.display for p in nurse_part] == ["Nora Quinn"]
+    assert nurse_part[0].type[0].coding[0].code == "PPRF"
+    untouched = FhirAppointment.model_validate_json(get(client, f"/fhir/Appointment/{made[0].uid}", token).content)
+    assert not [p for p in untouched.participant if p.type]
