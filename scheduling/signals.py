@@ -28,10 +28,10 @@ from scheduling.models import (
 DOSE_STATUSES = {*Appointment.GIVEN_STATUSES, Appointment.Status.NO_SHOW}
 
 
-def _derive_patient(patient_id: int) -> None:
+def _derive_patient(patient_id: int, days=()) -> None:
     from scheduling.services.derive import derive_patients
 
-    derive_patients([patient_id])
+    derive_patients([patient_id], days=days)
 
 
 def _derive_drug(drug_id: int | None) -> None:
@@ -45,7 +45,7 @@ def appointment_saved(sender, instance: Appointment, created: bool, update_field
     if created or update_fields is None or "status" not in update_fields:
         return
     if instance.status in DOSE_STATUSES:
-        _derive_patient(instance.patient_id)
+        _derive_patient(instance.patient_id, days=[instance.local_date])
 
 
 def reaction_saved(sender, instance: InfusionReaction, **kwargs) -> None:

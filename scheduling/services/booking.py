@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from scheduling.engine import history as dose_history
 from scheduling.engine.capacity import Candidate, Center, check_candidate
-from scheduling.engine.dosing import DoseCourse, NextDose, fmt_date
+from scheduling.engine.dosing import NextDose, fmt_date
 from scheduling.engine.protocol import ChairTime, DrugSpec
 from scheduling.engine.slots import DEFAULT_STEP_MINUTES, Preferences, Slot, find_slots, slot_day
 from scheduling.models import Appointment, Chair, InfusionReaction, TreatmentPlan
@@ -72,18 +72,6 @@ class PlanState:
     body_surface_area: Decimal | None
     doses: PatientDoses | None = None  # the patient's history of the drug's ingredient, across plans
 
-    def plan_rows(self, *, given_only: bool, exclude_ids: Sequence[int] = ()) -> list[dict]:
-        statuses = Appointment.GIVEN_STATUSES if given_only else Appointment.ACTIVE_STATUSES
-        return [
-            r
-            for r in self.rows
-            if r["plan_id"] == self.plan.pk and r["status"] in statuses and r["pk"] not in exclude_ids
-        ]
-
-    def infusions(self, *, given_only: bool, exclude_ids: Sequence[int] = ()) -> int:
-        statuses = Appointment.GIVEN_STATUSES if given_only else Appointment.ACTIVE_STATUSES
-        return sum(1 for r in self.rows if r["status"] in statuses and r["pk"] not in exclude_ids)
-
     @property
     def usual_chair_id(self) -> int | None:
         if self.plan.preferred_chair_id:
@@ -96,19 +84,6 @@ class PlanState:
             return None
         local = timezone.localtime(self.rows[-1]["premed_start"], center_tz())
         return local.hour * 60 + local.minute
-
-
-def dose_courses(rows: Sequence[dict]) -> list[DoseCourse]:
-    """One DoseCourse per dose: the days of a course (same course_id) together."""
-    tz = center_tz()
-    groups: dict[object, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(row["course_id"] or ("single", row["pk"]), []).append(row)
-    courses = []
-    for group in groups.values():
-        days = sorted(timezone.localtime(r["premed_start"], tz).date() for r in group)
-        courses.append(DoseCourse(group[0]["phase__order"], days[0], days[-1], infusions=len(group)))
-    return sorted(courses, key=lambda c: c.first_day)
 
 
 def plan_state(plan: TreatmentPlan) -> PlanState:
@@ -655,7 +630,7 @@ def appointment_reschedule(
     if held:
         reminders_release(appointment=appointment)
     reminders_on_rescheduled(appointment=appointment)
-    derive_patients([plan.patient_id], user=user)
+    derive_patients([plan.patient_id], user=user, days=[old_label.date()])
     appointment.refresh_from_db()
     return appointment
 
@@ -668,7 +643,7 @@ def _check_following_dose(state: PlanState, appointment: Appointment, dose: Next
         raise BookingError(why)
 
 
-CANCELLABLE = (Appointment.Status.SCHEDULED, Appointment.Status.CHECKED_IN)
+CANCELLABLE = (Appointment.Status.SCHEDULED, Appointment.Status.CHECKED_IN, Appointment.Status.PREMEDICATED)
 
 
 @transaction.atomic
@@ -690,5 +665,5 @@ def appointment_cancel(*, appointment: Appointment, reason: str, user) -> Appoin
     appointment._change_reason = f"Cancelled: {reason}"[:100]
     appointment.save()
     reminders_on_cancelled(appointment=appointment)
-    derive_patients([appointment.patient_id], user=user)
+    derive_patients([appointment.patient_id], user=user, days=[appointment.local_date])
     return appointment

@@ -81,31 +81,56 @@ def _future_pending(patient_ids: Iterable[int] | None = None, drug_ids: Iterable
     return queryset
 
 
-def derive_patients(patient_ids: Iterable[int], *, user=None) -> DeriveOutcome:
-    """Re-derive every future booked dose of these patients (all their ingredients), in the caller's transaction."""
+def derive_patients(
+    patient_ids: Iterable[int], *, user=None, days: Iterable[datetime.date] = (), neighbours: bool = True
+) -> DeriveOutcome:
+    """Re-derive every future booked dose of these patients (all their ingredients), in the caller's transaction.
+
+    Then other patients' bookings flagged on the same days (or on `days`, e.g. a cancelled booking's) are derived
+    again: chair time freed here may let them fit again.
+    """
     patient_ids = set(patient_ids)
     outcome = DeriveOutcome()
     if not patient_ids:
         return outcome
     with transaction.atomic():
         pending = list(_future_pending(patient_ids).select_for_update().order_by("premed_start"))
-        if not pending:
-            return outcome
-        by_id = {a.pk: a for a in pending}
-        tz = center_tz()
-        days = [timezone.localtime(a.premed_start, tz).date() for a in pending]
-        center = center_for_range(min(days), max(days))
-        inactive = dict(Chair.objects.filter(is_active=False).values_list("pk", "name"))
-        specs = drug_specs()
-        loaded = doses_for_patients(patient_ids, specs=specs)
-        derivations = [d for doses in loaded.values() for d in doses.derivations]
-        derivations.sort(key=lambda d: d.course.days[0])
-        for derivation in derivations:
-            appointments = [by_id[pk] for pk in derivation.course.key if pk in by_id]
-            if not appointments:
-                continue  # in the past: counted in the history, not re-derived
-            center = _apply(derivation, appointments, center, inactive, outcome, user)
+        touched = set(days) | {timezone.localtime(a.premed_start, center_tz()).date() for a in pending}
+        if pending:
+            _derive_pending(pending, patient_ids, outcome, user)
+        if neighbours and touched:
+            others = _flagged_patients_on(touched) - patient_ids
+            if others:
+                outcome.merge(derive_patients(others, user=user, neighbours=False))
     return outcome
+
+
+def _flagged_patients_on(days: set[datetime.date]) -> set[int]:
+    tz = center_tz()
+    found = set()
+    for patient_id, premed_start in (
+        _future_pending().exclude(attention_reason="").values_list("patient_id", "premed_start")
+    ):
+        if timezone.localtime(premed_start, tz).date() in days:
+            found.add(patient_id)
+    return found
+
+
+def _derive_pending(pending: list[Appointment], patient_ids: set[int], outcome: DeriveOutcome, user) -> None:
+    by_id = {a.pk: a for a in pending}
+    tz = center_tz()
+    days = [timezone.localtime(a.premed_start, tz).date() for a in pending]
+    center = center_for_range(min(days), max(days))
+    inactive = dict(Chair.objects.filter(is_active=False).values_list("pk", "name"))
+    specs = drug_specs()
+    loaded = doses_for_patients(patient_ids, specs=specs)
+    derivations = [d for doses in loaded.values() for d in doses.derivations]
+    derivations.sort(key=lambda d: d.course.days[0])
+    for derivation in derivations:
+        appointments = [by_id[pk] for pk in derivation.course.key if pk in by_id]
+        if not appointments:
+            continue  # in the past: counted in the history, not re-derived
+        center = _apply(derivation, appointments, center, inactive, outcome, user)
 
 
 def _apply(derivation, appointments: list[Appointment], center: Center, inactive, outcome, user) -> Center:
@@ -117,7 +142,7 @@ def _apply(derivation, appointments: list[Appointment], center: Center, inactive
         numbers = derivation.infusion_numbers
         times = derivation.chair_times
         for appointment in appointments:
-            index = appointment.course_day - 1 if appointment.course_day - 1 < len(times) else 0
+            index = min(appointment.course_day - 1, len(times) - 1)
             chair_time = times[index]
             day, minute = center.local_minute(appointment.premed_start)
             slot = slot_day(center, day, minute, appointment.chair_id, chair_time)
@@ -162,7 +187,7 @@ def _apply(derivation, appointments: list[Appointment], center: Center, inactive
         fields = list(changed)
         for name, value in changed.items():
             setattr(appointment, name, value)
-        times_changed = any(k in changed for k in ("infusion_start", "infusion_end", "observation_end"))
+        times_changed = any(k in changed for k in ("infusion_start", "infusion_end", "observation_end", "dose_mg"))
         if times_changed:
             appointment.ics_sequence += 1
             fields.append("ics_sequence")

@@ -128,6 +128,7 @@ def doses_for_patients(
         return {}
     keys = ingredients_by_drug()
     tz = center_tz()
+    today = timezone.localdate(timezone.now(), tz)
     bsa = {p.pk: p.body_surface_area for p in Patient.objects.filter(pk__in=patient_ids)}
     rows = list(
         Appointment.objects.filter(patient_id__in=patient_ids, status__in=Appointment.ACTIVE_STATUSES)
@@ -197,6 +198,8 @@ def doses_for_patients(
                 continue
             if any(r["status"] not in PENDING_STATUSES for r in group):
                 continue
+            if max(days) < today and all(r["status"] == S.SCHEDULED for r in group):
+                continue  # its days are over and it was never started: not a dose (a no-show not yet recorded)
             key = tuple(r["pk"] for r in group)
             booked_rows[key] = group
             booked.append(

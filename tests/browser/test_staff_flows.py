@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from infusion_center import roles
 from scheduling.models import Appointment, InfusionReaction
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, chairs, open_every_day, staff
+from tests.web.helpers import appointment_at, chairs, ocrevus_initial_doses_elsewhere, open_every_day, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -82,6 +82,7 @@ def test_nurse_runs_the_visit_and_records_a_reaction(page, live_server, sign_in,
     ScreeningFactory(patient=patient, kind="hep_b", taken_on=timezone.localdate() - datetime.timedelta(days=20))
     ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
     plan = TreatmentPlanFactory(patient=patient)
+    ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())  # the maintenance dose is due
     start = timezone.now().replace(second=0, microsecond=0) - datetime.timedelta(minutes=30)
     appointment = appointment_at(chair=center[0], start=start, plan=plan)
 

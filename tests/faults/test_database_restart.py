@@ -103,7 +103,7 @@ def app_server(tmp_path):
             try:
                 if requests.get(f"{url}/healthz/", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still starting on a busy machine
                 pass
             time.sleep(0.2)
         else:

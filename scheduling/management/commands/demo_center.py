@@ -28,6 +28,7 @@ from simple_history.utils import bulk_create_with_history
 from infusion_center import roles
 from integrations.demo import demo_integration
 from patients.models import DEFAULT_VALIDITY_DAYS, EmergencyContact, Patient, Screening, ScreeningKind
+from scheduling.demo_attention import demo_needs_attention
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
 from scheduling.models import (
     Appointment,
@@ -37,6 +38,7 @@ from scheduling.models import (
     InfusionReaction,
     NurseStaffing,
     OpeningHours,
+    OutsideDose,
     PremedicationGiven,
     TreatmentPlan,
 )
@@ -394,6 +396,7 @@ class Command(BaseCommand):
     def _delete_demo(self) -> None:
         patients = Patient.objects.filter(mrn__startswith=MRN_PREFIX)
         InfusionReaction.objects.filter(patient__in=patients).delete()
+        OutsideDose.objects.filter(patient__in=patients).delete()
         Appointment.objects.filter(patient__in=patients).delete()
         TreatmentPlan.objects.filter(patient__in=patients).delete()
         patients.delete()
@@ -470,6 +473,7 @@ class Command(BaseCommand):
             )
         self._no_shows_and_cancellations(rng, appointments, specs, scheduler)
         self._reminders(appointments, today, tz)
+        demo_needs_attention(today=today, user=scheduler, note=DEMO_NOTE)  # a few bookings in "Needs attention"
 
     def _center(self, today: datetime.date) -> list[Chair]:
         chairs = []
