@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from integrations import services
@@ -111,6 +112,7 @@ def siu_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("integrations:siu-outbox")
 
 
+@never_cache  # the answer to a registration shows the client secret
 @login_required
 @permission_required("integrations.manage_fhir_clients", raise_exception=True)
 def fhir_clients(request: HttpRequest) -> HttpResponse:

@@ -64,3 +64,34 @@ def test_manager_imports_patients_with_past_doses_and_a_scheduler_books_the_next
     booked = Appointment.objects.get(plan=plan)
     assert booked.phase.name == "Maintenance" and booked.infusion_number == 3
     assert booked.premed_start.date() >= today
+
+
+def test_manager_registers_an_api_client_and_a_scheduler_sees_a_refused_ehr_message(
+    page, live_server, sign_in, shot, settings
+):
+    from integrations.models import SiuMessage
+    from tests.reminders.conftest import make_appointment
+
+    staff(roles.MANAGER, "max")
+    sign_in("max")
+    page.get_by_role("button", name="Center").click()
+    page.get_by_role("link", name="FHIR API clients").click()
+    page.get_by_label("Name").fill("Hospital EHR")
+    page.get_by_label("system/Appointment.read - Read appointments").check()
+    page.get_by_label("system/Slot.read - Read free slots").check()
+    page.get_by_role("button", name="Register").click()
+    expect(page.locator("#new-client")).to_contain_text("Copy the secret now")
+    shot("client-registered")
+
+    settings.HL7_SIU_ENABLED = True
+    appointment = make_appointment(premed_start=timezone.now() + datetime.timedelta(days=2))
+    SiuMessage.objects.filter(appointment=appointment).update(
+        status="rejected", ack_code="AE", last_error="The EHR answered AE: Unknown patient MRN"
+    )
+    page.context.clear_cookies()
+    staff(roles.SCHEDULER, "sam")
+    sign_in("sam")
+    page.get_by_role("link", name="EHR messages").click()
+    expect(page.get_by_text("The EHR answered AE: Unknown patient MRN")).to_be_visible()
+    expect(page.get_by_role("button", name="Send again")).to_be_visible()
+    shot("ehr-messages")
