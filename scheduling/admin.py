@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from scheduling.attention_admin import ReportsFlaggedBookingsMixin
 from scheduling.engine.protocol import chair_time
 from scheduling.models import (
     Appointment,
@@ -105,7 +106,7 @@ class ScreeningRequirementInline(admin.TabularInline):
 
 
 @admin.register(Drug)
-class DrugAdmin(SimpleHistoryAdmin):
+class DrugAdmin(ReportsFlaggedBookingsMixin, SimpleHistoryAdmin):
     list_display = (
         "name",
         "generic_name",
@@ -155,7 +156,7 @@ class PremedicationInline(admin.TabularInline):
 
 
 @admin.register(RegimenPhase)
-class RegimenPhaseAdmin(SimpleHistoryAdmin):
+class RegimenPhaseAdmin(ReportsFlaggedBookingsMixin, SimpleHistoryAdmin):
     list_display = (
         "drug",
         "order",
@@ -224,7 +225,7 @@ class RegimenPhaseAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Premedication)
-class PremedicationAdmin(SimpleHistoryAdmin):
+class PremedicationAdmin(ReportsFlaggedBookingsMixin, SimpleHistoryAdmin):
     list_display = ("drug_name", "phase", "dose", "route", "minutes_before", "required", "only_on_course_days")
     list_filter = ("phase__drug", "required")
     search_fields = ("drug_name", "phase__name", "phase__drug__name")
@@ -246,7 +247,7 @@ class ScreeningRequirementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Chair)
-class ChairAdmin(admin.ModelAdmin):
+class ChairAdmin(ReportsFlaggedBookingsMixin, admin.ModelAdmin):
     list_display = ("name", "position", "is_active", "notes")
     list_editable = ("position", "is_active")
     list_filter = ("is_active",)
@@ -254,13 +255,13 @@ class ChairAdmin(admin.ModelAdmin):
 
 
 @admin.register(OpeningHours)
-class OpeningHoursAdmin(admin.ModelAdmin):
+class OpeningHoursAdmin(ReportsFlaggedBookingsMixin, admin.ModelAdmin):
     list_display = ("weekday", "opens_at", "closes_at", "nurses_on_duty", "setup_minutes", "patients_per_nurse")
     ordering = ("weekday",)
 
 
 @admin.register(Closure)
-class ClosureAdmin(SimpleHistoryAdmin):
+class ClosureAdmin(ReportsFlaggedBookingsMixin, SimpleHistoryAdmin):
     list_display = ("starts_on", "ends_on", "where", "reason")
     list_filter = ("chair",)
     search_fields = ("reason",)
@@ -273,7 +274,7 @@ class ClosureAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(NurseStaffing)
-class NurseStaffingAdmin(SimpleHistoryAdmin):
+class NurseStaffingAdmin(ReportsFlaggedBookingsMixin, SimpleHistoryAdmin):
     list_display = ("date", "nurses_on_duty", "setup_minutes", "patients_per_nurse", "notes")
     date_hierarchy = "date"
     search_fields = ("notes",)

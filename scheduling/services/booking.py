@@ -265,6 +265,15 @@ def slots_search(
     if lifetime:
         return SlotSearch([], (lifetime,))
     today = timezone.localdate(timezone.now(), center_tz())
+    course_note = ""
+    if key is not None and len(key) > 1:
+        # a day of a course keeps its day, as the booking requires: other chairs and times that day only
+        day = timezone.localtime(appointment.premed_start, center_tz()).date()
+        course_note = (
+            f"Course day {appointment.course_day} stays on {fmt_date(day)} (the days of a course are consecutive): "
+            "only other chairs and times that day are offered; to move the course, cancel it and book it again."
+        )
+        date_from = date_to = day
     asked_to = date_to
     if date_from is None:
         date_from = max(dose.earliest, today)
@@ -311,6 +320,8 @@ def slots_search(
         ][:limit]
     if slots:
         return SlotSearch(slots, dose=dose)
+    if course_note:
+        reasons.append(course_note)
     closed = _closed_days(center, date_from, date_to)
     span = (date_to - date_from).days + 1
     if closed and len(closed) == span:

@@ -361,3 +361,20 @@ def test_8_nothing_fits_says_why_in_the_engines_words(make_plan, clinic, user):
     closed = slots_search(plan=plan, date_from=datetime.date(2026, 12, 21), date_to=datetime.date(2026, 12, 28))
     assert closed.slots == [] and closed.reasons[0].startswith("The center is closed on every day searched")
     assert "Holidays" in closed.reasons[0]
+
+
+def test_8_a_course_day_is_offered_only_other_times_that_day_and_each_offer_books(make_plan, clinic, user):
+    plan = make_plan("IV methylprednisolone (relapse)", start=MON, course_days=3)
+    days = dose_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    second = days[1]
+    search = slots_search(plan=plan, appointment=second)
+    assert search.slots and all(s.days[0].day == MON + datetime.timedelta(1) for s in search.slots)
+    for slot in search.slots:
+        with transaction.atomic():
+            appointment_reschedule(
+                appointment=second, chair_id=slot.chair_id, premed_start=slot.premed_start, user=user
+            )
+            transaction.set_rollback(True)
+    Closure.objects.create(starts_on=MON + datetime.timedelta(1), ends_on=MON + datetime.timedelta(1), reason="Flood")
+    closed = slots_search(plan=_fresh(second).plan, appointment=_fresh(second))
+    assert closed.slots == [] and any("cancel it and book it again" in r for r in closed.reasons)

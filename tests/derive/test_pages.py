@@ -126,6 +126,7 @@ def test_6_a_drug_admin_lengthening_observation_in_admin_updates_and_flags_booki
     assert _fresh(early).chair_minutes == 150 and not _fresh(early).attention_reason
     late = _fresh(late)
     assert late.needs_attention and "outside opening hours" in late.attention_reason
+    assert "1 booking now needs attention" in client.get(response.url).content.decode()
 
 
 # Case 7 ----------------------------------------------------------------------------------------------------
