@@ -79,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "authorisations.view_authorisation",
         "pharmacy.view_preparation",
         "scheduling.view_outsidedose",
+        "integrations.view_siu",
         *_VIEW_CATALOGUE,
     ],
     NURSE: _NURSE,
@@ -122,6 +123,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_group",
         "axes.view_accessattempt",  # the sign-in lock-outs page
         "axes.delete_accessattempt",
+        "integrations.run_import",
+        "integrations.view_siu",
+        "integrations.manage_fhir_clients",
         "daylist.add_chairassignment",
         "daylist.change_chairassignment",
         "daylist.delete_chairassignment",

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from oauth2_provider import views as oauth_views
 
 from accounts import lockout_views
 from accounts.forms import AdminSignInForm, SignInForm
@@ -26,6 +27,9 @@ urlpatterns = [
     path("authorisations/", include("authorisations.urls")),
     path("pharmacy/", include("pharmacy.urls")),
     path("day-list/", include("daylist.urls")),
+    path("integration/", include("integrations.urls")),
+    path("fhir/", include("integrations.fhir.urls")),
+    path("o/token/", oauth_views.TokenView.as_view(), name="oauth2-token"),
     path("", include("scheduling.urls")),
     path("", include("replies.urls")),
     path("", home, name="home"),

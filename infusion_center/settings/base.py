@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "authorisations",
     "pharmacy",
     "daylist",
+    "oauth2_provider",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -307,6 +309,51 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    "siu-sweep": {"task": "integrations.tasks.siu_deliver", "schedule": 60.0, "options": {"expires": 55}},
+}
+
+# Hospital integration (integrations/): HL7 v2 SIU messages to the EHR over MLLP, off unless switched on.
+HL7_SIU_ENABLED = env_bool("HL7_SIU_ENABLED", False)
+HL7_SIU_HOST = env_str("HL7_SIU_HOST", "127.0.0.1")
+HL7_SIU_PORT = env_int("HL7_SIU_PORT", 2575, minimum=1, maximum=65535)
+HL7_SIU_TIMEOUT_SECONDS = env_int("HL7_SIU_TIMEOUT_SECONDS", 10, minimum=1)
+HL7_SIU_RETRY_BASE_SECONDS = env_int("HL7_SIU_RETRY_BASE_SECONDS", 30, minimum=1)  # doubles at each failure
+HL7_SIU_RETRY_MAX_SECONDS = env_int("HL7_SIU_RETRY_MAX_SECONDS", 1800, minimum=1)
+HL7_SENDING_APPLICATION = env_str("HL7_SENDING_APPLICATION", "INFUSION")
+HL7_SENDING_FACILITY = env_str("HL7_SENDING_FACILITY", "MSCENTER")
+HL7_RECEIVING_APPLICATION = env_str("HL7_RECEIVING_APPLICATION", "EHR")
+HL7_RECEIVING_FACILITY = env_str("HL7_RECEIVING_FACILITY", "HOSPITAL")
+# FHIR R4 API (/fhir/): OAuth 2.0 client credentials; tokens live this long.
+FHIR_TOKEN_SECONDS = env_int("FHIR_TOKEN_SECONDS", 3600, minimum=60)
+FHIR_PAGE_SIZE_MAX = env_int("FHIR_PAGE_SIZE_MAX", 100, minimum=1)
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": FHIR_TOKEN_SECONDS,
+    "SCOPES": {
+        "system/Patient.read": "Read patients",
+        "system/Appointment.read": "Read appointments",
+        "system/Slot.read": "Read free slots",
+        "system/Schedule.read": "Read chair schedules",
+        "system/Location.read": "Read chairs as locations",
+    },
+    "SCOPES_BACKEND_CLASS": "integrations.scopes.ClientScopes",
+    # RFC 9700 (OAuth 2.0 security BCP) throughout; only the client-credentials grant is used.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "PKCE_REQUIRED": True,
 }
 
 # Caches: memory of each process, bounded. "board" holds rendered chair board grids, each checked against a

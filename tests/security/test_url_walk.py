@@ -32,11 +32,13 @@ PUBLIC_VIEW_NAMES = {
     "password_reset_complete",
     "healthz",  # "ok" when the database answers; carries no data
     "healthz-mail",  # "ok", or since when the mail server fails and how many emails wait: no patient data
+    "fhir:metadata",  # the FHIR CapabilityStatement: what the API offers, no data
+    "oauth2-token",  # the OAuth 2.0 token endpoint authenticates clients itself (tests/integrations)
 }
 # The reminder e-mails' signed unsubscribe link and the patients' answer links (replies/) check their own signatures.
 PUBLIC_NAME_PARTS = ("unsubscribe", "patient-link")
 
-ALLOWED_STATUSES = {403, 404, 405}
+ALLOWED_STATUSES = {401, 403, 404, 405}  # 401: the FHIR API's answer without a bearer token
 
 
 @dataclass(frozen=True)

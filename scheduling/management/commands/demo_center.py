@@ -26,6 +26,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from infusion_center import roles
+from integrations.demo import demo_integration
 from patients.models import CheckKind, EmergencyContact, Patient, Screening
 from replies.demo import demo_replies, demo_replies_delete
 from scheduling.demo_attention import demo_needs_attention
@@ -365,6 +366,7 @@ class Command(BaseCommand):
             logins = self._users(password)
             self._build(random.Random(seed))
             demo_reoptimisation()  # the Plan > Re-optimisation page shows a proposal to review
+            demo_integration(manager=get_user_model().objects.get(username="demo-manager"))
         self._report_logins(logins)
 
     # -- users ---------------------------------------------------------------------------------------------------
