@@ -50,7 +50,8 @@ def demo_replies(*, patients, scheduler, nurse, rng: random.Random) -> None:
             appointment=later[-1], weekdays=[1, 3], note="Mornings are easier for me, after school drop-off."
         )
     _after_visit(patients, nurse, rng, now)
-    _waitlist(upcoming, later, scheduler)
+    # Only the visit the patient asked to move is spoken for; the other later visits can still free a time.
+    _waitlist(upcoming, later[-1:], scheduler)
 
 
 def _after_visit(patients, nurse, rng: random.Random, now: datetime.datetime) -> None:
@@ -93,10 +94,13 @@ def _after_visit(patients, nurse, rng: random.Random, now: datetime.datetime) ->
 
 
 def _waitlist(upcoming, taken, scheduler) -> None:
-    """Cancel one visit in the coming days (a patient with a cold) and put patients whose booked dose could move
-    into the freed time on the waitlist; the scheduler's waitlist page then offers them, ranked."""
+    """Cancel a visit in the coming days (a patient with a cold) and put patients whose booked dose could move
+    into the freed time on the waitlist; the scheduler's waitlist page then offers them, ranked. Until two patients
+    wait, the next visit in the coming days frees a time too: a later step of the demo (a Tysabri dose given at the
+    hospital, scheduling/demo_attention.py) can move one waiting patient's dose out of reach."""
     soon = [a for a in upcoming if not a.course_id and a.premed_start > timezone.now() + datetime.timedelta(days=1)]
-    soon = [a for a in soon if a not in taken][:3]
+    soon = [a for a in soon if a not in taken][:6]
+    added = 0
     for freed_source in soon:
         later = [
             a
@@ -107,7 +111,7 @@ def _waitlist(upcoming, taken, scheduler) -> None:
             and a.phase.drug_id == freed_source.phase.drug_id
             and (a.premed_start - freed_source.premed_start).days >= 3
         ]
-        if not later:
+        if not later or WaitlistEntry.objects.filter(appointment=freed_source).exists():
             continue
         from scheduling.services.booking import appointment_cancel
 
@@ -115,7 +119,6 @@ def _waitlist(upcoming, taken, scheduler) -> None:
             appointment=freed_source, reason="Patient unwell (a cold): will call to rebook", user=scheduler
         )
         freed = FreedTime.objects.filter(source=freed_source).first()
-        added = 0
         for appointment in later:
             if WaitlistEntry.objects.filter(plan=appointment.plan, status=WaitlistEntry.Status.WAITING).exists():
                 continue
@@ -135,5 +138,3 @@ def _waitlist(upcoming, taken, scheduler) -> None:
             added += 1
             if added == 2:
                 return
-        if added:
-            return

@@ -144,6 +144,7 @@ def candidate_for(entry: WaitlistEntry, freed: FreedTime, needs: dict | None = N
 
     `needs` caches each entry's dose between calls; the quick checks (weekday, window opening, chair time length)
     spare the slot search for the pairs that cannot fit."""
+    from scheduling.engine.slots import DEFAULT_STEP_MINUTES
     from scheduling.services.booking import BookingError, slots_find
     from scheduling.services.readiness import readiness_for_plans
 
@@ -164,9 +165,16 @@ def candidate_for(entry: WaitlistEntry, freed: FreedTime, needs: dict | None = N
     freed_minutes = (freed.ends_at - freed.starts_at).total_seconds() / 60
     if need is None or day < need.dose.earliest or need.chair_minutes > freed_minutes:
         return None
+    # Every start of the day on that chair: the search ranks the whole day anyway, and a shorter list can rank the
+    # freed time's own starts out (a fitting patient would then never be offered it).
     try:
         slots = slots_find(
-            plan=plan, date_from=day, date_to=day, chair_id=freed.chair_id, appointment=appointment, limit=24
+            plan=plan,
+            date_from=day,
+            date_to=day,
+            chair_id=freed.chair_id,
+            appointment=appointment,
+            limit=24 * 60 // DEFAULT_STEP_MINUTES,
         )
     except BookingError:
         return None

@@ -7,6 +7,7 @@ import re
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core import mail
 
 from scheduling.models import Appointment
@@ -55,6 +56,17 @@ def nurse(db):
     return user
 
 
+def charge_nurse():
+    """The charge nurse on duty: the one role allowed to start an infusion over a blocking readiness check."""
+    from django.contrib.auth.models import Group
+
+    from infusion_center import roles
+
+    user = get_user_model().objects.filter(username="charge-nurse-1").first() or UserFactory(username="charge-nurse-1")
+    user.groups.add(Group.objects.get(name=roles.CHARGE_NURSE))
+    return user
+
+
 def book(chair, start: datetime.datetime, *, drug: str = "Tysabri", patient=None, plan=None, user=None) -> Appointment:
     """Book the plan's next dose through the real booking service."""
     plan = plan or TreatmentPlanFactory(
@@ -72,7 +84,8 @@ def visit_done(appointment: Appointment, traveller, user) -> Appointment:
             appointment=appointment, premedication_id=premed.pk, given_at=appointment.premed_start, user=user
         )
     traveller.move_to(appointment.infusion_start)
-    infusion_start(appointment=appointment, user=user, override_reason="Screening on paper in the test.")
+    # The screening override is the charge nurse's (plain nurses may not override readiness checks).
+    infusion_start(appointment=appointment, user=charge_nurse(), override_reason="Screening on paper in the test.")
     traveller.move_to(appointment.infusion_end)
     infusion_end(appointment=appointment, user=user, at=appointment.infusion_end)
     traveller.move_to(appointment.observation_end)
