@@ -701,7 +701,8 @@ class Command(BaseCommand):
             created_by=scheduler,
         )
         now = timezone.now()
-        if booking.day < today or (booking.day == today and premed_start <= now):
+        # patients arrive a little before their premedication starts: the next ones may have checked in already
+        if booking.day < today or (booking.day == today and premed_start <= now + datetime.timedelta(minutes=45)):
             self._visit_so_far(appt, booking, now, rng)
         return appt
 
@@ -714,7 +715,7 @@ class Command(BaseCommand):
             if p.required and p.applies_on(appt.course_day)
         ]
         steps = [
-            ("checked_in_at", appt.premed_start - datetime.timedelta(minutes=rng.randint(2, 12)), "CHECKED_IN"),
+            ("checked_in_at", appt.premed_start - datetime.timedelta(minutes=rng.randint(2, 50)), "CHECKED_IN"),
             ("premedicated_at", max(premeds_given, default=None), "PREMEDICATED"),
             ("infusion_started_at", appt.infusion_start + late, "INFUSING"),
             ("infusion_ended_at", appt.infusion_end + late, "OBSERVING"),
