@@ -197,7 +197,12 @@ class DeriveMachine(RuleBasedStateMachine):
                 appointment=appointment, premedication_id=premed.pk, given_at=timezone.now(), user=self.user
             )
         try:
-            visits.infusion_start(appointment=appointment, user=self.user, override_reason="Model: reviewed")
+            visits.infusion_start(
+                appointment=appointment,
+                user=self.user,
+                override_reason="Model: reviewed",
+                early_start_reason="Model: the visit runs in one step",
+            )
         except visits.VisitError as exc:
             assert not isinstance(exc, visits.ReadinessBlocked)
             # the start refuses only a dose that is not the one due: the engine's derivation says so too
@@ -209,8 +214,10 @@ class DeriveMachine(RuleBasedStateMachine):
             assert Appointment.objects.get(pk=appointment.pk).attention_reason, exc.message
             appointment_cancel(appointment=appointment, reason="Not the dose due", user=self.user)
             return
-        visits.infusion_end(appointment=appointment, user=self.user)
-        visits.appointment_discharge(appointment=appointment, user=self.user)
+        visits.infusion_end(appointment=appointment, user=self.user, reason="Model: the visit runs in one step")
+        visits.appointment_discharge(
+            appointment=appointment, user=self.user, reason="Model: the visit runs in one step"
+        )
         RUNS["given"] += 1
 
     @rule(index=st.integers(0, 50))
