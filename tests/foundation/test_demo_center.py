@@ -361,7 +361,8 @@ def test_the_demo_plans_its_patients_emails_through_the_reminder_hooks(settings,
             reminder_deliver(reminder_id=reminder_id)
         sent = Reminder.objects.filter(status=S.SENT)
         assert sent.count() == len(due) == len(mailoutbox)
-        assert sent.filter(kind=K.CONFIRMATION).count() >= 10  # some are held (bookings in Needs attention) or go to patients without consent
+        # some are held (bookings in Needs attention) or belong to patients without consent
+        assert sent.filter(kind=K.CONFIRMATION).count() >= 10
         with_calendar = [m for m in mailoutbox if "Content-Type: text/calendar" in m.message().as_string()]
         assert len(with_calendar) == sent.filter(kind=K.CONFIRMATION).count()
         assert all(m.alternatives and m.alternatives[0][1] == "text/html" for m in mailoutbox)
