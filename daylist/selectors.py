@@ -24,6 +24,7 @@ class DayLine:
     nurse: str
     allergies: list[str]
     readiness: object | None
+    confirmation: object | None = None  # the patient's answer to a booked visit (replies.selectors.ConfirmationMark)
 
     @property
     def readiness_word(self) -> str:
@@ -64,6 +65,7 @@ def assignments_for(day: datetime.date) -> dict[int, object]:
 
 def day_lines(day: datetime.date, *, chair_id: int | None = None, nurse_id: int | None = None) -> list[DayLine]:
     """The day's visits (not cancelled) by arrival time, with the readiness judged now."""
+    from replies.selectors import confirmation_marks
     from scheduling.services.readiness import readiness_for_loaded_appointments
 
     start, end = day_bounds(day)
@@ -79,12 +81,14 @@ def day_lines(day: datetime.date, *, chair_id: int | None = None, nurse_id: int 
         )
     )
     readiness = readiness_for_loaded_appointments([a for a in rows if a.is_active])
+    confirmations = confirmation_marks(rows)
     return [
         DayLine(
             appointment=a,
             nurse=nurse_name(assigned[a.chair_id]) if a.chair_id in assigned else "",
             allergies=one_per_line(a.patient.allergies),
             readiness=readiness.get(a.pk),
+            confirmation=confirmations.get(a.pk),
         )
         for a in rows
     ]

@@ -33,6 +33,7 @@ CSV_HEADER = [
     "Readiness",
     "Readiness details",
     "Status",
+    "Confirmation",
 ]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -107,6 +108,7 @@ def day_list_csv(request: HttpRequest) -> HttpResponse:
                 line.readiness_word,
                 line.readiness_detail,
                 a.get_status_display(),
+                line.confirmation.label if line.confirmation else "",
             )
         )
     _log(request, lines)

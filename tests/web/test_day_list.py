@@ -95,6 +95,26 @@ def test_day_list_csv_has_the_same_lines_and_no_formulas(client, nurse, day_visi
     assert rows[0]["Readiness"] == "Warnings" and rows[1]["Readiness"] == "Blocked" and rows[0]["Dose (mg)"] == "600"
     assert rows[0]["Arrival"] == "08:15" and rows[0]["Chair"] == first.chair.name
     assert PatientAccess.objects.filter(user=nurse, view_name="daylist:day-list-csv").count() == 2
+    assert {r["Confirmation"] for r in rows} == {"Not confirmed"}  # nobody has answered yet
+
+
+def test_the_day_list_shows_who_confirmed(client, nurse, day_visits):
+    from replies.services.confirm import patient_confirm
+
+    day, first, second = day_visits
+    patient_confirm(appointment=first)
+    client.force_login(nurse)
+    html = client.get(reverse("daylist:day-list"), {"day": day.isoformat()}).content.decode()
+    assert '<span class="sub confirm-confirmed">Confirmed</span>' in html
+    assert '<span class="sub confirm-unconfirmed">Not confirmed</span>' in html
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(reverse("daylist:day-list-csv"), {"day": day.isoformat()}).content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert [r["Confirmation"] for r in rows] == ["Confirmed", "Not confirmed"]
 
 
 def test_day_list_needs_the_appointment_permission(client, drug_admin, outsider):
