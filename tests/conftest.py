@@ -67,3 +67,36 @@ def drugs_outside_the_pharmacy(db):
     from scheduling.models import Drug
 
     Drug.objects.update(pharmacy_prepared=False)
+
+
+# One set of staff personas for every test directory (a directory may add its own).
+@pytest.fixture
+def scheduler(db):
+    return _staff("SCHEDULER", "sam")
+
+
+@pytest.fixture
+def nurse(db):
+    return _staff("NURSE", "nora")
+
+
+@pytest.fixture
+def charge_nurse(db):
+    return _staff("CHARGE_NURSE", "cora")
+
+
+@pytest.fixture
+def manager(db):
+    return _staff("MANAGER", "max")
+
+
+@pytest.fixture
+def drug_admin(db):
+    return _staff("DRUG_ADMIN", "dana")
+
+
+def _staff(role_name, username, **extra):
+    from infusion_center import roles  # imported once Django is set up
+    from tests.web.helpers import staff
+
+    return staff(getattr(roles, role_name), username, **extra)

@@ -8,7 +8,6 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from infusion_center import roles
 from scheduling.models import Appointment, Chair, Closure, NurseStaffing, OutsideDose, RegimenPhase
 from scheduling.services.booking import appointment_book, appointment_cancel
 from tests.derive.conftest import at
@@ -17,26 +16,6 @@ from tests.scheduling.conftest import MON, give_mitoxantrone_doses
 from tests.web.helpers import staff
 
 pytestmark = pytest.mark.usefixtures("frozen", "clinic", "drugs_outside_the_pharmacy")
-
-
-@pytest.fixture
-def scheduler(db):
-    return staff(roles.SCHEDULER, "sam")
-
-
-@pytest.fixture
-def nurse(db):
-    return staff(roles.NURSE, "nora")
-
-
-@pytest.fixture
-def manager(db):
-    return staff(roles.MANAGER, "max")
-
-
-@pytest.fixture
-def drug_admin(db):
-    return staff(roles.DRUG_ADMIN, "dana")
 
 
 def _fresh(appointment):

@@ -11,31 +11,6 @@ def center(db):
 
 
 @pytest.fixture
-def scheduler(db):
-    return staff(roles.SCHEDULER, "sam")
-
-
-@pytest.fixture
-def nurse(db):
-    return staff(roles.NURSE, "nora")
-
-
-@pytest.fixture
-def charge_nurse(db):
-    return staff(roles.CHARGE_NURSE, "cora")
-
-
-@pytest.fixture
-def manager(db):
-    return staff(roles.MANAGER, "max")
-
-
-@pytest.fixture
-def drug_admin(db):
-    return staff(roles.DRUG_ADMIN, "dana")
-
-
-@pytest.fixture
 def outsider(db):
     """Signed in, but with no role at all."""
     return staff(None, "otto")
