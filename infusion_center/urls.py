@@ -7,7 +7,7 @@ from accounts import lockout_views
 from accounts.forms import AdminSignInForm, SignInForm
 from accounts.password_reset import QueuedPasswordResetForm
 from infusion_center import views
-from scheduling.views import home
+from scheduling.views.visits import home
 
 urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
@@ -23,7 +23,7 @@ urlpatterns = [
     path("accounts/lockouts/<int:pk>/clear/", lockout_views.lockout_clear, name="lockout-clear"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("patients/", include("patients.urls")),
-    path("audit/", include("patients.audit_urls")),
+    path("audit/", include("audit.urls")),
     path("authorisations/", include("authorisations.urls")),
     path("pharmacy/", include("pharmacy.urls")),
     path("day-list/", include("daylist.urls")),

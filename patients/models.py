@@ -283,8 +283,8 @@ class Screening(models.Model):
     @property
     def outcome(self) -> str:
         """What the result means for its check (a CheckAnswer.Outcome), judged by the readiness engine."""
+        from scheduling.catalogue import check_spec
         from scheduling.engine.readiness import ScreeningResult, judge
-        from scheduling.protocols import check_spec
 
         result = ScreeningResult(self.kind_id, self.taken_on, self.result, self.valid_until, self.value)
         verdict = judge(check_spec(self.kind), result)

@@ -43,7 +43,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @permission_required("patients.view_patient", raise_exception=True)
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from scheduling.reminders.selectors import reminders_for_patient
-    from scheduling.selectors import patient_overview
+    from scheduling.selectors.appointments import patient_overview
 
     try:
         patient = selectors.patient_for_detail(pk=pk)

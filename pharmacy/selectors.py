@@ -13,9 +13,9 @@ from django.utils import timezone
 from pharmacy.models import Preparation
 from pharmacy.rules import expected_infusion_start, release_refusal
 from pharmacy.services import MIX_OVERRIDE_PREFIX
+from scheduling.catalogue import drug_specs
 from scheduling.engine.protocol import UNIT_MG_PER_M2, dose_mg
 from scheduling.models import Appointment, Drug, ReadinessOverride
-from scheduling.protocols import drug_specs
 
 P = Preparation.Status
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from pharmacy.models import Preparation
 from pharmacy.rules import release_refusal
+from scheduling.catalogue import drug_specs
 from scheduling.engine.protocol import dose_mg
 from scheduling.models import Appointment, ReadinessOverride
-from scheduling.protocols import drug_specs
 
 P = Preparation.Status
 

@@ -14,6 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from patients.access import PatientAccessAdminMixin
 from scheduling.attention_admin import ReportsFlaggedBookingsMixin
+from scheduling.catalogue import phase_spec
 from scheduling.engine.protocol import chair_time
 from scheduling.models import (
     Appointment,
@@ -30,7 +31,6 @@ from scheduling.models import (
     ScreeningRequirement,
     TreatmentPlan,
 )
-from scheduling.protocols import phase_spec
 
 admin.site.site_header = f"{settings.CENTER_NAME} administration"
 admin.site.site_title = f"{settings.CENTER_NAME} admin"

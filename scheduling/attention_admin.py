@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.urls import reverse
 
-from scheduling.attention import attention_count
+from scheduling.selectors.attention import attention_count
 
 
 class ReportsFlaggedBookingsMixin:

@@ -268,7 +268,7 @@ class Chair(models.Model):
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the chair board.")
     is_active = models.BooleanField(default=True)
     notes = models.CharField(max_length=200, blank=True, help_text="E.g. 'recliner near the nurses' station'.")
-    history = HistoricalRecords()  # also the chair board cache's change marker (scheduling.board_cache)
+    history = HistoricalRecords()  # also the chair board cache's change marker (scheduling.board.cache)
 
     class Meta:
         ordering = ["position", "name"]
@@ -297,7 +297,7 @@ class OpeningHours(models.Model):
     patients_per_nurse = models.PositiveSmallIntegerField(
         default=4, help_text="Patients one nurse may monitor at once."
     )
-    history = HistoricalRecords()  # also the chair board cache's change marker (scheduling.board_cache)
+    history = HistoricalRecords()  # also the chair board cache's change marker (scheduling.board.cache)
 
     class Meta:
         ordering = ["weekday"]

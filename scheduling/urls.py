@@ -1,7 +1,12 @@
 from django.urls import path
 
-from scheduling import attention_views, history_views, manage_views, planning_views, views, visit_views
 from scheduling.reminders import views as reminder_views
+from scheduling.views import attention as attention_views
+from scheduling.views import manage as manage_views
+from scheduling.views import outside_doses as history_views
+from scheduling.views import planning as planning_views
+from scheduling.views import visit_corrections as visit_views
+from scheduling.views import visits as views
 
 app_name = "scheduling"
 

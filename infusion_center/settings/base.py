@@ -50,7 +50,12 @@ INSTALLED_APPS = [
     "daylist",
     "oauth2_provider",
     "integrations",
+    "audit",
 ]
+
+# Benchmarks and load-test set-up (they wipe or fill a database): installed only where DEVTOOLS=true.
+if env_bool("DEVTOOLS", False):
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

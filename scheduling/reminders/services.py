@@ -263,7 +263,7 @@ SEND_CHUNK = 25
 def _enqueue(ids: list[int], *, from_sweep: bool = False) -> None:
     """Hand rows to the broker. If it is unreachable the rows stay pending and the next sweep queues them."""
     global _broker_down_until
-    from scheduling.tasks import reminders_send
+    from scheduling.reminders.tasks import reminders_send
 
     if not from_sweep and time.monotonic() < _broker_down_until:
         Reminder.objects.filter(pk__in=ids).update(enqueued_at=None)

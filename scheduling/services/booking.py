@@ -20,13 +20,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from authorisations.services import booking_refusal as authorisation_refusal
+from scheduling.catalogue import drug_specs
 from scheduling.engine import history as dose_history
 from scheduling.engine.capacity import Candidate, Center, check_candidate
 from scheduling.engine.dosing import NextDose, fmt_date
 from scheduling.engine.protocol import ChairTime, DrugSpec
 from scheduling.engine.slots import DEFAULT_STEP_MINUTES, Preferences, Slot, find_slots, slot_day
 from scheduling.models import Appointment, Chair, InfusionReaction, TreatmentPlan
-from scheduling.protocols import drug_specs
 from scheduling.reminders.services import (
     reminders_on_booked,
     reminders_on_cancelled,
@@ -366,7 +366,7 @@ def _bsa_message(state: PlanState, dose: NextDose) -> str:
 def _planning_ceiling():
     """The forecast's daily ceiling the ranking plans against (scheduling/planning.py; cached). A planning aid:
     if it cannot be worked out, slots are ranked without it rather than not offered."""
-    from scheduling.planning import search_ceiling
+    from scheduling.selectors.planning import search_ceiling
 
     try:
         return search_ceiling()

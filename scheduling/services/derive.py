@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from scheduling.catalogue import drug_specs
 from scheduling.engine.capacity import Booking, Candidate, Center, check_candidate
 from scheduling.engine.dosing import fmt_date
 from scheduling.engine.history import PROBLEM_CAPACITY, PROBLEM_CENTER, Problem, start_refusal
 from scheduling.engine.slots import slot_day
 from scheduling.models import Appointment, Chair
-from scheduling.protocols import drug_specs
 from scheduling.reminders.services import reminders_hold, reminders_on_rescheduled, reminders_release
 from scheduling.services.center import center_for_range, center_tz
 from scheduling.services.history import PENDING_STATUSES, doses_for, doses_for_patients, drug_ids_sharing

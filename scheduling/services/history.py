@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from patients.models import Patient
+from scheduling.catalogue import drug_specs
 from scheduling.engine.history import (
     BOOKED,
     ELSEWHERE,
@@ -28,7 +29,6 @@ from scheduling.engine.history import (
 )
 from scheduling.engine.protocol import UNIT_MG_PER_M2, DrugSpec
 from scheduling.models import Appointment, Drug, InfusionReaction, OutsideDose, TreatmentPlan
-from scheduling.protocols import drug_specs
 from scheduling.services.center import center_tz
 
 S = Appointment.Status

@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from authorisations.services import with_authorisation_issues
 from patients.models import Screening
+from scheduling.catalogue import drug_specs
 from scheduling.engine.dosing import NextDose
 from scheduling.engine.protocol import UNIT_MG_PER_M2
 from scheduling.engine.readiness import Readiness, ScreeningResult, evaluate
 from scheduling.models import Appointment, TreatmentPlan
-from scheduling.protocols import drug_specs
 from scheduling.services.booking import plan_next_dose
 from scheduling.services.center import center_tz
 from scheduling.services.history import given_before

@@ -15,9 +15,9 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from scheduling import selectors
 from scheduling.models import Appointment, InfusionReaction, Reminder
 from scheduling.reminders.services import reminder_deliver
+from scheduling.selectors import appointments as selectors
 
 pytestmark = [
     pytest.mark.browser,

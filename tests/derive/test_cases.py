@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from scheduling.attention import needing_attention
 from scheduling.models import Appointment, Chair, Closure, InfusionReaction, NurseStaffing, RegimenPhase, Reminder
 from scheduling.reminders.services import SKIP_HELD
+from scheduling.selectors.attention import needing_attention
 from scheduling.services import visits
 from scheduling.services.booking import (
     BookingError,

@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from scheduling.catalogue import drug_specs
 from scheduling.engine.capacity import Candidate, check_candidate
 from scheduling.engine.protocol import ChairTime
 from scheduling.models import (
@@ -45,7 +46,6 @@ from scheduling.models import (
     Reminder,
     TreatmentPlan,
 )
-from scheduling.protocols import drug_specs
 from scheduling.services import visits
 from scheduling.services.booking import (
     BookingError,

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from infusion_center import roles
 from patients.models import Patient, Screening
+from scheduling.catalogue import drug_specs
 from scheduling.engine.protocol import chair_time
 from scheduling.models import Appointment, Chair, InfusionReaction, OpeningHours, TreatmentPlan
-from scheduling.protocols import drug_specs
 
 pytestmark = pytest.mark.django_db
 

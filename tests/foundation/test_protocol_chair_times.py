@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from scheduling.catalogue import drug_specs
 from scheduling.engine.protocol import UNIT_MG_PER_M2, chair_time, dose_mg
-from scheduling.protocols import drug_specs
 
 pytestmark = pytest.mark.django_db
 

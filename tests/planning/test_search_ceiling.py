@@ -2,7 +2,7 @@
 
 import pytest
 
-from scheduling import planning
+from scheduling.selectors import planning
 from scheduling.services.booking import slots_find
 from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
 from tests.planning.conftest import START

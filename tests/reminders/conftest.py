@@ -10,9 +10,9 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 
+from scheduling.catalogue import drug_spec, drugs_with_protocol
 from scheduling.engine.protocol import chair_time
 from scheduling.models import Appointment, Drug, TreatmentPlan
-from scheduling.protocols import drug_spec, drugs_with_protocol
 from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory
 
 HERE = Path(__file__).resolve().parent

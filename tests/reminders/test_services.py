@@ -27,7 +27,9 @@ QUEUE: list[int] = []
 def queued_after_commit(monkeypatch):
     """Ids handed to the broker (the real worker and broker are exercised in test_worker.py)."""
     QUEUE.clear()
-    monkeypatch.setattr("scheduling.tasks.reminders_send.apply_async", lambda args, **kw: QUEUE.extend(args[0]))
+    monkeypatch.setattr(
+        "scheduling.reminders.tasks.reminders_send.apply_async", lambda args, **kw: QUEUE.extend(args[0])
+    )
     return QUEUE
 
 
@@ -331,7 +333,9 @@ def _confirmations(count):
 
 def test_the_sweep_queues_due_rows_in_chunks_each_id_once(queued, monkeypatch):
     messages = []
-    monkeypatch.setattr("scheduling.tasks.reminders_send.apply_async", lambda args, **kw: messages.append(args[0]))
+    monkeypatch.setattr(
+        "scheduling.reminders.tasks.reminders_send.apply_async", lambda args, **kw: messages.append(args[0])
+    )
     ids = _confirmations(services.SEND_CHUNK + 3)
     messages.clear()  # what the bookings queued themselves
     assert sorted(services.reminders_sweep()) == sorted(ids)

@@ -59,7 +59,7 @@ def test_outbox_filters_by_status_and_kind(client, appointment):
 
 
 def test_retry_is_a_post_for_staff_who_can_change_appointments(client, appointment, monkeypatch):
-    monkeypatch.setattr("scheduling.tasks.reminders_send.apply_async", lambda *a, **k: None)
+    monkeypatch.setattr("scheduling.reminders.tasks.reminders_send.apply_async", lambda *a, **k: None)
     failed = appointment.reminders.get(kind=Reminder.Kind.CONFIRMATION)
     Reminder.objects.filter(pk=failed.pk).update(status=Reminder.Status.FAILED, attempts=5, last_error="boom")
     url = reverse("scheduling:reminder-retry", args=[failed.pk])

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from infusion_center.celery import app as celery_app
 from scheduling.models import Reminder
-from scheduling.tasks import reminders_sweep
+from scheduling.reminders.tasks import reminders_sweep
 from tests.factories import UserFactory
 from tests.reminders.conftest import book, cancel, reschedule
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from patients.audit import change_history, tracked_models
+from audit.history import change_history, tracked_models
 from patients.models import Patient, PatientAccess, Screening
 from patients.services import patient_access_record
 from scheduling.models import Appointment, Drug, InfusionReaction, ReadinessOverride, TreatmentPlan

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from patients.models import Patient, Screening
-from scheduling import board_cache
+from scheduling.board import cache as board_cache
 from scheduling.models import (
     Appointment,
     Chair,

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.audit import change_entries, change_history
+from audit.history import change_entries, change_history
 from patients.templatetags.patient_tags import one_per_line
 from scheduling.models import Appointment
 from scheduling.services import booking

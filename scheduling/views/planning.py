@@ -13,9 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from scheduling import planning
 from scheduling.engine.forecast import Forecast
 from scheduling.models import ProposedMove, ReoptimisationProposal
+from scheduling.selectors import planning
 from scheduling.services import reoptimise
 from scheduling.services.booking import BookingError
 

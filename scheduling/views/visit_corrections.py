@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from scheduling.services import visit_corrections
 from scheduling.services.visits import VisitError
-from scheduling.views import _appointment_or_404, _appointment_page
+from scheduling.views.visits import _appointment_or_404, _appointment_page
 from scheduling.visit_forms import TimeCorrectionForm, UndoStepForm
 
 

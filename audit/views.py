@@ -8,7 +8,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.paginator import Paginator
 from django.views.generic import TemplateView
 
-from patients.audit import change_entries, change_history
+from audit.history import change_entries, change_history
 from patients.models import Patient, PatientAccess
 
 PAGE_SIZE = 50

@@ -228,8 +228,8 @@ def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan
     The given-dose history of every plan's patient and drug, the reaction history and the drug specs are read
     in one batch each, then the booking service's own state and engine call compute each plan's next dose.
     """
+    from scheduling.catalogue import drug_specs
     from scheduling.engine.history import DoseHistory
-    from scheduling.protocols import drug_specs
     from scheduling.services.booking import PlanState, _next
     from scheduling.services.history import PatientDoses, doses_for_patients, ingredients_by_drug
 

@@ -125,7 +125,6 @@ def board_grid(day: datetime.date) -> SafeString:
 
 def board_grid_and_patients(day: datetime.date) -> tuple[SafeString, list[int]]:
     """The grid and the ids of the patients it shows (for the access log), cached together."""
-    from scheduling.views import board_context  # the view module builds the grid's context
 
     now = timezone.now()
     key = cache_key(day, now, board_fingerprint())  # read before the data: a grid is never older than its key

@@ -12,10 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from scheduling.attention import attention_count
 from scheduling.forms import ChairForm, ClosureForm, NurseStaffingForm, OpeningHoursForm, ReportRangeForm
 from scheduling.models import Chair, Closure, NurseStaffing, OpeningHours
-from scheduling.reports import reports
+from scheduling.selectors.attention import attention_count
+from scheduling.selectors.reports import reports
 from scheduling.services.derive import preview_flags
 
 RESOURCES = {

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from scheduling import selectors
 from scheduling.models import Appointment, InfusionReaction
+from scheduling.selectors import appointments as selectors
 
 S = Appointment.Status
 HOLDS_CHAIR = set(Appointment.ACTIVE_STATUSES)

@@ -20,9 +20,8 @@ from authorisations.views import warn_authorisation
 from patients.access import patient_shown, patients_shown
 from patients.models import Patient
 from pharmacy.board import annotate_board_pharmacy
-from scheduling import board as board_layout
-from scheduling import selectors
-from scheduling.board_cache import board_grid_and_patients
+from scheduling.board import layout as board_layout
+from scheduling.board.cache import board_grid_and_patients
 from scheduling.forms import (
     CancelForm,
     DayForm,
@@ -37,6 +36,8 @@ from scheduling.forms import (
 )
 from scheduling.models import Appointment, TreatmentPlan
 from scheduling.reminders.selectors import reminders_for_appointment
+from scheduling.selectors import appointments as selectors
+from scheduling.selectors.visit_history import appointment_timeline, visit_clock_summary
 from scheduling.services import booking, courses, visits
 from scheduling.services.capacity import day_load
 from scheduling.services.plans import PlanError, plan_start
@@ -46,7 +47,6 @@ from scheduling.services.readiness import (
     readiness_for_plans,
 )
 from scheduling.services.visit_clock import VisitTooEarly, observation_minutes_left
-from scheduling.visit_history import appointment_timeline, visit_clock_summary
 
 S = Appointment.Status
 WORKLIST_HORIZON_DAYS = 30
@@ -80,7 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def board_context(day: datetime.date, *, now: datetime.datetime | None = None) -> dict:
-    """The context of `_board.html` (its grid is cached by scheduling.board_cache: it must not depend on the user)."""
+    """The context of `_board.html` (its grid is cached by scheduling.board.cache: it must not depend on the user)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     appointments = selectors.appointments_for_board(day)
@@ -184,7 +184,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def week(request: HttpRequest) -> HttpResponse:
-    from scheduling.reports import week_fill
+    from scheduling.selectors.reports import week_fill
 
     day = _day_from(request)
     monday = day - datetime.timedelta(days=day.weekday())

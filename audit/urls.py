@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from patients import audit_views
+from audit import views as audit_views
 
 app_name = "audit"
 

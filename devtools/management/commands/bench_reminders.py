@@ -19,9 +19,9 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from patients.models import Patient
+from scheduling.catalogue import drug_spec, drugs_with_protocol
 from scheduling.engine.protocol import chair_time
 from scheduling.models import Appointment, Chair, Drug, Reminder, TreatmentPlan
-from scheduling.protocols import drug_spec, drugs_with_protocol
 
 PREFIX = "BENCH-"
 KINDS = [
@@ -116,7 +116,7 @@ class Command(BaseCommand):
         from celery.contrib.testing.worker import start_worker
 
         from infusion_center.celery import app
-        from scheduling.tasks import reminders_sweep
+        from scheduling.reminders.tasks import reminders_sweep
 
         app.control.purge()
         stop = threading.Event()

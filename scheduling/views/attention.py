@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from patients.access import patients_shown
-from scheduling.attention import accepted_after_review, attention_count, needing_attention
 from scheduling.models import Appointment
+from scheduling.selectors.attention import accepted_after_review, attention_count, needing_attention
 from scheduling.services.derive import AttentionError, attention_accept
 
 

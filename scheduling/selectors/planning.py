@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from django.core.cache import cache
 from django.utils import timezone
 
+from scheduling.catalogue import drug_specs
 from scheduling.engine.dosing import DoseCourse
 from scheduling.engine.forecast import HORIZON_DAYS, Ceiling, DueDose, Forecast, forecast, project_doses
 from scheduling.engine.forecast import with_extra_nurses as _with_extra_nurses
 from scheduling.engine.history import DoseHistory
 from scheduling.models import Appointment, ProposedMove, ReoptimisationProposal, TreatmentPlan
-from scheduling.protocols import drug_specs
 from scheduling.services.center import center_for_range, center_tz, day_bounds, gc_paused
 from scheduling.services.history import doses_for_patients, ingredients_by_drug
 
