@@ -7,7 +7,7 @@ from accounts import lockout_views
 from accounts.forms import AdminSignInForm, SignInForm
 from accounts.password_reset import QueuedPasswordResetForm
 from infusion_center import views
-from scheduling.views.visits import home
+from scheduling.views.board import home
 
 urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),

@@ -2,18 +2,21 @@ from django.urls import path
 
 from scheduling.reminders import views as reminder_views
 from scheduling.views import attention as attention_views
+from scheduling.views import board as board_views
+from scheduling.views import booking as booking_views
 from scheduling.views import manage as manage_views
 from scheduling.views import outside_doses as history_views
 from scheduling.views import planning as planning_views
 from scheduling.views import visit_corrections as visit_views
 from scheduling.views import visits as views
+from scheduling.views import worklist as worklist_views
 
 app_name = "scheduling"
 
 urlpatterns = [
-    path("board/", views.board, name="board"),
-    path("week/", views.week, name="week"),
-    path("worklist/", views.worklist, name="worklist"),
+    path("board/", board_views.board, name="board"),
+    path("week/", board_views.week, name="week"),
+    path("worklist/", worklist_views.worklist, name="worklist"),
     path("appointments/<int:pk>/", views.appointment_detail, name="appointment-detail"),
     path("appointments/<int:pk>/visit/<slug:step>/", views.visit_step, name="visit-step"),
     path("appointments/<int:pk>/correct-time/", visit_views.visit_correct_time, name="visit-correct-time"),
@@ -22,12 +25,12 @@ urlpatterns = [
     path("appointments/<int:pk>/start/", views.visit_start, name="visit-start"),
     path("appointments/<int:pk>/no-show/", views.visit_no_show, name="visit-no-show"),
     path("appointments/<int:pk>/reaction/", views.visit_reaction, name="visit-reaction"),
-    path("appointments/<int:pk>/reschedule/", views.appointment_reschedule, name="appointment-reschedule"),
-    path("appointments/<int:pk>/cancel/", views.appointment_cancel, name="appointment-cancel"),
-    path("plans/start/<int:patient_id>/", views.plan_create, name="plan-create"),
-    path("plans/<int:pk>/find/", views.plan_find, name="plan-find"),
-    path("plans/<int:pk>/book/", views.plan_book, name="plan-book"),
-    path("plans/<int:pk>/book-maintenance/", views.plan_book_maintenance, name="plan-book-maintenance"),
+    path("appointments/<int:pk>/reschedule/", booking_views.appointment_reschedule, name="appointment-reschedule"),
+    path("appointments/<int:pk>/cancel/", booking_views.appointment_cancel, name="appointment-cancel"),
+    path("plans/start/<int:patient_id>/", booking_views.plan_create, name="plan-create"),
+    path("plans/<int:pk>/find/", booking_views.plan_find, name="plan-find"),
+    path("plans/<int:pk>/book/", booking_views.plan_book, name="plan-book"),
+    path("plans/<int:pk>/book-maintenance/", booking_views.plan_book_maintenance, name="plan-book-maintenance"),
     path("reports/", manage_views.reports_page, name="reports"),
     path("planning/forecast/", planning_views.forecast_page, name="planning-forecast"),
     path("planning/proposals/", planning_views.proposals_page, name="planning-proposals"),

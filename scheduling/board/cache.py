@@ -31,6 +31,7 @@ from authorisations.models import Authorisation
 from patients.models import CheckAnswer, CheckKind, Patient, Screening
 from pharmacy.models import Preparation
 from replies.models import Confirmation
+from scheduling.board.context import board_context
 from scheduling.models import (
     Appointment,
     Chair,

@@ -31,7 +31,7 @@ def _fail(exc):
 def test_a_view_that_loses_the_database_answers_503_in_words(monkeypatch, exc):
     client = Client(raise_request_exception=False)
     client.force_login(staff(roles.SCHEDULER, "sam"))
-    monkeypatch.setattr("scheduling.views.visits.board_context", _fail(exc))
+    monkeypatch.setattr("scheduling.board.cache.board_context", _fail(exc))
     response = client.get(reverse("scheduling:board"))
     assert response.status_code == 503
     assert response["Retry-After"] == "10"
@@ -53,7 +53,7 @@ def test_a_session_lookup_that_loses_the_database_in_middleware_also_answers_503
 def test_any_other_error_is_still_the_plain_500_page(monkeypatch):
     client = Client(raise_request_exception=False)
     client.force_login(staff(roles.SCHEDULER, "sam"))
-    monkeypatch.setattr("scheduling.views.visits.board_context", _fail(ValueError("a bug")))
+    monkeypatch.setattr("scheduling.board.cache.board_context", _fail(ValueError("a bug")))
     response = client.get(reverse("scheduling:board"))
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
