@@ -41,7 +41,7 @@ migrations-check: venv
 # Benchmarks run as in production (DEBUG off) on a dedicated PostgreSQL database that they WIPE (bench) or
 # fill and clean up (bench-reminders): BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/ic_bench make bench
 BENCH_SECRET_KEY ?= benchmark-only-not-a-secret-0123456789abcdefghijklmnop
-BENCH_ENV = DATABASE_URL="$(BENCH_DATABASE_URL)" DJANGO_DEBUG=false DJANGO_SECRET_KEY="$(BENCH_SECRET_KEY)"
+BENCH_ENV = DEVTOOLS=true DATABASE_URL="$(BENCH_DATABASE_URL)" DJANGO_DEBUG=false DJANGO_SECRET_KEY="$(BENCH_SECRET_KEY)"
 BENCH_ARGS ?=
 
 ## Slot finding, course search and booking at 1x, 4x and 16x history. WIPES the database in BENCH_DATABASE_URL.
@@ -54,7 +54,7 @@ bench: venv
 ## and the CP-SAT optimum, per instance. Uses no database. Extra arguments: LEVELLOAD_ARGS (e.g. --time-limit 20).
 LEVELLOAD_ARGS ?=
 bench-levelload: venv
-	DJANGO_DEBUG=false DJANGO_SECRET_KEY="$(BENCH_SECRET_KEY)" $(PY) manage.py bench_levelload $(LEVELLOAD_ARGS)
+	DEVTOOLS=true DJANGO_DEBUG=false DJANGO_SECRET_KEY="$(BENCH_SECRET_KEY)" $(PY) manage.py bench_levelload $(LEVELLOAD_ARGS)
 
 ## 10,000 due reminders through a Celery worker on Redis (in-memory mail): emails per second and duplicates.
 bench-reminders: venv
@@ -66,6 +66,7 @@ bench-reminders: venv
 ## then gunicorn with production settings over HTTP measured by wrk. Extra arguments: LOADTEST_ARGS.
 LOADTEST_ARGS ?=
 loadtest: export DATABASE_URL = $(LOADTEST_DATABASE_URL)
+loadtest: export DEVTOOLS = true
 loadtest: venv
 	@case "$(LOADTEST_DATABASE_URL)" in postgres://*|postgresql://*) ;; \
 	  *) echo "Set LOADTEST_DATABASE_URL to a dedicated PostgreSQL database (it is wiped), e.g." \

@@ -39,7 +39,9 @@ def restore_migrated_data() -> None:
 @pytest.fixture(autouse=True)
 def _migrated_data_in_transactional_tests(request):
     """Transactional tests (threads, workers, the live server) end with a flush that empties every table,
-    the seeded catalogue included; each one starts from the data a migrated database has."""
+    the seeded catalogue included; each one starts from the data a migrated database has. (Not serialized_rollback:
+    it inserts its snapshot over the rows the previous test's flush re-creates through post_migrate, the role
+    groups among them, and fails on a duplicate group name.)"""
     marker = request.node.get_closest_marker("django_db")
     transactional = (
         (marker is not None and marker.kwargs.get("transaction"))

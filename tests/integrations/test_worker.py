@@ -23,7 +23,7 @@ from tests.web.helpers import staff
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.celery,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)"),
 ]
 

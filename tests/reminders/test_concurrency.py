@@ -14,7 +14,7 @@ from scheduling.reminders import services
 from tests.factories import ChairFactory, PatientFactory
 from tests.reminders.conftest import make_appointment
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROWS = 200
 THREADS = 4
