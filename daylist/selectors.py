@@ -66,7 +66,7 @@ def assignments_for(day: datetime.date) -> dict[int, object]:
 def day_lines(day: datetime.date, *, chair_id: int | None = None, nurse_id: int | None = None) -> list[DayLine]:
     """The day's visits (not cancelled) by arrival time, with the readiness judged now."""
     from replies.selectors import confirmation_marks
-    from scheduling.services.readiness import readiness_for_loaded_appointments
+    from scheduling.selectors.readiness import readiness_for_loaded_appointments
 
     start, end = day_bounds(day)
     assigned = assignments_for(day)

@@ -11,15 +11,20 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from patients.models import CheckKind, Patient, PatientAccess, Screening
+from patients.models import CheckKind, EmergencyContact, Patient, PatientAccess, Screening
 
 
 @transaction.atomic
-def patient_save(*, form, contacts) -> Patient:
-    """Save a validated patient form and its emergency-contact formset together, or neither."""
-    patient = form.save()
-    contacts.instance = patient
-    contacts.save()
+def patient_save(
+    *, patient: Patient, contacts: list[EmergencyContact], removed_contacts: list[EmergencyContact]
+) -> Patient:
+    """Save a patient with their new or changed emergency contacts and without the removed ones, or nothing."""
+    patient.save()
+    for contact in contacts:
+        contact.patient = patient
+        contact.save()
+    for contact in removed_contacts:
+        contact.delete()
     return patient
 
 

@@ -63,7 +63,10 @@ def _patient_form_page(request: HttpRequest, patient: Patient | None) -> HttpRes
     form = PatientForm(request.POST or None, instance=patient)
     contacts = EmergencyContactFormSet(request.POST or None, instance=patient or Patient(), prefix="contacts")
     if request.method == "POST" and form.is_valid() and contacts.is_valid():
-        saved = services.patient_save(form=form, contacts=contacts)
+        patient = form.save(commit=False)
+        contacts.instance = patient
+        changed = contacts.save(commit=False)
+        saved = services.patient_save(patient=patient, contacts=changed, removed_contacts=contacts.deleted_objects)
         messages.success(request, f"{saved.full_name} is saved.")
         return redirect(saved)
     patient_shown(request, patient)

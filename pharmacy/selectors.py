@@ -72,7 +72,7 @@ def preparation_queue(*, today: datetime.date | None = None, days: int = 2) -> l
 
     Cancelled and missed visits stay listed while their dose is made and not yet recorded as wasted.
     """
-    from scheduling.services.readiness import readiness_for_loaded_appointments
+    from scheduling.selectors.readiness import readiness_for_loaded_appointments
 
     today = today or timezone.localdate()
     tz = timezone.get_current_timezone()

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from infusion_center.refusals import RefusalError
 from pharmacy.models import Preparation
 from pharmacy.rules import release_refusal
 from scheduling.catalogue import drug_specs
@@ -20,13 +21,8 @@ from scheduling.models import Appointment, ReadinessOverride
 P = Preparation.Status
 
 
-class PharmacyError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
+class PharmacyError(RefusalError):
+    """A pharmacy step refused, with a message the pharmacist understands."""
 
 
 def latest_preparation(appointment_id: int) -> Preparation | None:
@@ -62,7 +58,7 @@ def _wrong(preparation: Preparation | None, action: str) -> PharmacyError:
 @transaction.atomic
 def preparation_release(*, appointment: Appointment, user) -> Preparation:
     """Release the dose to mix, if the drug's rule allows it now (see pharmacy.rules.release_refusal)."""
-    from scheduling.services.readiness import readiness_for_loaded_appointments
+    from scheduling.selectors.readiness import readiness_for_loaded_appointments
 
     locked = _locked(appointment.pk)
     drug = locked.phase.drug
@@ -112,7 +108,7 @@ def _mix_override_today(appointment_id: int) -> bool:
 def mix_override_record(*, appointment: Appointment, reason: str, user) -> ReadinessOverride:
     """A nurse allowed to override readiness lets the pharmacy mix a checked-in patient's dose despite the day's
     blocking problems (recorded with them and the reason). The start still asks for its own override."""
-    from scheduling.services.readiness import readiness_for_loaded_appointments
+    from scheduling.selectors.readiness import readiness_for_loaded_appointments
 
     reason = (reason or "").strip()
     if not reason:

@@ -32,6 +32,18 @@ urlpatterns = [
     path("plans/<int:pk>/book/", booking_views.plan_book, name="plan-book"),
     path("plans/<int:pk>/book-maintenance/", booking_views.plan_book_maintenance, name="plan-book-maintenance"),
     path("reports/", manage_views.reports_page, name="reports"),
+    path("center/chair/", manage_views.resource_list, {"kind": "chair"}, name="chair-list"),
+    path("center/chair/new/", manage_views.resource_form, {"kind": "chair"}, name="chair-create"),
+    path("center/chair/<int:pk>/edit/", manage_views.resource_form, {"kind": "chair"}, name="chair-edit"),
+    path("center/hours/", manage_views.resource_list, {"kind": "hours"}, name="hours-list"),
+    path("center/hours/new/", manage_views.resource_form, {"kind": "hours"}, name="hours-create"),
+    path("center/hours/<int:pk>/edit/", manage_views.resource_form, {"kind": "hours"}, name="hours-edit"),
+    path("center/closure/", manage_views.resource_list, {"kind": "closure"}, name="closure-list"),
+    path("center/closure/new/", manage_views.resource_form, {"kind": "closure"}, name="closure-create"),
+    path("center/closure/<int:pk>/edit/", manage_views.resource_form, {"kind": "closure"}, name="closure-edit"),
+    path("center/staffing/", manage_views.resource_list, {"kind": "staffing"}, name="staffing-list"),
+    path("center/staffing/new/", manage_views.resource_form, {"kind": "staffing"}, name="staffing-create"),
+    path("center/staffing/<int:pk>/edit/", manage_views.resource_form, {"kind": "staffing"}, name="staffing-edit"),
     path("planning/forecast/", planning_views.forecast_page, name="planning-forecast"),
     path("planning/proposals/", planning_views.proposals_page, name="planning-proposals"),
     path("planning/proposals/new/", planning_views.proposal_request, name="planning-proposal-new"),
@@ -45,10 +57,3 @@ urlpatterns = [
     path("outbox/retry-failed/", reminder_views.reminders_retry_all_view, name="reminders-retry-failed"),
     path("reminders/unsubscribe/<str:token>/", reminder_views.unsubscribe, name="reminders-unsubscribe"),
 ]
-
-for _kind, (_list, _create, _edit) in manage_views.VIEWS.items():
-    urlpatterns += [
-        path(f"center/{_kind}/", _list, name=f"{_kind}-list"),
-        path(f"center/{_kind}/new/", _create, name=f"{_kind}-create"),
-        path(f"center/{_kind}/<int:pk>/edit/", _edit, name=f"{_kind}-edit"),
-    ]

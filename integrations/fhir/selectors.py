@@ -13,7 +13,7 @@ from django.utils import timezone
 from integrations.fhir.resources import APPOINTMENT_STATUS
 from patients.models import Patient
 from scheduling.models import Appointment, Chair, TreatmentPlan
-from scheduling.services.center import center_tz
+from scheduling.selectors.center import center_tz
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb")
 DEFAULT_COUNT = 20

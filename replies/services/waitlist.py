@@ -145,8 +145,8 @@ def candidate_for(entry: WaitlistEntry, freed: FreedTime, needs: dict | None = N
     `needs` caches each entry's dose between calls; the quick checks (weekday, window opening, chair time length)
     spare the slot search for the pairs that cannot fit."""
     from scheduling.engine.slots import DEFAULT_STEP_MINUTES
+    from scheduling.selectors.readiness import readiness_for_plans
     from scheduling.services.booking import BookingError, slots_find
-    from scheduling.services.readiness import readiness_for_plans
 
     plan = entry.plan
     if plan.status != TreatmentPlan.Status.ACTIVE or (freed.source_id and entry.appointment_id == freed.source_id):

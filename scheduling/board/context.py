@@ -10,11 +10,11 @@ from pharmacy.board import annotate_board_pharmacy
 from scheduling.board import layout as board_layout
 from scheduling.models import Appointment
 from scheduling.selectors import appointments as selectors
-from scheduling.services.capacity import day_load
-from scheduling.services.readiness import (
+from scheduling.selectors.capacity import day_load
+from scheduling.selectors.readiness import (
     readiness_for_loaded_appointments,
 )
-from scheduling.services.visit_clock import observation_minutes_left
+from scheduling.selectors.visit_clock import observation_minutes_left
 
 S = Appointment.Status
 

@@ -9,8 +9,8 @@ from collections import Counter
 from django.utils import timezone
 
 from scheduling.models import Appointment, Closure, OutsideDose
+from scheduling.selectors.history import PENDING_STATUSES
 from scheduling.services.derive import derive_future
-from scheduling.services.history import PENDING_STATUSES
 
 REASON = "Footrest broken; repair booked"
 

@@ -27,7 +27,12 @@ class PremedSpec:
     id: int | None = None
 
     def applies_on(self, course_day: int) -> bool:
-        return self.only_on_course_days is None or course_day <= self.only_on_course_days
+        return premedication_applies(self.only_on_course_days, course_day)
+
+
+def premedication_applies(only_on_course_days: int | None, course_day: int) -> bool:
+    """Whether a premedication given only on days 1..N of a course (None: every day) applies on this day."""
+    return only_on_course_days is None or course_day <= only_on_course_days
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from scheduling.engine.protocol import premedication_applies
 from scheduling.models import Appointment, Premedication, Reminder
 from scheduling.reminders.calendar import METHOD_CANCEL, METHOD_REQUEST, CalendarEvent, calendar_file
 
@@ -163,11 +164,7 @@ def unsubscribe_url(patient_id: int) -> str:
 def _premedications(appointment: Appointment, phase_premedications: list[Premedication] | None) -> list[Premedication]:
     if phase_premedications is None:
         phase_premedications = list(appointment.phase.premedications.all())
-    return [
-        p
-        for p in phase_premedications
-        if p.only_on_course_days is None or appointment.course_day <= p.only_on_course_days
-    ]
+    return [p for p in phase_premedications if premedication_applies(p.only_on_course_days, appointment.course_day)]
 
 
 def course_appointments(appointment: Appointment) -> list[Appointment]:

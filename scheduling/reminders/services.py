@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
@@ -22,6 +23,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
+from infusion_center.refusals import RefusalError
 from patients.models import Patient
 from scheduling.models import Appointment, Premedication, Reminder
 from scheduling.reminders.emails import reminder_message
@@ -258,19 +260,19 @@ _broker_down_until = 0.0
 
 # One queue message carries up to this many ids; the worker still claims and records each row on its own.
 SEND_CHUNK = 25
+# The task is named, not imported: the tasks module imports this one (scheduling/reminders/tasks.py).
+SEND_TASK = "scheduling.tasks.reminders_send"
 
 
 def _enqueue(ids: list[int], *, from_sweep: bool = False) -> None:
     """Hand rows to the broker. If it is unreachable the rows stay pending and the next sweep queues them."""
     global _broker_down_until
-    from scheduling.reminders.tasks import reminders_send
-
     if not from_sweep and time.monotonic() < _broker_down_until:
         Reminder.objects.filter(pk__in=ids).update(enqueued_at=None)
         return
     for position in range(0, len(ids), SEND_CHUNK):
         try:
-            reminders_send.apply_async((ids[position : position + SEND_CHUNK],), retry=False)
+            current_app.signature(SEND_TASK).apply_async((ids[position : position + SEND_CHUNK],), retry=False)
         except Exception:  # the broker is down: the outbox row is the source of truth
             logger.warning(
                 "Could not queue reminders %s; the sweep will pick them up.",
@@ -474,10 +476,8 @@ def _record_failure(reminder: Reminder, *, claim: datetime.datetime, error: str)
 # --- staff and patient actions ------------------------------------------------------------------------------
 
 
-class ReminderError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ReminderError(RefusalError):
+    """A reminder action refused (retrying one that is not failed)."""
 
 
 @transaction.atomic

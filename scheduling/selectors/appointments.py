@@ -143,7 +143,7 @@ def appointment_history(appointment: Appointment) -> list:
 
 def patient_overview(*, patient: Patient) -> dict:
     """Everything the patient page shows beyond the profile: plans, appointments, reactions."""
-    from scheduling.services.readiness import readiness_for_appointments, readiness_for_plans
+    from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plans
 
     today = timezone.localdate()
     now = timezone.now()
@@ -223,15 +223,15 @@ def plans_needing_booking() -> list[TreatmentPlan]:
 
 
 def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan, object]]:
-    """Each plan's next dose (as `booking.plan_next_dose` computes it) in a fixed number of queries.
+    """Each plan's next dose (as `plan_state.plan_next_dose` computes it) in a fixed number of queries.
 
     The given-dose history of every plan's patient and drug, the reaction history and the drug specs are read
     in one batch each, then the booking service's own state and engine call compute each plan's next dose.
     """
     from scheduling.catalogue import drug_specs
     from scheduling.engine.history import DoseHistory
-    from scheduling.services.booking import PlanState, _next
-    from scheduling.services.history import PatientDoses, doses_for_patients, ingredients_by_drug
+    from scheduling.selectors.history import PatientDoses, doses_for_patients, ingredients_by_drug
+    from scheduling.selectors.plan_state import PlanState, next_dose_of
 
     if not plans:
         return []
@@ -283,7 +283,7 @@ def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan
         state.doses = histories.get((plan.patient_id, ingredient)) or PatientDoses(
             plan.patient_id, ingredient, DoseHistory(ingredient), body_surface_area=plan.patient.body_surface_area
         )
-        result.append((plan, _next(state, given_only=True)))
+        result.append((plan, next_dose_of(state, given_only=True)))
     return result
 
 

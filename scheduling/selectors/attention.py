@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from scheduling.models import Appointment
-from scheduling.services.history import PENDING_STATUSES
+from scheduling.selectors.history import PENDING_STATUSES
 
 
 def _future() -> QuerySet[Appointment]:

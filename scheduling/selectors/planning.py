@@ -21,8 +21,8 @@ from scheduling.engine.forecast import HORIZON_DAYS, Ceiling, DueDose, Forecast,
 from scheduling.engine.forecast import with_extra_nurses as _with_extra_nurses
 from scheduling.engine.history import DoseHistory
 from scheduling.models import Appointment, ProposedMove, ReoptimisationProposal, TreatmentPlan
-from scheduling.services.center import center_for_range, center_tz, day_bounds, gc_paused
-from scheduling.services.history import doses_for_patients, ingredients_by_drug
+from scheduling.selectors.center import center_for_range, center_tz, day_bounds, gc_paused
+from scheduling.selectors.history import doses_for_patients, ingredients_by_drug
 
 CEILING_TOKEN_KEY = "planning-ceiling-token"
 CEILING_CACHE_SECONDS = 600  # the ceiling moves slowly: a new plan or a few bookings barely change it

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from scheduling.engine import visit_clock as clock
 from scheduling.models import Appointment, PremedicationGiven, ReadinessOverride, VisitNote
-from scheduling.services.visit_clock import observation_plan, planned_infusion_minutes, premedications_given
+from scheduling.selectors.visit_clock import observation_plan, planned_infusion_minutes, premedications_given
 
 HISTORY_LIMIT = 80
 

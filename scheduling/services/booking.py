@@ -13,29 +13,33 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from authorisations.services import booking_refusal as authorisation_refusal
-from scheduling.catalogue import drug_specs
+from infusion_center.refusals import RefusalError
 from scheduling.engine import history as dose_history
 from scheduling.engine.capacity import Candidate, Center, check_candidate
 from scheduling.engine.dosing import NextDose, fmt_date
-from scheduling.engine.protocol import ChairTime, DrugSpec
+from scheduling.engine.protocol import ChairTime
 from scheduling.engine.slots import DEFAULT_STEP_MINUTES, Preferences, Slot, find_slots, slot_day
-from scheduling.models import Appointment, Chair, InfusionReaction, TreatmentPlan
+from scheduling.models import Appointment, Chair, TreatmentPlan
 from scheduling.reminders.services import (
     reminders_on_booked,
     reminders_on_cancelled,
     reminders_on_rescheduled,
     reminders_release,
 )
-from scheduling.services.center import center_for_range, center_tz, gc_paused
+from scheduling.selectors.center import center_for_range, center_tz, gc_paused
+from scheduling.selectors.history import doses_for
+from scheduling.selectors.plan_state import (
+    PlanState,
+    next_dose_of,
+    plan_state,
+)
 from scheduling.services.derive import derive_patients
-from scheduling.services.history import PatientDoses, doses_for
 
 OVERLAP_SQLSTATE = "23P01"
 
@@ -48,112 +52,8 @@ def slot_step_minutes() -> int:
 SEARCH_DAYS_WHEN_OVERDUE = 30
 
 
-class BookingError(Exception):
+class BookingError(RefusalError):
     """A booking refused, with a message a scheduler understands."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-# ---------------------------------------------------------------------------
-# Reading a plan into the engine's terms
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class PlanState:
-    plan: TreatmentPlan
-    drug: DrugSpec
-    rows: list[dict]  # the patient's active appointments of this drug, by start
-    prior_reaction: bool
-    prior_serious_reaction: bool
-    body_surface_area: Decimal | None
-    doses: PatientDoses | None = None  # the patient's history of the drug's ingredient, across plans
-
-    @property
-    def usual_chair_id(self) -> int | None:
-        if self.plan.preferred_chair_id:
-            return self.plan.preferred_chair_id
-        return self.rows[-1]["chair_id"] if self.rows else None
-
-    @property
-    def usual_start_minute(self) -> int | None:
-        if not self.rows:
-            return None
-        local = timezone.localtime(self.rows[-1]["premed_start"], center_tz())
-        return local.hour * 60 + local.minute
-
-
-def plan_state(plan: TreatmentPlan) -> PlanState:
-    drug = drug_specs([plan.drug_id])[plan.drug_id]
-    rows = list(
-        Appointment.objects.filter(
-            patient_id=plan.patient_id,
-            plan__in=TreatmentPlan.objects.filter(patient_id=plan.patient_id, drug_id=plan.drug_id),
-            status__in=Appointment.ACTIVE_STATUSES,
-        )
-        .order_by("premed_start")
-        .values(
-            "pk",
-            "plan_id",
-            "phase_id",
-            "phase__order",
-            "chair_id",
-            "status",
-            "premed_start",
-            "course_id",
-            "course_day",
-            "infusion_number",
-            "dose_mg",
-        )
-    )
-    severities = list(
-        InfusionReaction.objects.filter(patient_id=plan.patient_id, drug_id=plan.drug_id).values_list(
-            "severity", flat=True
-        )
-    )
-    return PlanState(
-        plan=plan,
-        drug=drug,
-        rows=rows,
-        prior_reaction=bool(severities),
-        prior_serious_reaction=any(s in InfusionReaction.SERIOUS for s in severities),
-        body_surface_area=plan.patient.body_surface_area,
-        doses=doses_for(plan.patient_id, plan.drug, specs={plan.drug_id: drug}),
-    )
-
-
-def _history(state: PlanState, *, given_only: bool) -> dose_history.DoseHistory:
-    """The ingredient's doses given (here and elsewhere) and, unless `given_only`, booked as they will be given."""
-    return state.doses.given if given_only else state.doses.planned()
-
-
-def _next(state: PlanState, *, given_only: bool, course_days: int | None = None) -> NextDose | None:
-    return dose_history.next_dose(
-        state.drug,
-        _history(state, given_only=given_only),
-        plan_start=state.plan.start_date,
-        body_surface_area=state.body_surface_area,
-        course_days=course_days if course_days is not None else state.plan.course_days,
-    )
-
-
-def plan_next_dose(*, plan: TreatmentPlan) -> NextDose | None:
-    """The plan's next dose counted from the doses actually given (None when there is nothing more to give)."""
-    if plan.status in (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED):
-        return None
-    return _next(plan_state(plan), given_only=True)
-
-
-def plan_next_dose_to_book(*, plan: TreatmentPlan, course_days: int | None = None) -> NextDose | None:
-    """The next dose not yet booked: booked doses count as if given at their booked time."""
-    if plan.status in (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED):
-        return None
-    return _next(plan_state(plan), given_only=False, course_days=course_days)
 
 
 # ---------------------------------------------------------------------------
@@ -252,7 +152,7 @@ def slots_search(
             return SlotSearch([], (exc.message,))
         exclude = [appointment.pk]
     else:
-        dose = _next(state, given_only=False, course_days=course_days)
+        dose = next_dose_of(state, given_only=False, course_days=course_days)
         if dose is None:
             return SlotSearch([], (f"The plan has no further dose of {state.drug.name} to give.",))
         times = dose.chair_times
@@ -450,7 +350,7 @@ def _book_next(
     """Book the plan's next dose at (chair, start): every rule checked on fresh data. Caller holds the locks."""
     plan = state.plan
     _check_plan_bookable(plan)
-    dose = _next(state, given_only=False, course_days=course_days)
+    dose = next_dose_of(state, given_only=False, course_days=course_days)
     if dose is None:
         raise BookingError(f"The plan has no further dose of {state.drug.name} to give.")
     if kind == "single" and dose.course_days > 1:
@@ -535,7 +435,7 @@ def course_book(
     plan = _lock(plan)
     state = plan_state(plan)
     if days is not None:
-        phase_dose = _next(state, given_only=False)
+        phase_dose = next_dose_of(state, given_only=False)
         if phase_dose is not None:
             low = phase_dose.phase.consecutive_days
             high = phase_dose.phase.consecutive_days_max or low
@@ -567,7 +467,7 @@ def maintenance_book(*, plan: TreatmentPlan, count: int, user, chair_id: int | N
     today = timezone.localdate(timezone.now(), center_tz())
     for index in range(count):
         _check_plan_bookable(plan)
-        dose = _next(state, given_only=False)
+        dose = next_dose_of(state, given_only=False)
         if dose is None:
             raise BookingError(
                 f"The plan has only {index} more dose{'s' if index != 1 else ''} to give; nothing was booked."

@@ -10,7 +10,7 @@ from django.utils import timezone
 from patients.models import Patient, Screening
 from scheduling.engine.protocol import DrugSpec
 from scheduling.engine.readiness import ScreeningResult, evaluate
-from scheduling.services.center import center_tz
+from scheduling.selectors.center import center_tz
 
 BOOKING_GATED = "{drug} can only be booked with a current result that clears its gating check. {problems}"
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from infusion_center.refusals import RefusalError
 from scheduling.catalogue import drug_specs
 from scheduling.engine.capacity import Booking, Candidate, Center, check_candidate
 from scheduling.engine.dosing import fmt_date
@@ -33,8 +34,9 @@ from scheduling.engine.history import PROBLEM_CAPACITY, PROBLEM_CENTER, Problem,
 from scheduling.engine.slots import slot_day
 from scheduling.models import Appointment, Chair
 from scheduling.reminders.services import reminders_hold, reminders_on_rescheduled, reminders_release
-from scheduling.services.center import center_for_range, center_tz
-from scheduling.services.history import PENDING_STATUSES, doses_for, doses_for_patients, drug_ids_sharing
+from scheduling.selectors.center import center_for_range, center_tz
+from scheduling.selectors.history import PENDING_STATUSES, doses_for, doses_for_patients, drug_ids_sharing
+from scheduling.services.errors import VisitError
 
 S = Appointment.Status
 CHANGEABLE = (S.SCHEDULED,)  # a patient already checked in keeps their times; they are only flagged
@@ -338,10 +340,8 @@ def preview_flags(write) -> list[FlagPreview]:
 # --- review --------------------------------------------------------------------------------------------
 
 
-class AttentionError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class AttentionError(RefusalError):
+    """Accepting a flagged booking refused."""
 
 
 @transaction.atomic
@@ -372,8 +372,6 @@ def dose_due_check(appointment: Appointment) -> None:
 
     Raises `visits.VisitError` with the reason (wrong phase, wrong dose, too early, regimen finished).
     """
-    from scheduling.services.visits import VisitError
-
     if appointment.course_day > 1:
         return  # a later day of a course that has started: the same dose
     plan = appointment.plan

@@ -6,6 +6,7 @@ import datetime
 
 from django.db import transaction
 
+from infusion_center.refusals import RefusalError
 from patients.models import Patient
 from scheduling.models import Chair, Drug, TreatmentPlan
 
@@ -14,13 +15,8 @@ PLAN_ALREADY_ACTIVE = "{patient} already has an active plan on {drug}."
 PLAN_COURSE_DAYS = "{drug} is given over {low}-{high} days; choose a number of days in that range."
 
 
-class PlanError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
+class PlanError(RefusalError):
+    """A plan refused, with a message a scheduler understands."""
 
 
 @transaction.atomic

@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime
 import logging
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from scheduling.engine.levelload import Item, Placement, Weights, apply_placements, day_peaks, solve
 from scheduling.models import Appointment, ProposedMove, ReoptimisationProposal
+from scheduling.selectors.center import center_for_range, center_tz, day_bounds
 from scheduling.services.booking import (
     BookingError,
     _appointment_dose,
@@ -25,7 +27,6 @@ from scheduling.services.booking import (
     plan_state,
     slot_step_minutes,
 )
-from scheduling.services.center import center_for_range, center_tz, day_bounds
 
 logger = logging.getLogger(__name__)
 MOVE_WEIGHTS = Weights(daily_peaks=1000, moved=40, off_target=10, retimed=15)
@@ -70,10 +71,9 @@ def proposal_request(*, user, enqueue: bool = True) -> ReoptimisationProposal:
 
 
 def _enqueue(proposal_id: int) -> None:
-    from scheduling.tasks import reoptimise_propose
-
     try:
-        reoptimise_propose.apply_async((proposal_id,), retry=False)
+        # named, not imported: the tasks module imports this one
+        current_app.signature("scheduling.tasks.reoptimise_propose").apply_async((proposal_id,), retry=False)
     except Exception:  # the broker is down: say so on the proposal instead of leaving it queued for ever
         logger.warning("Could not queue re-optimisation %s", proposal_id, exc_info=True)
         ReoptimisationProposal.objects.filter(pk=proposal_id, status=ReoptimisationProposal.Status.QUEUED).update(

@@ -14,7 +14,9 @@ from django.utils import timezone
 from pharmacy.services import drug_ready_for_start
 from scheduling.models import Appointment, InfusionReaction, Premedication, PremedicationGiven, ReadinessOverride
 from scheduling.reminders.services import reminders_on_discharged
+from scheduling.selectors.visit_clock import required_premedications
 from scheduling.services.derive import dose_due_check
+from scheduling.services.errors import VisitError
 
 S = Appointment.Status
 
@@ -32,15 +34,6 @@ VISIT_REACTION_BEFORE_START = "The reaction time is before the infusion started 
 
 # Small clock tolerance: a time a few minutes ahead of the server clock is a typo-free "now" from another device.
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
-
-
-class VisitError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class ReadinessBlocked(VisitError):
@@ -109,15 +102,6 @@ def appointment_check_in(*, appointment: Appointment, user, at: datetime.datetim
     return _sync(appointment, locked)
 
 
-def required_premedications(appointment: Appointment) -> list[Premedication]:
-    """The required premedications for this appointment's phase on its course day."""
-    return [
-        p
-        for p in appointment.phase.premedications.all()
-        if p.required and (p.only_on_course_days is None or appointment.course_day <= p.only_on_course_days)
-    ]
-
-
 @transaction.atomic
 def premedication_record(
     *, appointment: Appointment, premedication_id: int, given_at: datetime.datetime, user
@@ -152,7 +136,7 @@ def premedication_record(
 
 def infusion_start_blockers(appointment: Appointment) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(what blocks starting the infusion now, the hard stops among them nobody may override)."""
-    from scheduling.services.readiness import readiness_for_appointments
+    from scheduling.selectors.readiness import readiness_for_appointments
 
     readiness = readiness_for_appointments([appointment]).get(appointment.pk)
     problems = list(readiness.blocking) if readiness is not None else []

@@ -7,15 +7,16 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from scheduling.forms import ChairForm, ClosureForm, NurseStaffingForm, OpeningHoursForm, ReportRangeForm
 from scheduling.models import Chair, Closure, NurseStaffing, OpeningHours
 from scheduling.selectors.attention import attention_count
+from scheduling.selectors.center import center_resource, center_resources
 from scheduling.selectors.reports import reports
+from scheduling.services.center_resources import resource_save
 from scheduling.services.derive import preview_flags
 
 RESOURCES = {
@@ -57,31 +58,17 @@ RESOURCES = {
 }
 
 
-@transaction.atomic
-def resource_save(*, form, user):
-    """Save a manager's form; the history records who changed it."""
-    instance = form.save(commit=False)
-    instance._history_user = user
-    instance.save()
-    return instance
-
-
 def _perm(model, action: str) -> str:
     return f"scheduling.{action}_{model._meta.model_name}"
 
 
+@login_required
 def resource_list(request: HttpRequest, kind: str) -> HttpResponse:
     spec = RESOURCES[kind]
     model = spec["model"]
     if not request.user.has_perm(_perm(model, "view")):
         raise PermissionDenied
-    queryset = model.objects.all()
-    if model is Closure:
-        queryset = queryset.select_related("chair").filter(
-            ends_on__gte=timezone.localdate() - datetime.timedelta(days=30)
-        )
-    if model is NurseStaffing:
-        queryset = queryset.filter(date__gte=timezone.localdate() - datetime.timedelta(days=30))
+    queryset = center_resources(model)
     fields = [model._meta.get_field(name) for name in spec["columns"]]
     rows = [{"object": obj, "cells": [_display(obj, field) for field in fields]} for obj in queryset]
     context = {
@@ -111,10 +98,13 @@ def _display(obj, field) -> str:
     return str(value)
 
 
+@login_required
 def resource_form(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
     spec = RESOURCES[kind]
     model = spec["model"]
-    instance = get_object_or_404(model, pk=pk) if pk is not None else None
+    instance = center_resource(model, pk) if pk is not None else None
+    if pk is not None and instance is None:
+        raise Http404
     if not request.user.has_perm(_perm(model, "change" if instance else "add")):
         raise PermissionDenied
     form = spec["form"](request.POST or None, instance=instance)
@@ -123,13 +113,15 @@ def resource_form(request: HttpRequest, kind: str, pk: int | None = None) -> Htt
         # first tell the manager what the change would flag; save once they confirm (or when it flags nothing)
         confirmed = request.POST.get("confirm_flags") == "yes"
         if not confirmed:
-            fresh = model.objects.get(pk=pk) if pk is not None else None
+            fresh = center_resource(model, pk) if pk is not None else None
             flags = preview_flags(
-                lambda: resource_save(form=spec["form"](request.POST, instance=fresh), user=request.user)
+                lambda: resource_save(
+                    instance=spec["form"](request.POST, instance=fresh).save(commit=False), user=request.user
+                )
             )
         if confirmed or not flags:
             before = attention_count()
-            saved = resource_save(form=form, user=request.user)
+            saved = resource_save(instance=form.save(commit=False), user=request.user)
             flagged = attention_count() - before
             note = (
                 f" {flagged} booking{'s' if flagged != 1 else ''} now need{'' if flagged != 1 else 's'} attention."
@@ -141,25 +133,6 @@ def resource_form(request: HttpRequest, kind: str, pk: int | None = None) -> Htt
     status = 400 if request.method == "POST" and not flags else 200
     context = {"spec": spec, "kind": kind, "form": form, "object": instance, "nav": "manage", "flags": flags}
     return render(request, "manage/resource_form.html", context, status=status)
-
-
-def _bind(kind: str):
-    @login_required
-    def list_view(request: HttpRequest) -> HttpResponse:
-        return resource_list(request, kind)
-
-    @login_required
-    def create_view(request: HttpRequest) -> HttpResponse:
-        return resource_form(request, kind)
-
-    @login_required
-    def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-        return resource_form(request, kind, pk)
-
-    return list_view, create_view, edit_view
-
-
-VIEWS = {kind: _bind(kind) for kind in RESOURCES}
 
 
 @login_required

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from patients.access import patient_shown
+from scheduling.engine.protocol import premedication_applies
 from scheduling.forms import (
     OverrideForm,
     PremedicationForm,
@@ -23,11 +24,11 @@ from scheduling.forms import (
 from scheduling.models import Appointment
 from scheduling.reminders.selectors import reminders_for_appointment
 from scheduling.selectors import appointments as selectors
-from scheduling.selectors.visit_history import appointment_timeline, visit_clock_summary
-from scheduling.services import visits
-from scheduling.services.readiness import (
+from scheduling.selectors.readiness import (
     readiness_for_appointments,
 )
+from scheduling.selectors.visit_history import appointment_timeline, visit_clock_summary
+from scheduling.services import visits
 from scheduling.services.visit_clock import VisitTooEarly
 
 S = Appointment.Status
@@ -44,7 +45,7 @@ def _premedication_rows(appointment: Appointment) -> list[dict]:
     given = {g.premedication_id: g for g in appointment.premedications_given.all()}
     rows = []
     for premed in appointment.phase.premedications.all():
-        if premed.only_on_course_days is not None and appointment.course_day > premed.only_on_course_days:
+        if not premedication_applies(premed.only_on_course_days, appointment.course_day):
             continue
         rows.append({"premedication": premed, "given": given.get(premed.pk)})
     return rows

@@ -12,7 +12,7 @@ from django.utils import timezone
 from patients.access import patients_shown
 from scheduling.models import Appointment
 from scheduling.selectors import appointments as selectors
-from scheduling.services.readiness import (
+from scheduling.selectors.readiness import (
     readiness_for_plans,
 )
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from scheduling.models import Appointment, Chair, Closure, InfusionReaction, NurseStaffing, RegimenPhase, Reminder
 from scheduling.reminders.services import SKIP_HELD
 from scheduling.selectors.attention import needing_attention
+from scheduling.selectors.readiness import readiness_for_appointments
 from scheduling.services import visits
 from scheduling.services.booking import (
     BookingError,
@@ -23,7 +24,6 @@ from scheduling.services.booking import (
 )
 from scheduling.services.derive import AttentionError, attention_accept
 from scheduling.services.plans import plan_start
-from scheduling.services.readiness import readiness_for_appointments
 from tests.derive.conftest import at, booked_row, given
 from tests.factories import PatientFactory, ScreeningFactory, seeded_drug
 from tests.scheduling.conftest import MON, give_mitoxantrone_doses

@@ -46,6 +46,8 @@ from scheduling.models import (
     Reminder,
     TreatmentPlan,
 )
+from scheduling.selectors.center import center_for_range
+from scheduling.selectors.history import PENDING_STATUSES, doses_for_patients
 from scheduling.services import visits
 from scheduling.services.booking import (
     BookingError,
@@ -54,8 +56,6 @@ from scheduling.services.booking import (
     appointment_reschedule,
     slots_search,
 )
-from scheduling.services.center import center_for_range
-from scheduling.services.history import PENDING_STATUSES, doses_for_patients
 from scheduling.services.plans import PlanError, plan_start
 from tests.factories import ChairFactory, PatientFactory, ScreeningFactory, seeded_drug, weekday_hours
 from tests.scheduling.conftest import NOW

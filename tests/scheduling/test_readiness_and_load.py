@@ -5,9 +5,9 @@ import datetime
 import pytest
 
 from scheduling.models import Appointment, Closure, NurseStaffing
+from scheduling.selectors.capacity import day_load, hours_for_day, staffing_for_day
+from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plan, readiness_for_plans
 from scheduling.services.booking import appointment_book, course_book, plan_next_dose
-from scheduling.services.capacity import day_load, hours_for_day, staffing_for_day
-from scheduling.services.readiness import readiness_for_appointments, readiness_for_plan, readiness_for_plans
 from tests.factories import PatientFactory, ScreeningFactory
 from tests.scheduling.conftest import MON, NOW, at, give_mitoxantrone_doses
 
@@ -117,7 +117,7 @@ def test_day_load_ticks_caps_and_closures(make_plan, clinic, user):
 
 def test_center_snapshot_reads_only_the_range_and_local_times_match(make_plan, clinic, user):
     """The database's local day and minute (PostgreSQL) agree with Python's, on a DST day too."""
-    from scheduling.services.center import center_for_range
+    from scheduling.selectors.center import center_for_range
 
     plan = make_plan("Tysabri")
     phase = plan.drug.phases.get()

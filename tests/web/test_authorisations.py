@@ -12,8 +12,8 @@ from authorisations.models import Authorisation
 from authorisations.selectors import expiring_authorisations, front_desk_count, uncovered_doses
 from scheduling.engine.authorisation import AuthorisationSpec, DoseSpec, allocate
 from scheduling.models import Appointment
+from scheduling.selectors.readiness import readiness_for_appointments
 from scheduling.services import booking
-from scheduling.services.readiness import readiness_for_appointments
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 from tests.web.helpers import appointment_at, local
 

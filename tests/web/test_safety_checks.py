@@ -13,9 +13,9 @@ from infusion_center import roles
 from patients.models import CheckAnswer, CheckKind, Screening
 from patients.services import screening_record
 from scheduling.models import Appointment, ReadinessOverride, ScreeningRequirement
+from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plan
 from scheduling.services import visits
 from scheduling.services.booking import BookingError, appointment_book
-from scheduling.services.readiness import readiness_for_appointments, readiness_for_plan
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 from tests.web.helpers import appointment_at, local
 

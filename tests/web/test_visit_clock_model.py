@@ -14,8 +14,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from infusion_center import roles
 from scheduling.models import Appointment, VisitNote
+from scheduling.selectors.visit_clock import observation_plan
 from scheduling.services import visits
-from scheduling.services.visit_clock import observation_plan
 from scheduling.services.visit_corrections import correctable_steps, visit_step_undo, visit_time_correct
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.web.helpers import appointment_at, chairs, open_every_day, staff

@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from patients.models import Patient
 from scheduling.models import Appointment, Chair, Drug, OpeningHours, RegimenPhase, TreatmentPlan
+from scheduling.selectors.center import center_tz, day_bounds
 from scheduling.services.booking import BookingError, appointment_book, slots_find
-from scheduling.services.center import center_tz, day_bounds
 
 CHAIRS = 40
 PATIENTS = 5000

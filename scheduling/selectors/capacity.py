@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from scheduling.engine.capacity import Staffing
-from scheduling.services.center import center_for_range
+from scheduling.selectors.center import center_for_range
 
 TICK_MINUTES = 15
 

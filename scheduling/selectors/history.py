@@ -29,7 +29,7 @@ from scheduling.engine.history import (
 )
 from scheduling.engine.protocol import UNIT_MG_PER_M2, DrugSpec
 from scheduling.models import Appointment, Drug, InfusionReaction, OutsideDose, TreatmentPlan
-from scheduling.services.center import center_tz
+from scheduling.selectors.center import center_tz
 
 S = Appointment.Status
 # Booked and not started: these follow the history; once the infusion starts the dose is given.

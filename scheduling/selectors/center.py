@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from scheduling.engine.capacity import Booking, Center, ChairSpec, ClosureSpec, Staffing, WeekdayHours
 from scheduling.models import Appointment, Chair, Closure, NurseStaffing, OpeningHours
@@ -102,3 +103,18 @@ def gc_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def center_resources(model: type[models.Model]) -> models.QuerySet:
+    """The manager's list of chairs, opening hours, closures or staffing days (the last two from 30 days back)."""
+    since = timezone.localdate() - datetime.timedelta(days=30)
+    queryset = model.objects.all()
+    if model is Closure:
+        queryset = queryset.select_related("chair").filter(ends_on__gte=since)
+    if model is NurseStaffing:
+        queryset = queryset.filter(date__gte=since)
+    return queryset
+
+
+def center_resource(model: type[models.Model], pk: int) -> models.Model | None:
+    return model.objects.filter(pk=pk).first()

@@ -18,9 +18,9 @@ from scheduling.engine.dosing import NextDose
 from scheduling.engine.protocol import UNIT_MG_PER_M2
 from scheduling.engine.readiness import Readiness, ScreeningResult, evaluate
 from scheduling.models import Appointment, TreatmentPlan
-from scheduling.services.booking import plan_next_dose
-from scheduling.services.center import center_tz
-from scheduling.services.history import given_before
+from scheduling.selectors.center import center_tz
+from scheduling.selectors.history import given_before
+from scheduling.selectors.plan_state import plan_next_dose
 
 __all__ = [
     "Readiness",
@@ -162,7 +162,7 @@ def readiness_for_plans(
 ) -> dict[int, Readiness]:
     """Readiness of each plan's next dose if it were given on its date: two queries whatever their number.
 
-    Each item is (plan with its patient loaded, the plan's next dose as `booking.plan_next_dose` computes it,
+    Each item is (plan with its patient loaded, the plan's next dose as `plan_state.plan_next_dose` computes it,
     the date to judge). A plan with no next dose is ready (nothing to check).
     """
     items = list(items)
