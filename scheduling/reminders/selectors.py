@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from patients.models import Patient
 from scheduling.models import Appointment, Reminder
 
 
@@ -28,3 +29,14 @@ def reminders_for_patient(*, patient_id: int, limit: int = 50) -> list[Reminder]
         .select_related("appointment")
         .order_by("-due_at", "-id")[:limit]
     )
+
+
+def failed_reminder_count() -> int:
+    return Reminder.objects.filter(status=Reminder.Status.FAILED).count()
+
+
+def patient_for_unsubscribe(patient_id: int | None) -> Patient | None:
+    """Only what the unsubscribe page shows and changes."""
+    if patient_id is None:
+        return None
+    return Patient.objects.filter(pk=patient_id).only("id", "first_name", "reminders_opted_out_at").first()

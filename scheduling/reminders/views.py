@@ -13,11 +13,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from patients.access import patients_shown
-from patients.models import Patient
 from scheduling.models import Reminder
 from scheduling.reminders.emails import patient_id_from_token
 from scheduling.reminders.health import mail_outage
-from scheduling.reminders.selectors import reminder_outbox
+from scheduling.reminders.selectors import failed_reminder_count, patient_for_unsubscribe, reminder_outbox
 from scheduling.reminders.services import ReminderError, patient_unsubscribe, reminder_retry, reminders_retry_failed
 
 
@@ -40,7 +39,7 @@ def outbox(request):
             "kind": kind,
             "statuses": Reminder.Status.choices,
             "kinds": Reminder.Kind.choices,
-            "failed_count": Reminder.objects.filter(status=Reminder.Status.FAILED).count(),
+            "failed_count": failed_reminder_count(),
             "mail_outage": mail_outage(),
             "retry_hours": settings.REMINDERS_RETRY_HOURS,
             "nav": "outbox",
@@ -84,7 +83,7 @@ def reminders_retry_all_view(request):
 def unsubscribe(request, token: str):
     """Shows the patient's first name only. GET asks; POST turns reminders off (a link scanner's GET does not)."""
     patient_id = patient_id_from_token(token)
-    patient = Patient.objects.filter(pk=patient_id).only("id", "first_name", "reminders_opted_out_at").first()
+    patient = patient_for_unsubscribe(patient_id)
     if patient is None:
         return render(request, "scheduling/reminder_unsubscribe.html", {"invalid": True}, status=404)
     done = patient.reminders_opted_out_at is not None

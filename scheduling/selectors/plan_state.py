@@ -107,3 +107,8 @@ def plan_next_dose_to_book(*, plan: TreatmentPlan, course_days: int | None = Non
     if plan.status in (TreatmentPlan.Status.COMPLETED, TreatmentPlan.Status.STOPPED):
         return None
     return next_dose_of(plan_state(plan), given_only=False, course_days=course_days)
+
+
+def plan_for_booking(pk: int) -> TreatmentPlan | None:
+    """The plan with its patient and drug, as the booking pages show it."""
+    return TreatmentPlan.objects.select_related("patient", "drug").filter(pk=pk).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from scheduling.forms import (
     SlotSearchForm,
 )
 from scheduling.models import Appointment, TreatmentPlan
+from scheduling.selectors.plan_state import plan_for_booking
 from scheduling.services import booking, courses
 from scheduling.services.plans import PlanError, plan_start
 from scheduling.views.visits import _appointment_or_404, _appointment_page
@@ -111,7 +112,10 @@ def _slot_page(
 
 
 def _plan_or_404(pk: int) -> TreatmentPlan:
-    return get_object_or_404(TreatmentPlan.objects.select_related("patient", "drug"), pk=pk)
+    plan = plan_for_booking(pk)
+    if plan is None:
+        raise Http404
+    return plan
 
 
 @login_required
