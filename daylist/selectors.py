@@ -12,7 +12,7 @@ from daylist.models import ChairAssignment
 from infusion_center.roles import NURSE
 from patients.templatetags.patient_tags import one_per_line
 from scheduling.models import Appointment
-from scheduling.selectors.appointments import day_bounds
+from scheduling.selectors.center import day_bounds
 
 SHOWN_STATUSES = (*Appointment.ACTIVE_STATUSES, Appointment.Status.NO_SHOW)
 READINESS_WORDS = {"ready": "Ready", "warnings": "Warnings", "blocked": "Blocked"}

@@ -130,7 +130,8 @@ class _DoseNeed:
 
 
 def _dose_need(entry: WaitlistEntry) -> _DoseNeed | None:
-    from scheduling.services.booking import _appointment_dose, plan_next_dose_to_book, plan_state
+    from scheduling.selectors.plan_state import plan_next_dose_to_book, plan_state
+    from scheduling.services.booking import _appointment_dose
 
     if entry.appointment is not None:
         dose, times = _appointment_dose(plan_state(entry.plan), entry.appointment)

@@ -47,6 +47,7 @@ from scheduling.models import (
     TreatmentPlan,
 )
 from scheduling.reminders.services import reminders_on_booked, reminders_on_discharged
+from scheduling.selectors.center import center_tz
 
 MRN_PREFIX = "DEMO-"
 CHAIR_COUNT = 12
@@ -414,7 +415,7 @@ class Command(BaseCommand):
     # -- the center ----------------------------------------------------------------------------------------------
 
     def _build(self, rng: random.Random) -> None:
-        tz = ZoneInfo(settings.TIME_ZONE)
+        tz = center_tz()
         today = timezone.localdate()
         chairs = self._center(today)
         closed_days = {

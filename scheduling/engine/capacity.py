@@ -22,8 +22,16 @@ MINUTES_PER_DAY = 24 * 60
 
 
 def hhmm(minute: int) -> str:
+    """A minute of the day as the clock shows it (00:00 to 23:59)."""
     minute %= MINUTES_PER_DAY
     return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def clock_time(moment: datetime.datetime | None, tz: datetime.tzinfo | None = None) -> str:
+    """An aware moment's clock time in tz (the moment's own zone when None); a dash for no moment."""
+    if moment is None:
+        return "—"
+    return f"{moment.astimezone(tz) if tz else moment:%H:%M}"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from celery import current_app
 from django.conf import settings
@@ -34,6 +33,7 @@ from scheduling.reminders.timing import (
     plan_after_discharge,
     retry_delay_seconds,
 )
+from scheduling.selectors.center import center_tz
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ CANCELLED_APPOINTMENT = "The appointment was cancelled"
 
 def reminder_clock() -> ReminderClock:
     return ReminderClock(
-        zone=ZoneInfo(settings.TIME_ZONE),
+        zone=center_tz(),
         preparation_days_before=settings.REMINDERS_PREPARATION_DAYS_BEFORE,
         preparation_time=parse_time_of_day(settings.REMINDERS_PREPARATION_TIME),
         hydration_time=parse_time_of_day(settings.REMINDERS_HYDRATION_TIME),

@@ -28,9 +28,3 @@ def reminders_send(reminder_ids: list[int]) -> list[str]:
     soft time limit."""
     budget = settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
     return services.reminders_deliver(reminder_ids=reminder_ids, budget_seconds=budget)
-
-
-@shared_task(name="scheduling.tasks.reminder_send", acks_late=True, ignore_result=True)
-def reminder_send(reminder_id: int) -> str:
-    """Send one reminder (messages queued one id at a time). Idempotent, like reminders_send."""
-    return services.reminder_deliver(reminder_id=reminder_id)

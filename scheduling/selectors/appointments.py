@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from patients.models import Patient
@@ -23,33 +21,7 @@ from scheduling.models import (
     ReadinessOverride,
     TreatmentPlan,
 )
-
-
-def center_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
-    """The aware start and end of a local day (23 or 25 hours long on DST changes)."""
-    zone = center_zone()
-    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
-    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
-    return start, end
-
-
-def appointments_between(start: datetime.datetime, end: datetime.datetime) -> QuerySet[Appointment]:
-    """Appointments starting in [start, end), not cancelled, with what the board and lists show."""
-    return (
-        Appointment.objects.filter(premed_start__gte=start, premed_start__lt=end)
-        .exclude(status=Appointment.Status.CANCELLED)
-        .select_related("patient", "phase", "phase__drug", "chair", "plan")
-        .order_by("chair__position", "premed_start")
-    )
-
-
-def appointments_for_day(day: datetime.date) -> QuerySet[Appointment]:
-    return appointments_between(*day_bounds(day))
-
+from scheduling.selectors.center import day_bounds
 
 # What the chair board reads of each appointment (its block, its tooltip and its readiness); nothing else is
 # loaded, since the board shows a few hundred blocks and refreshes every minute. A field read but not listed

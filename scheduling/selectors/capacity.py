@@ -10,7 +10,7 @@ from scheduling.selectors.center import center_for_range
 
 TICK_MINUTES = 15
 
-__all__ = ["DayLoad", "Staffing", "day_load", "hours_for_day", "staffing_for_day"]
+__all__ = ["DayLoad", "Staffing", "day_load"]
 
 
 @dataclass(frozen=True)
@@ -26,19 +26,6 @@ class DayLoad:
     peak_in_chairs: int
     peak_starts: int
     staffing: Staffing
-
-
-def staffing_for_day(day: datetime.date) -> Staffing:
-    """Nurses, set-up minutes and patients per nurse: the date's override, else the weekday's usual."""
-    return center_for_range(day, day).staffing_for(day)
-
-
-def hours_for_day(day: datetime.date) -> tuple[datetime.time, datetime.time] | None:
-    """(opens, closes) in local time, or None when the center is closed that day."""
-    rules = center_for_range(day, day).rules(day)
-    if not rules.is_open:
-        return None
-    return _time(rules.opens), _time(rules.closes)
 
 
 def _time(minute: int | None) -> datetime.time | None:

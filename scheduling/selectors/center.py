@@ -23,8 +23,12 @@ def center_tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def day_bounds(date_from: datetime.date, date_to: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
-    """[local midnight of date_from, local midnight after date_to), aware."""
+def day_bounds(
+    date_from: datetime.date, date_to: datetime.date | None = None
+) -> tuple[datetime.datetime, datetime.datetime]:
+    """[local midnight of date_from, local midnight after date_to), aware: one local day when date_to is left
+    out (23 or 25 hours long on DST changes)."""
+    date_to = date_from if date_to is None else date_to
     tz = center_tz()
     start = datetime.datetime.combine(date_from, datetime.time(), tzinfo=tz)
     end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time(), tzinfo=tz)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from scheduling.engine import visit_clock as clock
+from scheduling.engine.capacity import clock_time
 from scheduling.models import Appointment, PremedicationGiven, ReadinessOverride, VisitNote
 from scheduling.selectors.visit_clock import observation_plan, planned_infusion_minutes, premedications_given
 
@@ -40,7 +41,7 @@ def _who(user) -> str:
 
 
 def _hm(moment: datetime.datetime | None) -> str:
-    return f"{timezone.localtime(moment):%H:%M}" if moment else "—"
+    return clock_time(moment, timezone.get_current_timezone())
 
 
 def _appointment_entries(appointment: Appointment) -> list[HistoryEntry]:

@@ -11,6 +11,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from scheduling.engine.capacity import clock_time
 from scheduling.models import Appointment, PremedicationGiven, Reminder, VisitNote
 from scheduling.services.visits import (
     VisitError,
@@ -37,7 +38,7 @@ REASON_NEEDED = "Give the reason for the correction; it is kept with your name."
 
 
 def _hm(moment: datetime.datetime | None) -> str:
-    return f"{timezone.localtime(moment):%H:%M}" if moment else "—"
+    return clock_time(moment, timezone.get_current_timezone())
 
 
 def _note(appointment: Appointment, user, *, kind: str, step: str, reason: str, previous=None, new=None) -> None:

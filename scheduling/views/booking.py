@@ -21,7 +21,7 @@ from scheduling.forms import (
     SlotSearchForm,
 )
 from scheduling.models import Appointment, TreatmentPlan
-from scheduling.selectors.plan_state import plan_for_booking
+from scheduling.selectors.plan_state import plan_for_booking, plan_next_dose_to_book
 from scheduling.services import booking, courses
 from scheduling.services.plans import PlanError, plan_start
 from scheduling.views.visits import _appointment_or_404, _appointment_page
@@ -71,7 +71,7 @@ def _slot_page(
     slots = []
     reasons: tuple[str, ...] = ()
     rebook_as = None
-    next_dose = booking.plan_next_dose_to_book(plan=plan) if appointment is None else None
+    next_dose = plan_next_dose_to_book(plan=plan) if appointment is None else None
     if form.is_valid() and (appointment is not None or next_dose is not None):
         data = form.cleaned_data
         try:

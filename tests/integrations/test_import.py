@@ -14,7 +14,7 @@ from integrations.imports.columns import DOSES, FHIR, PATIENTS, PLANS, SCREENING
 from integrations.imports.services import import_run
 from patients.models import Patient
 from scheduling.models import OutsideDose, TreatmentPlan
-from scheduling.services.booking import plan_next_dose
+from scheduling.selectors.plan_state import plan_next_dose
 from scheduling.services.outside_doses import outside_dose_record
 from scheduling.services.plans import plan_start
 from tests.factories import UserFactory, seeded_drug

@@ -13,7 +13,7 @@ from replies.models import AfterVisitAnswer, SymptomOption
 from replies.selectors import follow_up_queue
 from replies.services.after_visit import follow_up_close, patient_symptoms
 from scheduling.models import InfusionReaction
-from scheduling.services.booking import plan_state
+from scheduling.selectors.plan_state import plan_state
 from tests.factories import PatientFactory, UserFactory
 from tests.replies.conftest import MON, at, book, visit_done
 

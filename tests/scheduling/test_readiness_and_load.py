@@ -5,9 +5,10 @@ import datetime
 import pytest
 
 from scheduling.models import Appointment, Closure, NurseStaffing
-from scheduling.selectors.capacity import day_load, hours_for_day, staffing_for_day
+from scheduling.selectors.capacity import day_load
+from scheduling.selectors.plan_state import plan_next_dose
 from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plan, readiness_for_plans
-from scheduling.services.booking import appointment_book, course_book, plan_next_dose
+from scheduling.services.booking import appointment_book, course_book
 from tests.factories import PatientFactory, ScreeningFactory
 from tests.scheduling.conftest import MON, NOW, at, give_mitoxantrone_doses
 
@@ -108,8 +109,9 @@ def test_day_load_ticks_caps_and_closures(make_plan, clinic, user):
     assert ticks[datetime.time(10)] == (2, 0)
     assert ticks[datetime.time(11)] == (1, 0)
     assert load.closed_chair_ids == {clinic[2].pk} and load.center_closed_reason == ""
-    assert staffing_for_day(MON).nurses == 2 and staffing_for_day(MON + datetime.timedelta(1)).nurses == 3
-    assert hours_for_day(MON + datetime.timedelta(5)) is None
+    assert load.staffing.nurses == 2 and day_load(day=MON + datetime.timedelta(1)).staffing.nurses == 3
+    saturday = day_load(day=MON + datetime.timedelta(5))
+    assert saturday.opens_at is None and saturday.closes_at is None
     Closure.objects.create(starts_on=MON, ends_on=MON, reason="Snow day")
     assert day_load(day=MON).center_closed_reason == "Snow day"
     assert Appointment.objects.count() == 2

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Appointment, TreatmentPlan
+from scheduling.selectors.plan_state import plan_next_dose_to_book
 from scheduling.services import booking, visits
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 from tests.pharmacy.helpers import dose_ready
@@ -205,7 +206,7 @@ def test_after_a_serious_reaction_the_next_ocrevus_maintenance_uses_the_full_inf
             infusion=150 if order < 3 else 120,
         )
     # The 4th infusion is today: before any reaction, the engine would offer the 2 h infusion.
-    dose = booking.plan_next_dose_to_book(plan=plan)
+    dose = plan_next_dose_to_book(plan=plan)
     assert dose.chair_times[0].short_infusion and dose.chair_times[0].infusion_minutes == 120
 
     today_dose = appointment_at(

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from scheduling.models import Appointment, InfusionReaction, TreatmentPlan
 from scheduling.selectors.appointments import next_doses_for_plans
-from scheduling.services.booking import plan_next_dose
+from scheduling.selectors.plan_state import plan_next_dose
 from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
 from tests.web.helpers import appointment_at, chairs, local
 

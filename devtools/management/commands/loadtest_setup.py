@@ -36,7 +36,7 @@ from infusion_center import roles
 from patients.models import Patient
 from scheduling.models import Appointment, TreatmentPlan
 from scheduling.selectors.center import center_tz, day_bounds
-from scheduling.services.booking import plan_next_dose_to_book
+from scheduling.selectors.plan_state import plan_next_dose_to_book
 
 USERNAME = "loadtest"
 BENCHMARK_MRN = "B000000"  # the first patient bench_scheduling creates
