@@ -157,6 +157,11 @@ def dose_window(
     )
 
 
+def course_days_allowed(consecutive_days: int, consecutive_days_max: int | None, days: int) -> bool:
+    """Whether a course of `days` days fits the phase's days (e.g. exactly 5) or range (e.g. 3 to 5)."""
+    return consecutive_days <= days <= (consecutive_days_max or consecutive_days)
+
+
 def course_length(phase: PhaseSpec, requested: int | None) -> int:
     """Days in the course: the phase's own, or the prescribed number inside its range (e.g. 3-5)."""
     if requested is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from scheduling.engine.dosing import DoseWindow, NextDose, course_chair_times, course_length, fmt_date
-from scheduling.engine.protocol import ANCHOR_FIRST, UNIT_MG_PER_M2, ChairTime, DrugSpec, PhaseSpec, dose_mg
+from scheduling.engine.protocol import ANCHOR_FIRST, ChairTime, DrugSpec, PhaseSpec, dose_mg, mg_per_m2
 from scheduling.engine.readiness import cumulative_issue
 
 GIVEN = "given"  # given here (the infusion started)
@@ -210,11 +210,10 @@ def next_dose(
 
 def dose_mg_per_m2(dose: NextDose, body_surface_area: Decimal | None) -> Decimal | None:
     """The whole dose (every course day) in mg/m², None when it cannot be known."""
-    if dose.phase.dose_unit == UNIT_MG_PER_M2:
-        return dose.phase.dose_amount * dose.course_days
-    if dose.dose_mg is not None and body_surface_area:
-        return (dose.dose_mg / body_surface_area).quantize(Decimal("0.01")) * dose.course_days
-    return None
+    per_day = mg_per_m2(
+        dose.dose_mg, body_surface_area, dose_unit=dose.phase.dose_unit, dose_amount=dose.phase.dose_amount
+    )
+    return per_day * dose.course_days if per_day is not None else None
 
 
 def lifetime_refusal(

@@ -183,6 +183,22 @@ def chair_time(
     )
 
 
+def mg_per_m2(
+    dose_mg: Decimal | None,
+    body_surface_area: Decimal | None,
+    *,
+    dose_unit: str = "",
+    dose_amount: Decimal | None = None,
+) -> Decimal | None:
+    """A day's dose in mg/m²: the prescribed amount of an mg/m² dose, else the mg given divided by the body
+    surface area (to the hundredth); None when it cannot be known."""
+    if dose_unit == UNIT_MG_PER_M2:
+        return dose_amount
+    if dose_mg is None or not body_surface_area:
+        return None
+    return (dose_mg / body_surface_area).quantize(Decimal("0.01"))
+
+
 def dose_mg(phase: PhaseSpec, body_surface_area: Decimal | None) -> Decimal | None:
     """The dose in mg: fixed, or mg/m2 times the body surface area (None when BSA is unknown)."""
     if phase.dose_unit == UNIT_MG_PER_M2:

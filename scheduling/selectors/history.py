@@ -27,7 +27,7 @@ from scheduling.engine.history import (
     as_history_dose,
     derive,
 )
-from scheduling.engine.protocol import UNIT_MG_PER_M2, DrugSpec
+from scheduling.engine.protocol import DrugSpec, mg_per_m2
 from scheduling.models import Appointment, Drug, InfusionReaction, OutsideDose, TreatmentPlan
 from scheduling.selectors.center import center_tz
 
@@ -106,11 +106,7 @@ class PatientDoses:
 
 
 def _mg_per_m2(row: dict, bsa: Decimal | None) -> Decimal | None:
-    if row["phase__dose_unit"] == UNIT_MG_PER_M2:
-        return row["phase__dose_amount"]
-    if bsa:
-        return (row["dose_mg"] / bsa).quantize(Decimal("0.01"))
-    return None
+    return mg_per_m2(row["dose_mg"], bsa, dose_unit=row["phase__dose_unit"], dose_amount=row["phase__dose_amount"])
 
 
 def _sum(values: list[Decimal | None]) -> Decimal | None:
@@ -155,7 +151,7 @@ def doses_for_patients(
         patient_bsa = bsa.get(record.patient_id)
         per_day = record.dose_mg_per_m2
         if per_day is None and patient_bsa:
-            per_day = (record.dose_mg / patient_bsa).quantize(Decimal("0.01"))
+            per_day = mg_per_m2(record.dose_mg, patient_bsa)
         given[pair].append(
             Dose(
                 drug_id=record.drug_id,

@@ -15,7 +15,7 @@ from authorisations.services import with_authorisation_issues
 from patients.models import Screening
 from scheduling.catalogue import drug_specs
 from scheduling.engine.dosing import NextDose
-from scheduling.engine.protocol import UNIT_MG_PER_M2
+from scheduling.engine.protocol import mg_per_m2
 from scheduling.engine.readiness import Readiness, ScreeningResult, evaluate
 from scheduling.models import Appointment, TreatmentPlan
 from scheduling.selectors.center import center_tz
@@ -82,11 +82,7 @@ def _history(
 
 
 def _mg_per_m2(dose_mg: Decimal, unit: str, amount: Decimal, bsa: Decimal | None) -> Decimal | None:
-    if unit == UNIT_MG_PER_M2:
-        return amount
-    if bsa:
-        return (dose_mg / bsa).quantize(Decimal("0.01"))
-    return None
+    return mg_per_m2(dose_mg, bsa, dose_unit=unit, dose_amount=amount)
 
 
 def _cumulative(rows: list[dict], before: datetime.datetime, bsa: Decimal | None) -> Decimal | None:
@@ -187,7 +183,7 @@ def readiness_for_plans(
         booked_before = [r for r in history[(patient.pk, plan.drug_id)] if r["premed_start"] < moment]
         this = dose.dose_mg_per_m2
         if this is None and dose.dose_mg is not None and bsa:
-            this = (dose.dose_mg / bsa).quantize(Decimal("0.01"))
+            this = mg_per_m2(dose.dose_mg, bsa)
         result[plan.pk] = evaluate(
             dose.drug,
             on_date=on_date,

@@ -22,7 +22,7 @@ from authorisations.services import booking_refusal as authorisation_refusal
 from infusion_center.refusals import RefusalError
 from scheduling.engine import history as dose_history
 from scheduling.engine.capacity import Candidate, Center, check_candidate
-from scheduling.engine.dosing import NextDose, fmt_date
+from scheduling.engine.dosing import NextDose, course_days_allowed, fmt_date
 from scheduling.engine.protocol import ChairTime
 from scheduling.engine.slots import DEFAULT_STEP_MINUTES, Preferences, Slot, find_slots, slot_day
 from scheduling.models import Appointment, Chair, TreatmentPlan
@@ -439,7 +439,7 @@ def course_book(
         if phase_dose is not None:
             low = phase_dose.phase.consecutive_days
             high = phase_dose.phase.consecutive_days_max or low
-            if not low <= days <= high:
+            if not course_days_allowed(low, high, days):
                 allowed = f"{low}" if low == high else f"{low} to {high}"
                 raise BookingError(
                     f"{state.drug.name} ({phase_dose.phase.name}) is given on {allowed} days, not {days}."
@@ -503,6 +503,7 @@ def maintenance_book(*, plan: TreatmentPlan, count: int, user, chair_id: int | N
 
 
 RESCHEDULABLE = (Appointment.Status.SCHEDULED, Appointment.Status.CHECKED_IN)
+NOT_RESCHEDULABLE = "This appointment is {status}: it cannot be moved."
 
 
 @transaction.atomic
@@ -513,7 +514,7 @@ def appointment_reschedule(
     plan = _lock(appointment.plan)
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status not in RESCHEDULABLE:
-        raise BookingError(f"This appointment is {appointment.get_status_display().lower()}: it cannot be moved.")
+        raise BookingError(NOT_RESCHEDULABLE.format(status=appointment.get_status_display().lower()))
     state = plan_state(plan)
     dose, times = _appointment_dose(state, appointment)
     day, minute = _local(premed_start)

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from infusion_center.refusals import RefusalError
 from patients.models import Patient
+from scheduling.engine.dosing import course_days_allowed
 from scheduling.models import Chair, Drug, TreatmentPlan
 
 PLAN_DRUG_INACTIVE = "{drug} is no longer in use at the center; choose another drug."
@@ -37,7 +38,9 @@ def plan_start(
         raise PlanError(PLAN_ALREADY_ACTIVE.format(patient=patient.full_name, drug=drug.name))
     if course_days is not None:
         ranged = [p for p in drug.phases.all() if p.consecutive_days_max]
-        if ranged and not any(p.consecutive_days <= course_days <= p.consecutive_days_max for p in ranged):
+        if ranged and not any(
+            course_days_allowed(p.consecutive_days, p.consecutive_days_max, course_days) for p in ranged
+        ):
             phase = ranged[0]
             raise PlanError(
                 PLAN_COURSE_DAYS.format(drug=drug.name, low=phase.consecutive_days, high=phase.consecutive_days_max)

@@ -58,6 +58,29 @@ def _locked(appointment: Appointment) -> Appointment:
     )
 
 
+# The statuses each visit step starts from: the service checks them, the appointment page offers the step.
+CHECK_IN_FROM = (S.SCHEDULED,)
+PREMEDICATE_FROM = (S.CHECKED_IN, S.PREMEDICATED)
+START_FROM = (S.CHECKED_IN, S.PREMEDICATED)
+END_FROM = (S.INFUSING,)
+DISCHARGE_FROM = (S.OBSERVING,)
+NO_SHOW_FROM = (S.SCHEDULED,)
+
+
+def visit_steps_offered(appointment: Appointment, *, now: datetime.datetime) -> dict[str, bool]:
+    """Which visit steps the appointment page offers now (each is checked again when it is taken)."""
+    status = appointment.status
+    return {
+        "can_check_in": status in CHECK_IN_FROM and appointment.local_date == timezone.localdate(now),
+        "can_premedicate": status in PREMEDICATE_FROM,
+        "can_start": status in START_FROM,
+        "can_end": status in END_FROM,
+        "can_discharge": status in DISCHARGE_FROM,
+        "can_no_show": status in NO_SHOW_FROM and now >= appointment.premed_start,
+        "can_react": status in Appointment.GIVEN_STATUSES,
+    }
+
+
 def _require_status(appointment: Appointment, allowed: tuple[str, ...], action: str) -> None:
     if appointment.status not in allowed:
         raise VisitError(
@@ -92,7 +115,7 @@ def _sync(target: Appointment, source: Appointment) -> Appointment:
 @transaction.atomic
 def appointment_check_in(*, appointment: Appointment, user, at: datetime.datetime | None = None) -> Appointment:
     locked = _locked(appointment)
-    _require_status(locked, (S.SCHEDULED,), "checking in")
+    _require_status(locked, CHECK_IN_FROM, "checking in")
     if locked.local_date != timezone.localdate():
         raise VisitError(VISIT_NOT_TODAY.format(day=f"{locked.local_date:%a %d %b %Y}", action="checking in"))
     locked.status = S.CHECKED_IN
@@ -108,7 +131,7 @@ def premedication_record(
 ) -> PremedicationGiven:
     """Record one premedication given; once every required one is given the patient is premedicated."""
     locked = _locked(appointment)
-    _require_status(locked, (S.CHECKED_IN, S.PREMEDICATED), "recording premedication")
+    _require_status(locked, PREMEDICATE_FROM, "recording premedication")
     _check_not_future(given_at)
     premedication = Premedication.objects.filter(pk=premedication_id, phase_id=locked.phase_id).first()
     if premedication is None:
@@ -170,7 +193,7 @@ def infusion_start(
     starting before the premedication lead has passed needs `early_start_reason`.
     """
     locked = _locked(appointment)
-    _require_status(locked, (S.CHECKED_IN, S.PREMEDICATED), "starting the infusion")
+    _require_status(locked, START_FROM, "starting the infusion")
     dose_due_check(locked)  # the dose the history of given doses says is due, or VisitError with the reason
     problems, hard_stops = infusion_start_blockers(locked)
     override_reason = override_reason.strip()
@@ -207,7 +230,7 @@ def infusion_end(
     from scheduling.services.visit_clock import check_end_after_planned_minutes
 
     locked = _locked(appointment)
-    _require_status(locked, (S.INFUSING,), "ending the infusion")
+    _require_status(locked, END_FROM, "ending the infusion")
     locked.status = S.OBSERVING
     locked.infusion_ended_at = at or timezone.now()
     _check_not_future(locked.infusion_ended_at)
@@ -235,7 +258,7 @@ def appointment_discharge(
     from scheduling.services.visit_clock import check_discharge
 
     locked = _locked(appointment)
-    _require_status(locked, (S.OBSERVING,), "discharging")
+    _require_status(locked, DISCHARGE_FROM, "discharging")
     locked.status = S.COMPLETED
     locked.discharged_at = at or timezone.now()
     _check_not_future(locked.discharged_at)
@@ -253,7 +276,7 @@ def appointment_discharge(
 def appointment_no_show(*, appointment: Appointment, user) -> Appointment:
     """The patient did not come; the chair time is released and the dose is still due."""
     locked = _locked(appointment)
-    _require_status(locked, (S.SCHEDULED,), "marking a no-show")
+    _require_status(locked, NO_SHOW_FROM, "marking a no-show")
     if timezone.now() < locked.premed_start:
         raise VisitError("The appointment has not started yet; a no-show can be recorded from its start time.")
     locked.status = S.NO_SHOW

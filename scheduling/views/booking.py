@@ -172,9 +172,12 @@ def plan_book_maintenance(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the same search as booking, for this appointment's dose. POST: move it to the chosen time."""
     appointment = _appointment_or_404(pk)
-    if appointment.status != S.SCHEDULED:
+    if appointment.status not in booking.RESCHEDULABLE:
         return _appointment_page(
-            request, appointment, status=409, error="Only a scheduled appointment can be rescheduled."
+            request,
+            appointment,
+            status=409,
+            error=booking.NOT_RESCHEDULABLE.format(status=appointment.get_status_display().lower()),
         )
     plan = appointment.plan
     if request.method != "POST":

@@ -28,7 +28,7 @@ from scheduling.selectors.readiness import (
     readiness_for_appointments,
 )
 from scheduling.selectors.visit_history import appointment_timeline, visit_clock_summary
-from scheduling.services import visits
+from scheduling.services import booking, visits
 from scheduling.services.visit_clock import VisitTooEarly
 
 S = Appointment.Status
@@ -66,14 +66,8 @@ def _appointment_page(request: HttpRequest, appointment: Appointment, *, status:
         "clock": visit_clock_summary(appointment),
         **_correction_context(appointment, extra),
         "reminders": reminders_for_appointment(appointment=appointment),
-        "can_check_in": appointment.status == S.SCHEDULED and appointment.local_date == timezone.localdate(),
-        "can_premedicate": appointment.status in (S.CHECKED_IN, S.PREMEDICATED),
-        "can_start": appointment.status in (S.CHECKED_IN, S.PREMEDICATED),
-        "can_end": appointment.status == S.INFUSING,
-        "can_discharge": appointment.status == S.OBSERVING,
-        "can_no_show": appointment.status == S.SCHEDULED and timezone.now() >= appointment.premed_start,
-        "can_react": appointment.status in Appointment.GIVEN_STATUSES,
-        "can_change_booking": appointment.status == S.SCHEDULED,
+        **visits.visit_steps_offered(appointment, now=timezone.now()),
+        "can_change_booking": appointment.status in booking.RESCHEDULABLE,
         "nav": "board",
         **extra,
     }

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from scheduling.models import Appointment, Closure, InfusionReaction
+from scheduling.selectors.plan_state import plan_next_dose
 from scheduling.services.booking import (
     BookingError,
     appointment_book,
@@ -14,7 +15,6 @@ from scheduling.services.booking import (
     course_book,
     dose_book,
     maintenance_book,
-    plan_next_dose,
     slots_find,
 )
 from tests.factories import PatientFactory

@@ -284,4 +284,4 @@ def test_rescheduling_a_finished_visit_is_refused(client, scheduler, center):
     client.force_login(scheduler)
     response = client.get(reverse("scheduling:appointment-reschedule", args=[done.pk]))
     assert response.status_code == 409
-    assert "Only a scheduled appointment can be rescheduled." in response.content.decode()
+    assert "This appointment is completed: it cannot be moved." in response.content.decode()
