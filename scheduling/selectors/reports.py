@@ -8,78 +8,52 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from scheduling.engine.capacity import Center
 from scheduling.models import Appointment, InfusionReaction
 from scheduling.selectors import appointments as selectors
+from scheduling.selectors.center import center_for_range
 
 S = Appointment.Status
 HOLDS_CHAIR = set(Appointment.ACTIVE_STATUSES)
-
-
-def _minutes(t: datetime.time) -> int:
-    return t.hour * 60 + t.minute
 
 
 def _days(first: datetime.date, last: datetime.date) -> list[datetime.date]:
     return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-@dataclass
 class Calendar:
-    """Opening hours, closures and staffing for a range of days (three queries)."""
+    """The engine's center for a range of days, asked what the week view and the reports show."""
 
-    hours: dict
-    closures: list
-    staffing: dict
+    def __init__(self, center: Center) -> None:
+        self.center = center
 
     @classmethod
     def load(cls, first: datetime.date, last: datetime.date) -> Calendar:
-        return cls(
-            hours=selectors.opening_hours_by_weekday(),
-            closures=selectors.closures_between(first, last),
-            staffing=selectors.staffing_overrides_between(first, last),
-        )
+        return cls(center_for_range(first, last))
 
     def open_minutes(self, day: datetime.date, chair_id: int) -> int:
-        hours = self.hours.get(day.weekday())
-        if hours is None:
+        rules = self.center.rules(day)
+        if not rules.is_open or chair_id in rules.closed_chairs:
             return 0
-        for closure in self.closures:
-            if closure.starts_on <= day <= closure.ends_on and closure.chair_id in (None, chair_id):
-                return 0
-        return _minutes(hours.closes_at) - _minutes(hours.opens_at)
+        return rules.closes - rules.opens
 
     def center_closed(self, day: datetime.date) -> str:
-        if day.weekday() not in self.hours:
-            return "Closed"
-        for closure in self.closures:
-            if closure.chair_id is None and closure.starts_on <= day <= closure.ends_on:
-                return closure.reason
-        return ""
+        rules = self.center.rules(day)
+        return "Closed" if rules.opens is None else rules.center_closed_reason
 
     def monitor_cap(self, day: datetime.date) -> int:
-        override = self.staffing.get(day)
-        if override is not None:
-            return override.nurses_on_duty * override.patients_per_nurse
-        hours = self.hours.get(day.weekday())
-        return hours.nurses_on_duty * hours.patients_per_nurse if hours else 0
+        return self.center.staffing_for(day).monitor_cap
+
+    def peak(self, day: datetime.date) -> tuple[int, datetime.datetime | None]:
+        """Most patients in chairs at once that day, and when it first happens."""
+        profile = self.center.profile(day)
+        if not profile.peak_in_chairs:
+            return 0, None
+        return profile.peak_in_chairs, self.center.aware(day, profile.in_chairs.index(profile.peak_in_chairs))
 
 
 def _chair_minutes(appointment: Appointment) -> int:
     return int((appointment.observation_end - appointment.premed_start).total_seconds() // 60)
-
-
-def _peak(intervals: list[tuple[datetime.datetime, datetime.datetime]]) -> tuple[int, datetime.datetime | None]:
-    """Most patients in chairs at once, and when it first happens (half-open intervals)."""
-    events = sorted(
-        [(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals], key=lambda e: (e[0], e[1])
-    )
-    current = peak = 0
-    when = None
-    for moment, delta in events:
-        current += delta
-        if current > peak:
-            peak, when = current, moment
-    return peak, when
 
 
 def fill_class(ratio: float | None) -> str:
@@ -122,7 +96,7 @@ def week_fill(*, monday: datetime.date) -> dict:
     for day in days:
         available = sum(calendar.open_minutes(day, c.pk) for c in chairs)
         used = sum(booked.get((c.pk, day), 0) for c in chairs)
-        peak, when = _peak(by_day.get(day, []))
+        peak, when = calendar.peak(day)
         cap = calendar.monitor_cap(day)
         ratio = used / available if available else None
         totals.append(
@@ -189,11 +163,9 @@ def reports(*, first: datetime.date, last: datetime.date) -> dict:
 
     # Chair utilisation: booked chair-hours over open chair-hours, per chair.
     used: Counter = Counter()
-    by_day: dict[datetime.date, list] = defaultdict(list)
     for a in appointments:
         if a.status in HOLDS_CHAIR:
             used[a.chair_id] += _chair_minutes(a)
-            by_day[timezone.localtime(a.premed_start).date()].append((a.premed_start, a.observation_end))
     utilisation_bars = []
     for chair in chairs:
         available = sum(calendar.open_minutes(day, chair.pk) for day in days)
@@ -211,7 +183,7 @@ def reports(*, first: datetime.date, last: datetime.date) -> dict:
     load_bars = []
     open_days = [d for d in days if calendar.monitor_cap(d) and not calendar.center_closed(d)]
     for day in open_days[-31:]:
-        peak, _ = _peak(by_day.get(day, []))
+        peak, _ = calendar.peak(day)
         cap = calendar.monitor_cap(day)
         # Drawn as a share of that day's cap, so days with different staffing compare fairly.
         load_bars.append(Bar(f"{day:%a %d %b}", peak / cap * 100, f"{peak} of {cap}", "bad" if peak > cap else ""))
