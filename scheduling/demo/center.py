@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -345,15 +345,14 @@ class Placer:
         return False
 
 
-class Command(BaseCommand):
-    help = "Creates a demo infusion center with patients, past doses and two weeks of appointments (idempotent)."
+class DemoCenter:
+    """Builds the demo center; the `demo_center` command runs it."""
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument("--seed", type=int, default=2026, help="Random seed (same seed and day: same data).")
-        parser.add_argument("--reset", action="store_true", help="Delete the demo center first and build it again.")
-        parser.add_argument("--password", help="Password for the four demo logins (default: a random strong one).")
+    def __init__(self, *, stdout, style) -> None:
+        self.stdout = stdout
+        self.style = style
 
-    def handle(self, *args, seed: int, reset: bool, password: str | None, **options) -> None:
+    def run(self, *, seed: int, reset: bool, password: str | None) -> None:
         missing = {p.drug for p in ROSTER} - set(Drug.objects.values_list("name", flat=True))
         if missing:
             raise CommandError(f"The drug catalogue lacks {', '.join(sorted(missing))}: run `manage.py migrate` first.")
