@@ -97,7 +97,7 @@ def _waitlist(upcoming, taken, scheduler) -> None:
     """Cancel a visit in the coming days (a patient with a cold) and put patients whose booked dose could move
     into the freed time on the waitlist; the scheduler's waitlist page then offers them, ranked. Until two patients
     wait, the next visit in the coming days frees a time too: a later step of the demo (a Tysabri dose given at the
-    hospital, scheduling/demo_attention.py) can move one waiting patient's dose out of reach."""
+    hospital, scheduling/demo/attention.py) can move one waiting patient's dose out of reach."""
     soon = [a for a in upcoming if not a.course_id and a.premed_start > timezone.now() + datetime.timedelta(days=1)]
     soon = [a for a in soon if a not in taken][:6]
     added = 0
