@@ -264,8 +264,8 @@ def _bsa_message(state: PlanState, dose: NextDose) -> str:
 
 
 def _planning_ceiling():
-    """The forecast's daily ceiling the ranking plans against (scheduling/selectors/planning.py; cached). A planning aid:
-    if it cannot be worked out, slots are ranked without it rather than not offered."""
+    """The forecast's daily ceiling the ranking plans against (scheduling/selectors/planning.py; cached). A
+    planning aid: if it cannot be worked out, slots are ranked without it rather than not offered."""
     from scheduling.selectors.planning import search_ceiling
 
     try:

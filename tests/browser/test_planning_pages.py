@@ -73,7 +73,9 @@ def test_forecast_chart_and_what_if(page, live_server, sign_in, crowded_monday):
 def test_scheduler_computes_a_proposal_and_accepts_it(page, live_server, sign_in, crowded_monday, monkeypatch):
     staff(roles.SCHEDULER, "sam")
     # the button queues the Celery task; here the task body runs at once, as the worker would run it
-    monkeypatch.setattr(reoptimise_propose, "apply_async", lambda args, **kw: proposal_compute(proposal_id=args[0]))
+    monkeypatch.setattr(
+        reoptimise_propose, "apply_async", lambda args, kwargs=None, **kw: proposal_compute(proposal_id=args[0])
+    )
     violations = strict(page)
     sign_in("sam")
     page.goto(f"{live_server.url}/planning/proposals/")

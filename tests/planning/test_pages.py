@@ -125,7 +125,7 @@ class TestReoptimisation:
 
     def test_the_button_queues_the_task_and_permissions_hold(self, client, scheduler, manager, crowded, monkeypatch):
         queued = []
-        monkeypatch.setattr(reoptimise_propose, "apply_async", lambda args, **kw: queued.append(args))
+        monkeypatch.setattr(reoptimise_propose, "apply_async", lambda args, kwargs=None, **kw: queued.append(args))
         client.force_login(manager)
         assert client.get(reverse("scheduling:planning-proposals")).status_code == 200
         assert client.post(reverse("scheduling:planning-proposal-new")).status_code == 403

@@ -96,17 +96,10 @@ def reschedule(appointment: Appointment, *, premed_start: datetime.datetime) -> 
 
 
 def cancel(appointment: Appointment) -> Appointment:
-    from django.utils import timezone
+    """Cancelled through the booking service (which plans the cancellation email)."""
+    from scheduling.services.booking import appointment_cancel
 
-    from scheduling.reminders.services import reminders_on_cancelled
-
-    with transaction.atomic():
-        appointment.status = Appointment.Status.CANCELLED
-        appointment.cancelled_at = timezone.now()
-        appointment.cancel_reason = "Patient unwell"
-        appointment.save()
-        reminders_on_cancelled(appointment=appointment)
-    return appointment
+    return appointment_cancel(appointment=appointment, reason="Patient unwell", user=None)
 
 
 def discharge(appointment: Appointment, *, at: datetime.datetime) -> Appointment:

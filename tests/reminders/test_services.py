@@ -28,7 +28,7 @@ def queued_after_commit(monkeypatch):
     """Ids handed to the broker (the real worker and broker are exercised in test_worker.py)."""
     QUEUE.clear()
     monkeypatch.setattr(
-        "scheduling.reminders.tasks.reminders_send.apply_async", lambda args, **kw: QUEUE.extend(args[0])
+        "scheduling.reminders.tasks.reminders_send.apply_async", lambda args, kwargs=None, **kw: QUEUE.extend(args[0])
     )
     return QUEUE
 
@@ -334,7 +334,8 @@ def _confirmations(count):
 def test_the_sweep_queues_due_rows_in_chunks_each_id_once(queued, monkeypatch):
     messages = []
     monkeypatch.setattr(
-        "scheduling.reminders.tasks.reminders_send.apply_async", lambda args, **kw: messages.append(args[0])
+        "scheduling.reminders.tasks.reminders_send.apply_async",
+        lambda args, kwargs=None, **kw: messages.append(args[0]),
     )
     ids = _confirmations(services.SEND_CHUNK + 3)
     messages.clear()  # what the bookings queued themselves
