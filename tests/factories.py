@@ -7,10 +7,26 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from patients.models import CheckKind, EmergencyContact, Patient, Screening
-from scheduling.models import Chair, Drug, OpeningHours, TreatmentPlan
+from scheduling.catalogue import drug_spec, drugs_with_protocol
+from scheduling.engine.protocol import chair_time
+from scheduling.models import (
+    Appointment,
+    Chair,
+    Closure,
+    Drug,
+    InfusionReaction,
+    NurseStaffing,
+    OpeningHours,
+    OutsideDose,
+    PremedicationGiven,
+    Reminder,
+    TreatmentPlan,
+    VisitNote,
+)
 
 
 class UserFactory(DjangoModelFactory):
@@ -137,3 +153,129 @@ def seeded_drug(name: str) -> Drug:
 def weekday_hours(opens: datetime.time = datetime.time(7, 0), closes: datetime.time = datetime.time(19, 0), **kw):
     """Monday-Friday opening hours, as the demo center has them."""
     return [OpeningHoursFactory(weekday=day, opens_at=opens, closes_at=closes, **kw) for day in range(5)]
+
+
+class ClosureFactory(DjangoModelFactory):
+    """A closure of one chair (chair=None closes the whole center) for one day."""
+
+    class Meta:
+        model = Closure
+
+    chair = factory.SubFactory(ChairFactory)
+    starts_on = factory.LazyFunction(datetime.date.today)
+    ends_on = factory.LazyAttribute(lambda c: c.starts_on)
+    reason = "Maintenance"
+
+
+class NurseStaffingFactory(DjangoModelFactory):
+    class Meta:
+        model = NurseStaffing
+        django_get_or_create = ("date",)
+
+    date = factory.LazyFunction(datetime.date.today)
+    nurses_on_duty = 2
+    setup_minutes = 15
+    patients_per_nurse = 4
+
+
+class AppointmentFactory(DjangoModelFactory):
+    """A booked visit whose chair time is the catalogue's, through the engine: pass `premed_start` (aware), and
+    `plan` or `patient` and `drug` (by name); `phase_order` picks the regimen step. Written straight to the
+    table: tests of the booking rules book through scheduling.services.booking instead."""
+
+    class Meta:
+        model = Appointment
+        exclude = ("drug", "phase_order")
+
+    class Params:
+        drug = "Ocrevus (IV)"
+        phase_order = 1
+
+    patient = factory.SubFactory(PatientFactory)
+    plan = factory.LazyAttribute(
+        lambda a: (
+            TreatmentPlan.objects.filter(patient=a.patient, drug__name=a.drug, status="active").first()
+            or TreatmentPlanFactory(patient=a.patient, drug=seeded_drug(a.drug))
+        )
+    )
+    phase = factory.LazyAttribute(lambda a: a.plan.drug.phases.get(order=a.phase_order))
+    chair = factory.SubFactory(ChairFactory)
+    infusion_number = 1
+    course_day = 1
+    dose_mg = factory.LazyAttribute(lambda a: a.phase.dose_amount)
+    premed_start = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+    status = Appointment.Status.SCHEDULED
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        phase = kwargs["phase"]
+        spec = drug_spec(drugs_with_protocol().get(pk=phase.drug_id))
+        phase_spec = next(p for p in spec.phases if p.id == phase.pk)
+        times = chair_time(phase_spec, infusion_number=kwargs["infusion_number"], course_day=kwargs["course_day"])
+        start = kwargs["premed_start"]
+        kwargs.setdefault("infusion_start", start + datetime.timedelta(minutes=times.premed_minutes))
+        kwargs.setdefault("infusion_end", kwargs["infusion_start"] + datetime.timedelta(minutes=times.infusion_minutes))
+        kwargs.setdefault(
+            "observation_end", kwargs["infusion_end"] + datetime.timedelta(minutes=times.observation_minutes)
+        )
+        return kwargs
+
+
+class OutsideDoseFactory(DjangoModelFactory):
+    """A dose given elsewhere (the first step of the drug unless `phase` is given)."""
+
+    class Meta:
+        model = OutsideDose
+
+    patient = factory.SubFactory(PatientFactory)
+    drug = factory.LazyFunction(lambda: seeded_drug("Ocrevus (IV)"))
+    phase = factory.LazyAttribute(lambda d: d.drug.phases.order_by("order").first())
+    given_on = factory.LazyFunction(lambda: datetime.date.today() - datetime.timedelta(days=180))
+    days = 1
+    dose_mg = factory.LazyAttribute(lambda d: d.phase.dose_amount)
+    source = "Records from the referring hospital"
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+class PremedicationGivenFactory(DjangoModelFactory):
+    """A premedication of the appointment's phase given (the first one unless `premedication` is given)."""
+
+    class Meta:
+        model = PremedicationGiven
+
+    appointment = factory.SubFactory(AppointmentFactory)
+    premedication = factory.LazyAttribute(lambda g: g.appointment.phase.premedications.first())
+    given_at = factory.LazyAttribute(lambda g: g.appointment.premed_start)
+    given_by = factory.SubFactory(UserFactory)
+
+
+class InfusionReactionFactory(DjangoModelFactory):
+    class Meta:
+        model = InfusionReaction
+
+    appointment = factory.SubFactory(AppointmentFactory)
+    patient = factory.LazyAttribute(lambda r: r.appointment.patient)
+    drug = factory.LazyAttribute(lambda r: r.appointment.phase.drug)
+    occurred_at = factory.LazyAttribute(lambda r: r.appointment.infusion_start + datetime.timedelta(minutes=30))
+    severity = InfusionReaction.Severity.MILD
+    symptoms = "Flushing and itching"
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+class VisitNoteFactory(DjangoModelFactory):
+    class Meta:
+        model = VisitNote
+
+    appointment = factory.SubFactory(AppointmentFactory)
+    kind = VisitNote.Kind.EARLY_START
+    reason = "Patient needed to leave early"
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+class ReminderFactory(DjangoModelFactory):
+    class Meta:
+        model = Reminder
+
+    appointment = factory.SubFactory(AppointmentFactory)
+    kind = Reminder.Kind.CONFIRMATION
+    due_at = factory.LazyFunction(timezone.now)

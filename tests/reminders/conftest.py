@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import transaction
 
-from scheduling.catalogue import drug_spec, drugs_with_protocol
-from scheduling.engine.protocol import chair_time
-from scheduling.models import Appointment, Drug, TreatmentPlan
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory
+from scheduling.models import Appointment
+from tests.factories import AppointmentFactory
 
 HERE = Path(__file__).resolve().parent
 ALL_DRUGS = [
@@ -28,45 +25,9 @@ ALL_DRUGS = [
 ]
 
 
-def make_appointment(
-    *,
-    premed_start: datetime.datetime,
-    drug_name: str = "Ocrevus (IV)",
-    patient=None,
-    plan=None,
-    phase_order: int = 1,
-    chair=None,
-    course_day: int = 1,
-    course_id: uuid.UUID | None = None,
-    status: str = Appointment.Status.SCHEDULED,
-) -> Appointment:
-    drug = Drug.objects.get(name=drug_name)
-    patient = patient or PatientFactory()
-    plan = plan or (
-        TreatmentPlan.objects.filter(patient=patient, drug=drug, status="active").first()
-        or TreatmentPlanFactory(patient=patient, drug=drug)
-    )
-    phase = drug.phases.get(order=phase_order)
-    spec = drug_spec(drugs_with_protocol().get(pk=drug.pk))
-    phase_spec = next(p for p in spec.phases if p.id == phase.pk)
-    ct = chair_time(phase_spec, infusion_number=1, course_day=course_day)
-    infusion_start = premed_start + datetime.timedelta(minutes=ct.premed_minutes)
-    infusion_end = infusion_start + datetime.timedelta(minutes=ct.infusion_minutes)
-    return Appointment.objects.create(
-        patient=patient,
-        plan=plan,
-        phase=phase,
-        chair=chair or ChairFactory(),
-        infusion_number=1,
-        course_day=course_day,
-        course_id=course_id,
-        dose_mg=phase.dose_amount,
-        premed_start=premed_start,
-        infusion_start=infusion_start,
-        infusion_end=infusion_end,
-        observation_end=infusion_end + datetime.timedelta(minutes=ct.observation_minutes),
-        status=status,
-    )
+def make_appointment(*, premed_start: datetime.datetime, drug_name: str = "Ocrevus (IV)", **kwargs) -> Appointment:
+    """A booked visit with the catalogue's chair time (tests/factories.py AppointmentFactory)."""
+    return AppointmentFactory(premed_start=premed_start, drug=drug_name, **kwargs)
 
 
 def book(**kwargs) -> Appointment:
