@@ -18,11 +18,6 @@ from tests.web.helpers import staff
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def manager(db):
-    return staff(roles.MANAGER, "max")
-
-
 def upload(client, **files):
     """Upload, then do what the worker does with the queued batch: its dry run."""
     data = {

@@ -5,10 +5,9 @@ import datetime
 import pytest
 import time_machine
 
-from infusion_center import roles
 from scheduling.services.booking import appointment_book
 from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug, weekday_hours
-from tests.web.helpers import local, staff
+from tests.web.helpers import local
 
 NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)  # a Tuesday
 START = datetime.date(2026, 12, 14)  # a Monday, 13 days ahead: the bookings may move
@@ -18,16 +17,6 @@ START = datetime.date(2026, 12, 14)  # a Monday, 13 days ahead: the bookings may
 def frozen():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def scheduler(db):
-    return staff(roles.SCHEDULER, "sam")
-
-
-@pytest.fixture
-def manager(db):
-    return staff(roles.MANAGER, "max")
 
 
 @pytest.fixture

@@ -38,24 +38,6 @@ def center(db):
     return [ChairFactory(name=f"Chair {n}") for n in (1, 2, 3)]
 
 
-@pytest.fixture
-def scheduler(db):
-    from django.contrib.auth.models import Group
-
-    user = UserFactory(username="front-desk")
-    user.groups.add(Group.objects.get(name="Scheduler"))
-    return user
-
-
-@pytest.fixture
-def nurse(db):
-    from django.contrib.auth.models import Group
-
-    user = UserFactory(username="nurse-1")
-    user.groups.add(Group.objects.get(name="Nurse"))
-    return user
-
-
 def charge_nurse():
     """The charge nurse on duty: the one role allowed to start an infusion over a blocking readiness check."""
     from django.contrib.auth.models import Group
