@@ -18,7 +18,8 @@ import datetime
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from itertools import groupby
+from itertools import accumulate, groupby
+from operator import add
 from typing import Protocol
 
 from scheduling.engine.capacity import Center, DayProfile, hhmm
@@ -104,6 +105,8 @@ class _Search:
         self.not_before = not_before
         self._profiles: dict[datetime.date, DayProfile] = {}
         self._booked_minutes: dict[datetime.date, int] = {}
+        self._planned: dict[datetime.date, list[int]] = {}
+        self._planned_starts: dict[datetime.date, list[int]] = {}
         self.day_over: dict[tuple[datetime.date, int], int] = {}
 
     def booked_minutes(self, day: datetime.date) -> int:
@@ -117,6 +120,32 @@ class _Search:
         if profile is None:
             profile = self._profiles[day] = self.center.profile(day)
         return profile
+
+    def planned_in_chairs(self, day: datetime.date, ceiling: Ceiling) -> list[int]:
+        """Per minute of the day: patients in chairs, booked or held by the plan for other patients' doses."""
+        planned = self._planned.get(day)
+        if planned is None:
+            booked = self.profile(day).in_chairs
+            held = ceiling.held_in_chairs(day, patient_id=self.patient_id)
+            planned = self._planned[day] = booked if held is None else list(map(add, booked, held))
+        return planned
+
+    def planned_starts(self, day: datetime.date, ceiling: Ceiling) -> list[int]:
+        """Per minute of the day: patients being set up, booked or held by the plan for other patients' doses."""
+        planned = self._planned_starts.get(day)
+        if planned is None:
+            profile = self.profile(day)
+            holds = [h for h in ceiling.held.get(day, ()) if self.patient_id is None or h.patient_id != self.patient_id]
+            planned = profile.starts
+            if holds:
+                setup = profile.rules.staffing.setup_minutes
+                counts = [0] * (len(planned) + 1)
+                for hold in holds:
+                    counts[hold.start] += 1
+                    counts[min(hold.start + setup, len(planned))] -= 1
+                planned = list(map(add, planned, accumulate(counts)))
+            self._planned_starts[day] = planned
+        return planned
 
     def free_chairs_by_start(self, day: datetime.date, length: int, chair_id: int | None) -> dict[int, list[int]]:
         """For one day and chair time length: start minute -> chairs free then, every rule checked."""
@@ -206,7 +235,9 @@ def find_slots(
             if preferences.weekday is not None and day.weekday() != preferences.weekday:
                 continue
             found.extend(_slots_starting(search, day, chair_times, window, preferences, ceiling))
-        if len(found) >= limit and len({slot.days[0].day for slot in found}) >= _days_wanted(limit):
+        # with a ceiling, a later day may still have room under it where this one has none at any time
+        under = [slot for slot in found if not slot.score[1]] if ceiling is not None else found
+        if len(under) >= limit and len({slot.days[0].day for slot in under}) >= _days_wanted(limit):
             break
     found.sort(key=lambda slot: slot.score)
     picked = _varied(found, limit)
@@ -233,7 +264,7 @@ def _day_over_uncached(search: _Search, first_day: datetime.date, chair_times, c
         rules = search.center.rules(day)
         if not rules.is_open or rules.opens is None or rules.closes is None:
             return 0  # no slot there anyway
-        room = ceiling.in_chairs * (rules.closes - rules.opens)
+        room = ceiling.limit * (rules.closes - rules.opens)
         kept = ceiling.reserved_minutes(day, patient_id=search.patient_id)
         over = max(over, math.ceil((search.booked_minutes(day) + chair_time.total_minutes + kept - room) / 60))
     return max(over, 0)
@@ -246,7 +277,7 @@ def _ceiling_reason(
     first = slot.days[0].day
     text = slot.reason.rstrip(".")
     if slot.score[1]:
-        return f"{text}; goes over the ceiling of {ceiling.in_chairs} in chairs planned for {first:%A}."
+        return f"{text}; goes over the ceiling of {ceiling.limit} in chairs planned for {first:%A}."
     if slot.score[2]:
         return f"{text}; uses chair time kept for doses still to book on {first:%A}."
     target = window.target
@@ -257,8 +288,8 @@ def _ceiling_reason(
     if first != target and target_over:
         names = ceiling.reserved_for(target, patient_id=search.patient_id)
         protects = f" for the {' and '.join(names[:2])} doses due" if names else ""
-        return f"{text}; keeps {target:%A} under the ceiling of {ceiling.in_chairs}{protects}."
-    return f"{text}; stays under the ceiling of {ceiling.in_chairs} in chairs."
+        return f"{text}; keeps {target:%A} under the ceiling of {ceiling.limit}{protects}."
+    return f"{text}; stays under the ceiling of {ceiling.limit} in chairs."
 
 
 SPREAD_MINUTES = 60  # offered starts on one day at least this far apart, before closer ones fill the list
@@ -335,6 +366,8 @@ def _slots_starting(
             ]
         peak_chairs = peak_starts = quiet = 0
         moment_chairs = moment_starts = 0  # this dose's own moment: what it adds to, not the day's old peak
+        planned_chairs = 0  # the same, counting the chair time the plan holds for doses still to book
+        held_setup = False
         walls = 0
         for day, chair_time in zip(course, chair_times, strict=True):
             profile = search.profile(day)
@@ -346,10 +379,20 @@ def _slots_starting(
             walls += _walls(profile, start, start + length, in_chairs)
             moment_chairs = max(moment_chairs, in_chairs + 1)
             moment_starts = max(moment_starts, starts + 1)
+            if ceiling is not None:
+                planned_chairs = max(
+                    planned_chairs, max(search.planned_in_chairs(day, ceiling)[start : start + length]) + 1
+                )
+                setup = profile.rules.staffing.setup_minutes
+                if (
+                    max(search.planned_starts(day, ceiling)[start : start + setup], default=0)
+                    >= profile.rules.staffing.start_cap
+                ):
+                    held_setup = True  # every nurse free then is kept for setting up a dose the plan holds
         if ceiling is not None:
             # how far the day's chair time would go past the ceiling, in hours: the least over wins when all are
             over_minutes = _day_over(search, first_day, chair_times, ceiling)
-            chairs_excess = max(0, moment_chairs - ceiling.in_chairs)
+            chairs_excess = max(0, planned_chairs - ceiling.limit) + held_setup
             starts_excess = max(0, moment_starts - ceiling.starts)
         else:
             chairs_excess = starts_excess = over_minutes = 0
