@@ -32,6 +32,7 @@ HORIZON_DAYS = 182  # six months
 HOLD_STEP_MINUTES = 15  # the plan's grid: slot search offers starts on the same quarter hours
 NARROW_WINDOW_DAYS = 12  # windows this wide or narrower (Tysabri, Lemtrada, steroids) are named in the reasons
 NARROW_PLAN_DAYS = 8  # the plan places doses with this few possible days first, the narrowest first
+PLAN_HORIZON_DAYS = 70  # the plan places the doses whose window opens in the next ten weeks
 PLAN_REPAIR_ROUNDS = 300  # repair rounds at each peak tried
 PLAN_EXTRA_CHAIRS = 3  # the plan tries peaks up to this many above the lower bound
 MAX_PROJECTED_DOSES = 60
@@ -483,7 +484,12 @@ def planning_ceiling(capacity: Mapping[datetime.date, DayCapacity], doses: Itera
                     best_chairs, forced = need, (open_days[a], open_days[b])
                 best_starts = max(best_starts, math.ceil(total_starts / max(1, slots)))
     in_chairs = max(best_chairs, 1)
-    planned_peak, held = plan_holds(capacity, planned, in_chairs)
+    # the plan covers the coming weeks (the doses booked soon; further out it changes before they are booked),
+    # and only a center the demand can fit into at all: above the chairs there is nothing to plan for
+    horizon = first + datetime.timedelta(days=PLAN_HORIZON_DAYS)
+    seats = max(min(cap.chairs, cap.staffing.monitor_cap) for cap in capacity.values())
+    planned = [(dose, options) for dose, options in planned if options[0] <= horizon]
+    planned_peak, held = plan_holds(capacity, planned, in_chairs) if in_chairs <= seats else (0, {})
     return Ceiling(
         in_chairs=in_chairs,
         starts=best_starts,

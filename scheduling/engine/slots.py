@@ -105,8 +105,7 @@ class _Search:
         self.not_before = not_before
         self._profiles: dict[datetime.date, DayProfile] = {}
         self._booked_minutes: dict[datetime.date, int] = {}
-        self._planned: dict[datetime.date, list[int]] = {}
-        self._planned_starts: dict[datetime.date, list[int]] = {}
+        self._planned: dict[datetime.date, tuple[list[int], list[int]] | None] = {}
         self.day_over: dict[tuple[datetime.date, int], int] = {}
 
     def booked_minutes(self, day: datetime.date) -> int:
@@ -121,31 +120,26 @@ class _Search:
             profile = self._profiles[day] = self.center.profile(day)
         return profile
 
-    def planned_in_chairs(self, day: datetime.date, ceiling: Ceiling) -> list[int]:
-        """Per minute of the day: patients in chairs, booked or held by the plan for other patients' doses."""
-        planned = self._planned.get(day)
-        if planned is None:
-            booked = self.profile(day).in_chairs
+    def planned(self, day: datetime.date, ceiling: Ceiling) -> tuple[list[int], list[int]] | None:
+        """Per minute of the day: patients in chairs and patients being set up, booked or held by the plan for
+        other patients' doses (None when the plan holds nothing for others that day)."""
+        if day not in self._planned:
             held = ceiling.held_in_chairs(day, patient_id=self.patient_id)
-            planned = self._planned[day] = booked if held is None else list(map(add, booked, held))
-        return planned
-
-    def planned_starts(self, day: datetime.date, ceiling: Ceiling) -> list[int]:
-        """Per minute of the day: patients being set up, booked or held by the plan for other patients' doses."""
-        planned = self._planned_starts.get(day)
-        if planned is None:
-            profile = self.profile(day)
-            holds = [h for h in ceiling.held.get(day, ()) if self.patient_id is None or h.patient_id != self.patient_id]
-            planned = profile.starts
-            if holds:
-                setup = profile.rules.staffing.setup_minutes
-                counts = [0] * (len(planned) + 1)
-                for hold in holds:
-                    counts[hold.start] += 1
-                    counts[min(hold.start + setup, len(planned))] -= 1
-                planned = list(map(add, planned, accumulate(counts)))
-            self._planned_starts[day] = planned
-        return planned
+            if held is None:
+                self._planned[day] = None
+            else:
+                profile = self.profile(day)
+                size = len(profile.starts)
+                counts = [0] * (size + 1)
+                for hold in ceiling.held[day]:
+                    if self.patient_id is None or hold.patient_id != self.patient_id:
+                        counts[hold.start] += 1
+                        counts[min(hold.start + profile.rules.staffing.setup_minutes, size)] -= 1
+                self._planned[day] = (
+                    list(map(add, profile.in_chairs, held)),
+                    list(map(add, profile.starts, accumulate(counts))),
+                )
+        return self._planned[day]
 
     def free_chairs_by_start(self, day: datetime.date, length: int, chair_id: int | None) -> dict[int, list[int]]:
         """For one day and chair time length: start minute -> chairs free then, every rule checked."""
@@ -379,15 +373,13 @@ def _slots_starting(
             walls += _walls(profile, start, start + length, in_chairs)
             moment_chairs = max(moment_chairs, in_chairs + 1)
             moment_starts = max(moment_starts, starts + 1)
-            if ceiling is not None:
-                planned_chairs = max(
-                    planned_chairs, max(search.planned_in_chairs(day, ceiling)[start : start + length]) + 1
-                )
-                setup = profile.rules.staffing.setup_minutes
-                if (
-                    max(search.planned_starts(day, ceiling)[start : start + setup], default=0)
-                    >= profile.rules.staffing.start_cap
-                ):
+            planned = search.planned(day, ceiling) if ceiling is not None else None
+            if planned is None:
+                planned_chairs = max(planned_chairs, in_chairs + 1)
+            else:
+                planned_chairs = max(planned_chairs, max(planned[0][start : start + length]) + 1)
+                staffing = profile.rules.staffing
+                if max(planned[1][start : start + staffing.setup_minutes], default=0) >= staffing.start_cap:
                     held_setup = True  # every nurse free then is kept for setting up a dose the plan holds
         if ceiling is not None:
             # how far the day's chair time would go past the ceiling, in hours: the least over wins when all are

@@ -238,7 +238,7 @@ class Command(BaseCommand):
         columns = (
             "patient_id, plan_id, phase_id, chair_id, infusion_number, course_day, course_id, dose_mg, short_infusion, "
             "premed_start, infusion_start, infusion_end, observation_end, status, cancel_reason, ics_sequence, uid, "
-            "notes, created_at, updated_at"
+            "notes, created_at, updated_at, attention_acceptable, attention_reason, reschedule_reason"
         )
         shift = f"(k * interval '{HISTORY_DAYS} days')"
         with transaction.atomic(), connection.cursor() as cursor:
@@ -247,7 +247,7 @@ class Command(BaseCommand):
                 SELECT a.patient_id, a.plan_id, a.phase_id, a.chair_id, a.infusion_number, a.course_day, a.course_id,
                        a.dose_mg, a.short_infusion, a.premed_start - {shift}, a.infusion_start - {shift},
                        a.infusion_end - {shift}, a.observation_end - {shift}, a.status, '', 0, gen_random_uuid(), '',
-                       now(), now()
+                       now(), now(), a.attention_acceptable, a.attention_reason, a.reschedule_reason
                 FROM scheduling_appointment a
                 CROSS JOIN generate_series(%s, %s) AS k
                 WHERE a.premed_start >= %s AND a.premed_start < %s""",
