@@ -109,8 +109,10 @@ def center_changed(sender, instance, created: bool = False, **kwargs) -> None:
 def catalogue_changed(sender, **kwargs) -> None:
     from scheduling.memo import forget
     from scheduling.protocols import CATALOGUE
+    from scheduling.services.history import INGREDIENTS
 
     forget(CATALOGUE)
+    forget(INGREDIENTS)
 
 
 def center_rules_changed(sender, **kwargs) -> None:
