@@ -11,7 +11,11 @@ Pure: plans come in as dosing specs and doses given or booked, the center as `ca
   for every run of open days, the doses whose whole window lies inside it must fit into it, so the peak is at
   least their chair-minutes over the run's open minutes. The busiest run decides; narrow windows make short,
   dense runs. It also reserves, on each day, the expected chair-minutes of the doses still to book there
-  (a dose's minutes spread over the open days of its window), which is what keeps narrow-window doses their days.
+  (a dose's minutes spread over the open days of its window).
+- `plan_holds` then plans the coming weeks' doses still to book, day and time, at the lowest peak from that
+  bound up that it can keep (the doses with the fewest days to choose from first, best fit, repaired where a
+  moment goes over). Slot search keeps what the plan holds for other patients' doses, which is what keeps
+  narrow-window doses their days and their hours: taking a held time would take the ceiling over.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Ranking, best first:
 1. inside the dosing window;
-2. with a planning ceiling (engine/forecast.py): the resulting peak of patients in chairs not above it, the day's
+2. with a planning ceiling (engine/forecast.py): the resulting peak of patients in chairs, counting the chair time
+   and set-up moments the ceiling's plan holds for other patients' doses still to book, not above it; the day's
    chair-minutes (booked, this dose and those reserved for doses still to book) inside it, starts not above it -
-   so a flexible dose does not take the day that narrow-window doses will need;
+   so a flexible dose does not take the day, or the hours, that narrow-window doses will need;
 3. the closest to the target date;
 4. level-loading: the lowest resulting peak of patients in chairs, then of simultaneous starts, for the day(s),
    then the quietest moment (fewest patients in chairs during the chair time);
