@@ -125,21 +125,25 @@ class _Search:
         """Per minute of the day: patients in chairs and patients being set up, booked or held by the plan for
         other patients' doses (None when the plan holds nothing for others that day)."""
         if day not in self._planned:
-            held = ceiling.held_in_chairs(day, patient_id=self.patient_id)
-            if held is None:
+            holds = [h for h in ceiling.held.get(day, ()) if self.patient_id is None or h.patient_id != self.patient_id]
+            if not holds:
                 self._planned[day] = None
             else:
                 profile = self.profile(day)
-                size = len(profile.starts)
-                counts = [0] * (size + 1)
-                for hold in ceiling.held[day]:
-                    if self.patient_id is None or hold.patient_id != self.patient_id:
-                        counts[hold.start] += 1
-                        counts[min(hold.start + profile.rules.staffing.setup_minutes, size)] -= 1
-                self._planned[day] = (
-                    list(map(add, profile.in_chairs, held)),
-                    list(map(add, profile.starts, accumulate(counts))),
-                )
+                setup = profile.rules.staffing.setup_minutes
+                size = len(profile.in_chairs)
+                low, high = min(h.start for h in holds), min(size, max(h.end for h in holds) + setup)
+                in_chairs, starts = [0] * (high - low + 1), [0] * (high - low + 1)
+                for hold in holds:
+                    in_chairs[hold.start - low] += 1
+                    in_chairs[min(hold.end, high) - low] -= 1
+                    starts[hold.start - low] += 1
+                    starts[min(hold.start + setup, high) - low] -= 1
+                # only the held stretch of the day is added up: a few hundred minutes, not two days' worth
+                chairs, setups = profile.in_chairs[:], profile.starts[:]
+                chairs[low:high] = map(add, chairs[low:high], accumulate(in_chairs[:-1]))
+                setups[low:high] = map(add, setups[low:high], accumulate(starts[:-1]))
+                self._planned[day] = (chairs, setups)
         return self._planned[day]
 
     def free_chairs_by_start(self, day: datetime.date, length: int, chair_id: int | None) -> dict[int, list[int]]:
