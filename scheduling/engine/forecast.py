@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
+from operator import sub
 
 from scheduling.engine.capacity import MINUTES_PER_DAY, Center, Staffing, WeekdayHours
 from scheduling.engine.dosing import DoseCourse, next_dose
@@ -561,6 +562,7 @@ class _Plan:
         self.in_chairs = in_chairs
         self.step = step
         self.rows: dict[datetime.date, list[int]] = {}
+        self.cap_rows: dict[datetime.date, list[int]] = {}
         self.starts: dict[datetime.date, Counter] = defaultdict(Counter)  # starts per step (nurses set up a few)
         self.sums: dict[datetime.date, tuple[list[int], list[int]]] = {}  # prefix sums: chairs, full steps
         self.placed: dict[int, tuple[datetime.date, int]] = {}  # dose number -> (first day, start step)
@@ -576,11 +578,19 @@ class _Plan:
     def prefix(self, day: datetime.date) -> tuple[list[int], list[int]]:
         found = self.sums.get(day)
         if found is None:
-            row, limit = self.row(day), self.in_chairs
+            row, caps = self.row(day), self.caps(day)
             found = self.sums[day] = (
                 [0, *accumulate(row)],
-                [0, *accumulate(1 if v >= limit else 0 for v in row)],
+                [0, *accumulate(1 if v >= cap else 0 for v, cap in zip(row, caps, strict=True))],
             )
+        return found
+
+    def caps(self, day: datetime.date) -> list[int]:
+        """Per step, the chairs the plan may fill: the peak aimed at, or more where bookings already take more
+        (a day booked above it is not the plan's doing, and raises the ceiling nowhere else)."""
+        found = self.cap_rows.get(day)
+        if found is None:
+            found = self.cap_rows[day] = [self.in_chairs] * len(self.row(day))
         return found
 
     def _add(self, day: datetime.date, start: int, length: int, sign: int) -> None:
@@ -596,6 +606,9 @@ class _Plan:
             on = dose.booked_on + datetime.timedelta(days=k)
             self._add(on, first, last - first, 1)
             self.starts[on][first] += 1
+            row, caps = self.row(on), self.caps(on)
+            for i in range(first, min(len(row), last)):
+                caps[i] = max(caps[i], row[i])
 
     def put(self, number: int, dose: DueDose, day: datetime.date, start: int) -> None:
         self.placed[number] = (day, start)
@@ -617,7 +630,7 @@ class _Plan:
 
     def place(self, number: int, dose: DueDose, options: Sequence[datetime.date]) -> None:
         """At the best start of the best day: the fewest steps already full, the fullest stretch, snug, nearest."""
-        step, limit = self.step, self.in_chairs
+        step = self.step
         lengths = [-(-minutes // step) for minutes in dose.chair_minutes]
         one = datetime.timedelta(days=1)
         best = None
@@ -625,6 +638,7 @@ class _Plan:
             course = [day + k * one for k in range(len(lengths))]
             caps = [self.capacity[d] for d in course]
             rows = [self.row(d) for d in course]
+            cap_rows = [self.caps(d) for d in course]
             sums = [self.prefix(d) for d in course]
             closes = [(cap.opens + cap.open_minutes) // step for cap in caps]
             first = max(-(-cap.opens // step) for cap in caps)
@@ -645,8 +659,11 @@ class _Plan:
                         s + length >= close or row[s + length] > row[s + length - 1]
                     )
                 # over the peak somewhere: the least over first, never piled onto the busiest moment
-                top = max(max(row[s : s + length]) for row, length in zip(rows, lengths, strict=True)) if full else 0
-                key = (max(0, top + 1 - limit), full, -fill, -walls, distance, s)
+                over = 0
+                if full:
+                    for row, caps, length in zip(rows, cap_rows, lengths, strict=True):
+                        over = max(over, max(map(sub, row[s : s + length], caps[s : s + length])) + 1)
+                key = (over, full, -fill, -walls, distance, s)
                 if best is None or key < best[0]:
                     best = (key, day, s)
         if best is not None:
@@ -681,16 +698,23 @@ class _Plan:
         return not over
 
     def peak(self) -> int:
-        return max((max(row) for row in self.rows.values()), default=0)
+        """The peak the plan keeps to: the one aimed at, or the highest moment its doses take above it."""
+        highest = max((self.rows[day][i] for day, i in self.over()), default=0)
+        return max(self.in_chairs, highest)
 
     def over(self) -> list[tuple[datetime.date, int]]:
-        """The (day, step) moments above the ceiling, in a fixed order."""
-        limit = self.in_chairs
-        return [(day, i) for day in sorted(self.rows) for i, v in enumerate(self.rows[day]) if v > limit]
+        """The (day, step) moments above the ceiling (or above the bookings there), in a fixed order."""
+        return [
+            (day, i)
+            for day in sorted(self.rows)
+            for i, (v, cap) in enumerate(zip(self.rows[day], self.caps(day), strict=True))
+            if v > cap
+        ]
 
     def excess(self) -> int:
-        limit = self.in_chairs
-        return sum(v - limit for row in self.rows.values() for v in row if v > limit)
+        return sum(
+            v - cap for day, row in self.rows.items() for v, cap in zip(row, self.caps(day), strict=True) if v > cap
+        )
 
     def covering(self, day: datetime.date, moment: int) -> list[int]:
         found = []

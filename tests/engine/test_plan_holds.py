@@ -114,6 +114,17 @@ class TestThePlan:
         assert (ceiling.in_chairs, ceiling.limit) == (2, 3)
         assert "ceiling of 3" in search(c, doses[0], ceiling.release(0)).reason
 
+    def test_a_day_booked_above_the_bound_raises_the_ceiling_nowhere_else(self):
+        c = center(chairs=10)
+        booked = [
+            DueDose(f"b{n}", "Tysabri", THU, THU, THU, (240,), patient_id=n, booked_on=THU, booked_minute=7 * 60)
+            for n in range(3)
+        ]  # three at once on Thursday morning: 12 chair-hours, one in chairs by the minutes
+        flexible = DueDose("f", "Ocrevus", MON, WED, FRI, (300,), patient_id=9)
+        ceiling = planning_ceiling(week(c), [*booked, flexible])
+        assert (ceiling.in_chairs, ceiling.limit) == (1, 1)
+        assert [h.patient_id for h in ceiling.held[WED]] == [9]
+
     def test_the_plan_is_the_same_every_time(self):
         c = center(chairs=4)
         doses = [
