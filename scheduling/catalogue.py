@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 
 from patients.models import CheckKind
 from scheduling.engine.protocol import AnswerSpec, CheckSpec, DrugSpec, PhaseSpec, PremedSpec, RequirementSpec
+from scheduling.memo import memoised
 from scheduling.models import Drug, Premedication, RegimenPhase, ScreeningRequirement
 
 
@@ -107,8 +108,13 @@ def drug_spec(drug: Drug) -> DrugSpec:
     )
 
 
+CATALOGUE = "drug-catalogue"  # the memo of every drug's spec (dropped by any save or delete in the catalogue)
+
+
 def drug_specs(drug_ids: Iterable[int] | None = None) -> dict[int, DrugSpec]:
-    queryset = drugs_with_protocol()
-    if drug_ids is not None:
-        queryset = queryset.filter(pk__in=list(drug_ids))
-    return {drug.pk: drug_spec(drug) for drug in queryset}
+    """The specs of these drugs (every drug by default), from the process's copy of the catalogue while it is
+    current: slot search reads them at every search, pharmacists edit them rarely."""
+    specs = memoised(CATALOGUE, lambda: {drug.pk: drug_spec(drug) for drug in drugs_with_protocol()})
+    if drug_ids is None:
+        return dict(specs)
+    return {pk: specs[pk] for pk in drug_ids if pk in specs}

@@ -21,6 +21,7 @@ from scheduling.models import (
     OutsideDose,
     Premedication,
     RegimenPhase,
+    ScreeningRequirement,
     TreatmentPlan,
 )
 
@@ -105,7 +106,32 @@ def center_changed(sender, instance, created: bool = False, **kwargs) -> None:
     derive_center_scope(**scope)
 
 
+def catalogue_changed(sender, **kwargs) -> None:
+    from scheduling.memo import forget
+    from scheduling.protocols import CATALOGUE
+    from scheduling.services.history import INGREDIENTS
+
+    forget(CATALOGUE)
+    forget(INGREDIENTS)
+
+
+def center_rules_changed(sender, **kwargs) -> None:
+    from scheduling.memo import forget
+    from scheduling.services.center import CENTER_RULES
+
+    forget(CENTER_RULES)
+
+
 def connect() -> None:
+    # first: the receivers below read the catalogue and the center's rules, which must be read afresh
+    from patients.models import CheckAnswer, CheckKind
+
+    for signal in (post_save, post_delete):
+        name = signal is post_save and "save" or "delete"
+        for model in (Drug, RegimenPhase, Premedication, ScreeningRequirement, CheckKind, CheckAnswer):
+            signal.connect(catalogue_changed, sender=model, dispatch_uid=f"memo.{model.__name__}.{name}")
+        for model in (Chair, Closure, NurseStaffing, OpeningHours):
+            signal.connect(center_rules_changed, sender=model, dispatch_uid=f"memo.{model.__name__}.{name}")
     post_save.connect(appointment_saved, sender=Appointment, dispatch_uid="derive.appointment")
     post_save.connect(reaction_saved, sender=InfusionReaction, dispatch_uid="derive.reaction")
     for signal in (post_save, post_delete):

@@ -11,23 +11,35 @@ Pure: plans come in as dosing specs and doses given or booked, the center as `ca
   for every run of open days, the doses whose whole window lies inside it must fit into it, so the peak is at
   least their chair-minutes over the run's open minutes. The busiest run decides; narrow windows make short,
   dense runs. It also reserves, on each day, the expected chair-minutes of the doses still to book there
-  (a dose's minutes spread over the open days of its window), which is what keeps narrow-window doses their days.
+  (a dose's minutes spread over the open days of its window).
+- `plan_holds` then plans the coming weeks' doses still to book, day and time, at the lowest peak from that
+  bound up that it can keep (the doses with the fewest days to choose from first, best fit, repaired where a
+  moment goes over). Slot search keeps what the plan holds for other patients' doses, which is what keeps
+  narrow-window doses their days and their hours: taking a held time would take the ceiling over.
 """
 
 from __future__ import annotations
 
 import datetime
 import math
+import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import sub
 
-from scheduling.engine.capacity import Center, Staffing, WeekdayHours
+from scheduling.engine.capacity import MINUTES_PER_DAY, Center, Staffing, WeekdayHours
 from scheduling.engine.dosing import DoseCourse, next_dose
 from scheduling.engine.protocol import DrugSpec
 
 HORIZON_DAYS = 182  # six months
+HOLD_STEP_MINUTES = 15  # the plan's grid: slot search offers starts on the same quarter hours
 NARROW_WINDOW_DAYS = 12  # windows this wide or narrower (Tysabri, Lemtrada, steroids) are named in the reasons
+NARROW_PLAN_DAYS = 8  # the plan places doses with this few possible days first, the narrowest first
+PLAN_HORIZON_DAYS = 70  # the plan places the doses whose window opens in the next ten weeks
+PLAN_REPAIR_ROUNDS = 300  # repair rounds at each peak tried
+PLAN_EXTRA_CHAIRS = 3  # the plan tries peaks up to this many above the lower bound
 MAX_PROJECTED_DOSES = 60
 
 
@@ -43,6 +55,7 @@ class DueDose:
     chair_minutes: tuple[int, ...]  # one per course day
     patient_id: int | None = None
     booked_on: datetime.date | None = None  # first day, when already booked
+    booked_minute: int | None = None  # wall-clock minute the booked dose starts (its chair time is held from then)
 
     @property
     def minutes(self) -> int:
@@ -120,6 +133,7 @@ class DayCapacity:
     chairs: int
     staffing: Staffing
     closed_reason: str = ""
+    opens: int = 0  # wall-clock minute the center opens
 
     @property
     def is_open(self) -> bool:
@@ -148,7 +162,7 @@ def day_capacity(center: Center, day: datetime.date) -> DayCapacity:
         reason = rules.center_closed_reason or "Closed"
         return DayCapacity(day, 0, 0, rules.staffing, reason)
     chairs = sum(1 for c in center.chairs if c.id not in rules.closed_chairs)
-    return DayCapacity(day, rules.closes - rules.opens, chairs, rules.staffing)
+    return DayCapacity(day, rules.closes - rules.opens, chairs, rules.staffing, opens=rules.opens)
 
 
 def with_extra_nurses(center: Center, extra: Mapping[int, int]) -> Center:
@@ -338,6 +352,17 @@ class Reserve:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Chair time the plan keeps on one day for a dose still to book, from `start` to `end` (wall-clock minutes)."""
+
+    start: int
+    end: int
+    label: str
+    patient_id: int | None
+    narrow: bool
+
+
+@dataclass(frozen=True)
 class Ceiling:
     """The daily peaks to plan for, and what each day must keep free for the doses still to book."""
 
@@ -345,11 +370,37 @@ class Ceiling:
     starts: int = 1
     reserved: Mapping[datetime.date, tuple[Reserve, ...]] = field(default_factory=dict, compare=False, hash=False)
     forced_by: tuple[datetime.date, datetime.date] | None = None  # the run of days that sets the ceiling
+    # the plan: where, day and time, each dose still to book fits under the ceiling (narrow windows placed first)
+    held: Mapping[datetime.date, tuple[Hold, ...]] = field(default_factory=dict, compare=False, hash=False)
+    planned: int = 0  # the peak the plan keeps to: the lower bound, or above it when no plan fits under that
+
+    @property
+    def limit(self) -> int:
+        """The peak of patients in chairs slot search keeps to: the lowest one the plan could keep."""
+        return max(self.in_chairs, self.planned)
 
     def release(self, patient_id: int) -> Ceiling:
         """The same ceiling without the reservations of a patient's dose, once it is booked."""
         reserved = {day: tuple(r for r in items if r.patient_id != patient_id) for day, items in self.reserved.items()}
-        return Ceiling(self.in_chairs, self.starts, reserved, self.forced_by)
+        held = {day: tuple(h for h in items if h.patient_id != patient_id) for day, items in self.held.items()}
+        return Ceiling(self.in_chairs, self.starts, reserved, self.forced_by, held, self.planned)
+
+    def held_in_chairs(self, day: datetime.date, *, patient_id: int | None = None) -> list[int] | None:
+        """Per wall-clock minute of the day, the chairs the plan holds for other patients' doses (None: none),
+        worked out once per day and patient: slot search adds it to the booked load of every start it weighs."""
+        index = self.__dict__.setdefault("_held", {})
+        key = (day, patient_id)
+        if key not in index:
+            holds = [h for h in self.held.get(day, ()) if patient_id is None or h.patient_id != patient_id]
+            if not holds:
+                index[key] = None
+            else:
+                counts = [0] * (2 * MINUTES_PER_DAY + 1)
+                for hold in holds:
+                    counts[hold.start] += 1
+                    counts[hold.end] -= 1
+                index[key] = list(accumulate(counts))
+        return index[key]
 
     def _day(self, day: datetime.date) -> tuple[float, dict]:
         """(minutes reserved on the day, minutes per patient), worked out once per day: slot search asks often."""
@@ -391,6 +442,7 @@ def planning_ceiling(capacity: Mapping[datetime.date, DayCapacity], doses: Itera
     first, last = open_days[0], open_days[-1]
     spans: list[tuple[int, int, int, int]] = []  # (first index, last index, minutes, starts)
     reserved: dict[datetime.date, list[Reserve]] = defaultdict(list)
+    planned: list[tuple[DueDose, list[datetime.date]]] = []
     for dose in doses:
         length = len(dose.chair_minutes)
         if dose.booked_on is not None:
@@ -399,6 +451,7 @@ def planning_ceiling(capacity: Mapping[datetime.date, DayCapacity], doses: Itera
             options = open_days_in(capacity, max(dose.earliest, first), min(dose.latest, last), length)
         if not options:
             continue
+        planned.append((dose, options))
         end = options[-1] + datetime.timedelta(days=length - 1)
         end_index = index.get(end, index[options[-1]])
         spans.append((index[options[0]], end_index, dose.minutes, length))
@@ -435,9 +488,242 @@ def planning_ceiling(capacity: Mapping[datetime.date, DayCapacity], doses: Itera
                 if need > best_chairs:
                     best_chairs, forced = need, (open_days[a], open_days[b])
                 best_starts = max(best_starts, math.ceil(total_starts / max(1, slots)))
+    in_chairs = max(best_chairs, 1)
+    # the plan covers the coming weeks (the doses booked soon; further out it changes before they are booked),
+    # and only a center the demand can fit into at all: above the chairs there is nothing to plan for
+    horizon = first + datetime.timedelta(days=PLAN_HORIZON_DAYS)
+    seats = max(min(cap.chairs, cap.staffing.monitor_cap) for cap in capacity.values())
+    planned = [(dose, options) for dose, options in planned if options[0] <= horizon]
+    planned_peak, held = plan_holds(capacity, planned, in_chairs) if in_chairs <= seats else (0, {})
     return Ceiling(
-        in_chairs=max(best_chairs, 1),
+        in_chairs=in_chairs,
         starts=best_starts,
         reserved={day: tuple(items) for day, items in reserved.items()},
         forced_by=forced,
+        held={day: tuple(items) for day, items in held.items()},
+        planned=planned_peak,
     )
+
+
+def plan_holds(
+    capacity: Mapping[datetime.date, DayCapacity],
+    doses: Sequence[tuple[DueDose, Sequence[datetime.date]]],
+    in_chairs: int,
+    *,
+    step: int = HOLD_STEP_MINUTES,
+    repair_rounds: int = PLAN_REPAIR_ROUNDS,
+) -> tuple[int, dict[datetime.date, list[Hold]]]:
+    """Where each dose still to book fits, day and time, and the peak that plan keeps to: the known demand
+    planned once, at the lowest peak from `in_chairs` up that this finds a plan for.
+
+    `doses` pairs each dose with its possible first days; a booked dose (`booked_on` and `booked_minute`) stays
+    where it is booked. The doses hardest to place go first (few days to choose from, then the longest), each
+    where its chair time fits under the peak at one start on every course day and fills the busiest stretch
+    (best fit: the long free stretches stay whole for the long doses), nearest its target on a tie. Where some
+    moment still goes over, the doses there are taken out and put back in another order (seeded, so the plan is
+    the same every time), keeping a change only when it goes over less; if rounds run out, one more in chairs.
+    """
+    booked, pending = [], []
+    for dose, options in doses:
+        if dose.booked_on is not None:
+            if dose.booked_minute is not None:
+                booked.append(dose)
+        elif options:
+            pending.append((dose, sorted(options, key=lambda d, t=dose.target: (abs((d - t).days), d))))
+    pending.sort(key=lambda pair: (min(len(pair[1]), NARROW_PLAN_DAYS), -max(pair[0].chair_minutes)))
+    plan = None
+    for level in range(in_chairs, in_chairs + PLAN_EXTRA_CHAIRS + 1):
+        attempt = _Plan(capacity, level, step)
+        for dose in booked:
+            attempt.occupy_booked(dose)
+        for number, (dose, options) in enumerate(pending):
+            attempt.place(number, dose, options)
+        fits = attempt.repair(pending, repair_rounds)
+        if plan is None or attempt.peak() < plan.peak():
+            plan = attempt
+        if fits or plan.peak() <= level + 1:
+            break  # a plan at this peak, or one above it that no higher aim would beat
+    held: dict[datetime.date, list[Hold]] = defaultdict(list)
+    one = datetime.timedelta(days=1)
+    for n, (day, start) in plan.placed.items():
+        dose = pending[n][0]
+        for k, minutes in enumerate(dose.chair_minutes):
+            held[day + k * one].append(
+                Hold(start * step, start * step + minutes, dose.label, dose.patient_id, dose.is_narrow)
+            )
+    return max(plan.peak(), in_chairs), held
+
+
+class _Plan:
+    """Chairs in use per `step` of each day (booked or planned), and where each planned dose is."""
+
+    def __init__(self, capacity: Mapping[datetime.date, DayCapacity], in_chairs: int, step: int):
+        self.capacity = capacity
+        self.in_chairs = in_chairs
+        self.step = step
+        self.rows: dict[datetime.date, list[int]] = {}
+        self.cap_rows: dict[datetime.date, list[int]] = {}
+        self.starts: dict[datetime.date, Counter] = defaultdict(Counter)  # starts per step (nurses set up a few)
+        self.sums: dict[datetime.date, tuple[list[int], list[int]]] = {}  # prefix sums: chairs, full steps
+        self.placed: dict[int, tuple[datetime.date, int]] = {}  # dose number -> (first day, start step)
+        self.doses: dict[int, DueDose] = {}
+        self.by_day: dict[datetime.date, set[int]] = defaultdict(set)
+
+    def row(self, day: datetime.date) -> list[int]:
+        found = self.rows.get(day)
+        if found is None:
+            found = self.rows[day] = [0] * (MINUTES_PER_DAY // self.step + 2)
+        return found
+
+    def prefix(self, day: datetime.date) -> tuple[list[int], list[int]]:
+        found = self.sums.get(day)
+        if found is None:
+            row, caps = self.row(day), self.caps(day)
+            found = self.sums[day] = (
+                [0, *accumulate(row)],
+                [0, *accumulate(1 if v >= cap else 0 for v, cap in zip(row, caps, strict=True))],
+            )
+        return found
+
+    def caps(self, day: datetime.date) -> list[int]:
+        """Per step, the chairs the plan may fill: the peak aimed at, or more where bookings already take more
+        (a day booked above it is not the plan's doing, and raises the ceiling nowhere else)."""
+        found = self.cap_rows.get(day)
+        if found is None:
+            found = self.cap_rows[day] = [self.in_chairs] * len(self.row(day))
+        return found
+
+    def _add(self, day: datetime.date, start: int, length: int, sign: int) -> None:
+        row = self.row(day)
+        for i in range(start, min(len(row), start + length)):
+            row[i] += sign
+        self.sums.pop(day, None)
+
+    def occupy_booked(self, dose: DueDose) -> None:
+        for k, minutes in enumerate(dose.chair_minutes):
+            first = dose.booked_minute // self.step
+            last = -(-(dose.booked_minute + minutes) // self.step)
+            on = dose.booked_on + datetime.timedelta(days=k)
+            self._add(on, first, last - first, 1)
+            self.starts[on][first] += 1
+            row, caps = self.row(on), self.caps(on)
+            for i in range(first, min(len(row), last)):
+                caps[i] = max(caps[i], row[i])
+
+    def put(self, number: int, dose: DueDose, day: datetime.date, start: int) -> None:
+        self.placed[number] = (day, start)
+        self.doses[number] = dose
+        for k, minutes in enumerate(dose.chair_minutes):
+            on = day + datetime.timedelta(days=k)
+            self._add(on, start, -(-minutes // self.step), 1)
+            self.starts[on][start] += 1
+            self.by_day[on].add(number)
+
+    def remove(self, number: int) -> None:
+        day, start = self.placed.pop(number)
+        dose = self.doses[number]
+        for k, minutes in enumerate(dose.chair_minutes):
+            on = day + datetime.timedelta(days=k)
+            self._add(on, start, -(-minutes // self.step), -1)
+            self.starts[on][start] -= 1
+            self.by_day[on].discard(number)
+
+    def place(self, number: int, dose: DueDose, options: Sequence[datetime.date]) -> None:
+        """At the best start of the best day: the fewest steps already full, the fullest stretch, snug, nearest."""
+        step = self.step
+        lengths = [-(-minutes // step) for minutes in dose.chair_minutes]
+        one = datetime.timedelta(days=1)
+        best = None
+        for day in options:
+            course = [day + k * one for k in range(len(lengths))]
+            caps = [self.capacity[d] for d in course]
+            rows = [self.row(d) for d in course]
+            cap_rows = [self.caps(d) for d in course]
+            sums = [self.prefix(d) for d in course]
+            closes = [(cap.opens + cap.open_minutes) // step for cap in caps]
+            first = max(-(-cap.opens // step) for cap in caps)
+            last = min(
+                (cap.opens + cap.open_minutes - m) // step for cap, m in zip(caps, dose.chair_minutes, strict=True)
+            )
+            distance = abs((day - dose.target).days)
+            started = [self.starts[d] for d in course]
+            start_caps = [cap.staffing.start_cap for cap in caps]
+            for s in range(first, last + 1):
+                if any(counts[s] >= limit_ for counts, limit_ in zip(started, start_caps, strict=True)):
+                    continue  # the nurses on duty are all setting up other patients then
+                full = fill = walls = 0
+                for row, (chairs, fulls), length, close in zip(rows, sums, lengths, closes, strict=True):
+                    full += fulls[s + length] - fulls[s]
+                    fill += chairs[s + length] - chairs[s]
+                    walls += (s == first or row[s - 1] > row[s]) + (
+                        s + length >= close or row[s + length] > row[s + length - 1]
+                    )
+                # over the peak somewhere: the least over first, never piled onto the busiest moment
+                over = 0
+                if full:
+                    for row, caps, length in zip(rows, cap_rows, lengths, strict=True):
+                        over = max(over, max(map(sub, row[s : s + length], caps[s : s + length])) + 1)
+                key = (over, full, -fill, -walls, distance, s)
+                if best is None or key < best[0]:
+                    best = (key, day, s)
+        if best is not None:
+            self.put(number, dose, best[1], best[2])
+
+    def repair(self, pending: Sequence[tuple[DueDose, Sequence[datetime.date]]], rounds: int) -> bool:
+        """Take out the doses at a moment over the peak (and two more of that day), put them back in a shuffled
+        order; keep the change when the plan goes over less. True when nothing is over any more."""
+        rng = random.Random(0)
+        over = self.over()
+        for _round in range(rounds):
+            if not over:
+                return True
+            day, moment = rng.choice(over)
+            taken_out = self.covering(day, moment)
+            others = [n for n in self.on_day(day) if n not in taken_out]
+            taken_out += rng.sample(others, min(len(others), 2))
+            before = {n: self.placed[n] for n in taken_out}
+            excess = self.excess()
+            for n in taken_out:
+                self.remove(n)
+            taken_out.sort(key=lambda n: min(len(pending[n][1]), NARROW_PLAN_DAYS) + rng.random() * NARROW_PLAN_DAYS)
+            for n in taken_out:
+                self.place(n, *pending[n])
+            if self.excess() > excess or any(n not in self.placed for n in taken_out):
+                for n in taken_out:
+                    if n in self.placed:
+                        self.remove(n)
+                for n, (first, start) in before.items():
+                    self.put(n, pending[n][0], first, start)
+            over = self.over()
+        return not over
+
+    def peak(self) -> int:
+        """The peak the plan keeps to: the one aimed at, or the highest moment its doses take above it."""
+        highest = max((self.rows[day][i] for day, i in self.over()), default=0)
+        return max(self.in_chairs, highest)
+
+    def over(self) -> list[tuple[datetime.date, int]]:
+        """The (day, step) moments above the ceiling (or above the bookings there), in a fixed order."""
+        return [
+            (day, i)
+            for day in sorted(self.rows)
+            for i, (v, cap) in enumerate(zip(self.rows[day], self.caps(day), strict=True))
+            if v > cap
+        ]
+
+    def excess(self) -> int:
+        return sum(
+            v - cap for day, row in self.rows.items() for v, cap in zip(row, self.caps(day), strict=True) if v > cap
+        )
+
+    def covering(self, day: datetime.date, moment: int) -> list[int]:
+        found = []
+        for number in sorted(self.by_day.get(day, ())):
+            first, start = self.placed[number]
+            k = (day - first).days
+            if start <= moment < start + -(-self.doses[number].chair_minutes[k] // self.step):
+                found.append(number)
+        return found
+
+    def on_day(self, day: datetime.date) -> list[int]:
+        return sorted(self.by_day.get(day, ()))

@@ -2,9 +2,10 @@
 
 Ranking, best first:
 1. inside the dosing window;
-2. with a planning ceiling (engine/forecast.py): the resulting peak of patients in chairs not above it, the day's
+2. with a planning ceiling (engine/forecast.py): the resulting peak of patients in chairs, counting the chair time
+   and set-up moments the ceiling's plan holds for other patients' doses still to book, not above it; the day's
    chair-minutes (booked, this dose and those reserved for doses still to book) inside it, starts not above it -
-   so a flexible dose does not take the day that narrow-window doses will need;
+   so a flexible dose does not take the day, or the hours, that narrow-window doses will need;
 3. the closest to the target date;
 4. level-loading: the lowest resulting peak of patients in chairs, then of simultaneous starts, for the day(s),
    then the quietest moment (fewest patients in chairs during the chair time);
@@ -18,7 +19,8 @@ import datetime
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from itertools import groupby
+from itertools import accumulate, groupby
+from operator import add
 from typing import Protocol
 
 from scheduling.engine.capacity import Center, DayProfile, hhmm
@@ -104,6 +106,7 @@ class _Search:
         self.not_before = not_before
         self._profiles: dict[datetime.date, DayProfile] = {}
         self._booked_minutes: dict[datetime.date, int] = {}
+        self._planned: dict[datetime.date, tuple[list[int], list[int]] | None] = {}
         self.day_over: dict[tuple[datetime.date, int], int] = {}
 
     def booked_minutes(self, day: datetime.date) -> int:
@@ -117,6 +120,31 @@ class _Search:
         if profile is None:
             profile = self._profiles[day] = self.center.profile(day)
         return profile
+
+    def planned(self, day: datetime.date, ceiling: Ceiling) -> tuple[list[int], list[int]] | None:
+        """Per minute of the day: patients in chairs and patients being set up, booked or held by the plan for
+        other patients' doses (None when the plan holds nothing for others that day)."""
+        if day not in self._planned:
+            holds = [h for h in ceiling.held.get(day, ()) if self.patient_id is None or h.patient_id != self.patient_id]
+            if not holds:
+                self._planned[day] = None
+            else:
+                profile = self.profile(day)
+                setup = profile.rules.staffing.setup_minutes
+                size = len(profile.in_chairs)
+                low, high = min(h.start for h in holds), min(size, max(h.end for h in holds) + setup)
+                in_chairs, starts = [0] * (high - low + 1), [0] * (high - low + 1)
+                for hold in holds:
+                    in_chairs[hold.start - low] += 1
+                    in_chairs[min(hold.end, high) - low] -= 1
+                    starts[hold.start - low] += 1
+                    starts[min(hold.start + setup, high) - low] -= 1
+                # only the held stretch of the day is added up: a few hundred minutes, not two days' worth
+                chairs, setups = profile.in_chairs[:], profile.starts[:]
+                chairs[low:high] = map(add, chairs[low:high], accumulate(in_chairs[:-1]))
+                setups[low:high] = map(add, setups[low:high], accumulate(starts[:-1]))
+                self._planned[day] = (chairs, setups)
+        return self._planned[day]
 
     def free_chairs_by_start(self, day: datetime.date, length: int, chair_id: int | None) -> dict[int, list[int]]:
         """For one day and chair time length: start minute -> chairs free then, every rule checked."""
@@ -206,7 +234,9 @@ def find_slots(
             if preferences.weekday is not None and day.weekday() != preferences.weekday:
                 continue
             found.extend(_slots_starting(search, day, chair_times, window, preferences, ceiling))
-        if len(found) >= limit and len({slot.days[0].day for slot in found}) >= _days_wanted(limit):
+        # with a ceiling, a later day may still have room under it where this one has none at any time
+        under = [slot for slot in found if not slot.score[1]] if ceiling is not None else found
+        if len(under) >= limit and len({slot.days[0].day for slot in under}) >= _days_wanted(limit):
             break
     found.sort(key=lambda slot: slot.score)
     picked = _varied(found, limit)
@@ -233,7 +263,7 @@ def _day_over_uncached(search: _Search, first_day: datetime.date, chair_times, c
         rules = search.center.rules(day)
         if not rules.is_open or rules.opens is None or rules.closes is None:
             return 0  # no slot there anyway
-        room = ceiling.in_chairs * (rules.closes - rules.opens)
+        room = ceiling.limit * (rules.closes - rules.opens)
         kept = ceiling.reserved_minutes(day, patient_id=search.patient_id)
         over = max(over, math.ceil((search.booked_minutes(day) + chair_time.total_minutes + kept - room) / 60))
     return max(over, 0)
@@ -246,7 +276,7 @@ def _ceiling_reason(
     first = slot.days[0].day
     text = slot.reason.rstrip(".")
     if slot.score[1]:
-        return f"{text}; goes over the ceiling of {ceiling.in_chairs} in chairs planned for {first:%A}."
+        return f"{text}; goes over the ceiling of {ceiling.limit} in chairs planned for {first:%A}."
     if slot.score[2]:
         return f"{text}; uses chair time kept for doses still to book on {first:%A}."
     target = window.target
@@ -257,8 +287,8 @@ def _ceiling_reason(
     if first != target and target_over:
         names = ceiling.reserved_for(target, patient_id=search.patient_id)
         protects = f" for the {' and '.join(names[:2])} doses due" if names else ""
-        return f"{text}; keeps {target:%A} under the ceiling of {ceiling.in_chairs}{protects}."
-    return f"{text}; stays under the ceiling of {ceiling.in_chairs} in chairs."
+        return f"{text}; keeps {target:%A} under the ceiling of {ceiling.limit}{protects}."
+    return f"{text}; stays under the ceiling of {ceiling.limit} in chairs."
 
 
 SPREAD_MINUTES = 60  # offered starts on one day at least this far apart, before closer ones fill the list
@@ -335,6 +365,8 @@ def _slots_starting(
             ]
         peak_chairs = peak_starts = quiet = 0
         moment_chairs = moment_starts = 0  # this dose's own moment: what it adds to, not the day's old peak
+        planned_chairs = 0  # the same, counting the chair time the plan holds for doses still to book
+        held_setup = False
         walls = 0
         for day, chair_time in zip(course, chair_times, strict=True):
             profile = search.profile(day)
@@ -346,10 +378,18 @@ def _slots_starting(
             walls += _walls(profile, start, start + length, in_chairs)
             moment_chairs = max(moment_chairs, in_chairs + 1)
             moment_starts = max(moment_starts, starts + 1)
+            planned = search.planned(day, ceiling) if ceiling is not None else None
+            if planned is None:
+                planned_chairs = max(planned_chairs, in_chairs + 1)
+            else:
+                planned_chairs = max(planned_chairs, max(planned[0][start : start + length]) + 1)
+                staffing = profile.rules.staffing
+                if max(planned[1][start : start + staffing.setup_minutes], default=0) >= staffing.start_cap:
+                    held_setup = True  # every nurse free then is kept for setting up a dose the plan holds
         if ceiling is not None:
             # how far the day's chair time would go past the ceiling, in hours: the least over wins when all are
             over_minutes = _day_over(search, first_day, chair_times, ceiling)
-            chairs_excess = max(0, moment_chairs - ceiling.in_chairs)
+            chairs_excess = max(0, planned_chairs - ceiling.limit) + held_setup
             starts_excess = max(0, moment_starts - ceiling.starts)
         else:
             chairs_excess = starts_excess = over_minutes = 0

@@ -14,6 +14,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from scheduling.engine.capacity import Booking, Center, ChairSpec, ClosureSpec, Staffing, WeekdayHours
+from scheduling.memo import memoised
 from scheduling.models import Appointment, Chair, Closure, NurseStaffing, OpeningHours
 
 EPOCH_DAY = datetime.date(1970, 1, 1)
@@ -36,7 +37,23 @@ def day_bounds(
 
 
 def center_for_range(date_from: datetime.date, date_to: datetime.date, *, exclude_ids: Iterable[int] = ()) -> Center:
-    """The center for these days in five queries, whatever the size of the history: only the range is read."""
+    """The center for these days in five queries, whatever the size of the history: only the range is read (one
+    query, the bookings, while the process's copy of the chairs, hours, staffing and closures is current)."""
+    chairs, hours, all_overrides, all_closures = memoised(CENTER_RULES, _center_rules)
+    overrides = {day: staffing for day, staffing in all_overrides.items() if date_from <= day <= date_to}
+    closures = tuple(c for c in all_closures if c.starts_on <= date_to and c.ends_on >= date_from)
+    start, end = day_bounds(date_from, date_to)
+    with gc_paused():
+        bookings = tuple(Booking(*row) for row in _booking_rows(start, end, exclude_ids))
+    return Center(
+        tz=center_tz(), chairs=chairs, hours=hours, staffing_overrides=overrides, closures=closures, bookings=bookings
+    )
+
+
+CENTER_RULES = "center-rules"  # the memo of chairs, hours, staffing and closures (dropped by any save or delete)
+
+
+def _center_rules():
     chairs = tuple(ChairSpec(pk, name) for pk, name in Chair.objects.filter(is_active=True).values_list("pk", "name"))
     hours = {
         h.weekday: WeekdayHours(
@@ -45,19 +62,10 @@ def center_for_range(date_from: datetime.date, date_to: datetime.date, *, exclud
         for h in OpeningHours.objects.all()
     }
     overrides = {
-        s.date: Staffing(s.nurses_on_duty, s.setup_minutes, s.patients_per_nurse)
-        for s in NurseStaffing.objects.filter(date__gte=date_from, date__lte=date_to)
+        s.date: Staffing(s.nurses_on_duty, s.setup_minutes, s.patients_per_nurse) for s in NurseStaffing.objects.all()
     }
-    closures = tuple(
-        ClosureSpec(c.starts_on, c.ends_on, c.reason, c.chair_id)
-        for c in Closure.objects.filter(starts_on__lte=date_to, ends_on__gte=date_from)
-    )
-    start, end = day_bounds(date_from, date_to)
-    with gc_paused():
-        bookings = tuple(Booking(*row) for row in _booking_rows(start, end, exclude_ids))
-    return Center(
-        tz=center_tz(), chairs=chairs, hours=hours, staffing_overrides=overrides, closures=closures, bookings=bookings
-    )
+    closures = tuple(ClosureSpec(c.starts_on, c.ends_on, c.reason, c.chair_id) for c in Closure.objects.all())
+    return chairs, hours, overrides, closures
 
 
 def _booking_rows(start: datetime.datetime, end: datetime.datetime, exclude_ids: Iterable[int]) -> list[tuple]:

@@ -28,6 +28,7 @@ from scheduling.engine.history import (
     derive,
 )
 from scheduling.engine.protocol import DrugSpec, mg_per_m2
+from scheduling.memo import memoised
 from scheduling.models import Appointment, Drug, InfusionReaction, OutsideDose, TreatmentPlan
 from scheduling.selectors.center import center_tz
 
@@ -61,8 +62,14 @@ def ingredient_key(drug: Drug) -> str:
     return (drug.ingredient or "").strip().lower() or f"drug-{drug.pk}"
 
 
+INGREDIENTS = "drug-ingredients"  # the memo of each drug's ingredient (dropped with the catalogue's)
+
+
 def ingredients_by_drug() -> dict[int, str]:
-    return {drug.pk: ingredient_key(drug) for drug in Drug.objects.only("pk", "ingredient")}
+    """Each drug's ingredient key, from the process's copy while it is current (scheduling/memo.py)."""
+    return dict(
+        memoised(INGREDIENTS, lambda: {drug.pk: ingredient_key(drug) for drug in Drug.objects.only("pk", "ingredient")})
+    )
 
 
 def drug_ids_sharing(drug_ids: Iterable[int]) -> set[int]:

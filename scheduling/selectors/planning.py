@@ -99,7 +99,8 @@ def _booked_doses(rows, tz) -> list[DueDose]:
     doses = []
     for group in groups.values():
         group.sort(key=lambda r: r["course_day"])
-        day = timezone.localtime(group[0]["premed_start"], tz).date()
+        start = timezone.localtime(group[0]["premed_start"], tz)
+        day = start.date()
         minutes = tuple(int((r["observation_end"] - r["premed_start"]).total_seconds() // 60) for r in group)
         doses.append(
             DueDose(
@@ -111,6 +112,7 @@ def _booked_doses(rows, tz) -> list[DueDose]:
                 chair_minutes=minutes,
                 patient_id=group[0]["patient_id"],
                 booked_on=day,
+                booked_minute=start.hour * 60 + start.minute,
             )
         )
     return doses

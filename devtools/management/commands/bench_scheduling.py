@@ -248,7 +248,7 @@ class Command(BaseCommand):
         columns = (
             "patient_id, plan_id, phase_id, chair_id, infusion_number, course_day, course_id, dose_mg, short_infusion, "
             "premed_start, infusion_start, infusion_end, observation_end, status, cancel_reason, ics_sequence, uid, "
-            "notes, created_at, updated_at"
+            "notes, created_at, updated_at, attention_acceptable, attention_reason, reschedule_reason"
         )
         shift = f"(k * interval '{HISTORY_DAYS} days')"
         with transaction.atomic(), connection.cursor() as cursor:
@@ -257,7 +257,7 @@ class Command(BaseCommand):
                 SELECT a.patient_id, a.plan_id, a.phase_id, a.chair_id, a.infusion_number, a.course_day, a.course_id,
                        a.dose_mg, a.short_infusion, a.premed_start - {shift}, a.infusion_start - {shift},
                        a.infusion_end - {shift}, a.observation_end - {shift}, a.status, '', 0, gen_random_uuid(), '',
-                       now(), now()
+                       now(), now(), a.attention_acceptable, a.attention_reason, a.reschedule_reason
                 FROM scheduling_appointment a
                 CROSS JOIN generate_series(%s, %s) AS k
                 WHERE a.premed_start >= %s AND a.premed_start < %s""",
@@ -396,6 +396,7 @@ class Command(BaseCommand):
 
     def _round(self, slot, user):
         for dose_plan, course_plan in zip(self.dose_plans, self.course_plans, strict=True):
+            self.timed("reference", _reference_work)
             if not self.timed("slots", lambda p=dose_plan: slot(p)):
                 raise CommandError("No slot found for a benchmark dose: the generated center is too full.")
             self.timed("course", lambda p=course_plan: slot(p))
@@ -466,6 +467,14 @@ class Command(BaseCommand):
         self.out(
             f"{'queries per slot search':34}" + "".join(f"{str(results[s]['slots']['queries']):>10}" for s in sizes)
         )
+        row(
+            "slot search p95 / reference p95",
+            [results[s]["slots"]["wall"][1] / results[s]["reference"]["wall"][1] for s in sizes],
+        )
+        self.out(
+            f"The reference is a fixed piece of work ({REFERENCE_NOTE}) timed between the searches: the ratio "
+            "shows the search's cost against the machine's speed at this load."
+        )
         if "1x again" in results:
             self.out("16x/1x divides by the mean of the two 1x measurements (before and after the 16x one).")
         self.out(
@@ -479,7 +488,22 @@ class Command(BaseCommand):
         return sum(ones) / len(ones)
 
 
+REFERENCE_NOTE = "one trivial query and a fixed loop of Python arithmetic"
+
+
+def _reference_work():
+    """A fixed amount of work, the same in every run: one round trip to the database and pure Python arithmetic."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    total = 0
+    for n in range(100_000):
+        total += n * n % 7
+    return total
+
+
 NAMES = (
+    ("reference", "fixed reference work"),
     ("slots", "slot search, one dose"),
     ("course", "5-day course search"),
     ("full", "every feasible slot in 30 days"),
