@@ -8,17 +8,18 @@ from django.contrib import admin
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from infusion_center.admin_labels import LabelledTabularInline
 from patients.access import PatientAccessAdminMixin
 from patients.models import CheckAnswer, CheckKind, EmergencyContact, Patient, Screening
 
 
-class EmergencyContactInline(admin.TabularInline):
+class EmergencyContactInline(LabelledTabularInline):
     model = EmergencyContact
     extra = 0
     fields = ("name", "relationship", "phone")
 
 
-class ScreeningInline(admin.TabularInline):
+class ScreeningInline(LabelledTabularInline):
     model = Screening
     extra = 0
     fields = ("kind", "taken_on", "result", "value", "valid_days", "valid_until", "notes", "recorded_by")
@@ -120,7 +121,7 @@ class CheckAnswerForm(forms.ModelForm):
         return code
 
 
-class CheckAnswerInline(admin.TabularInline):
+class CheckAnswerInline(LabelledTabularInline):
     model = CheckAnswer
     form = CheckAnswerForm
     extra = 0

@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from infusion_center.admin_labels import LabelledTabularInline
 from patients.access import PatientAccessAdminMixin
 from scheduling.attention_admin import ReportsFlaggedBookingsMixin
 from scheduling.catalogue import phase_spec
@@ -63,7 +64,7 @@ def _chair_time_label(phase: RegimenPhase) -> str:
 # ---------------------------------------------------------------------------
 
 
-class RegimenPhaseInline(admin.TabularInline):
+class RegimenPhaseInline(LabelledTabularInline):
     model = RegimenPhase
     extra = 0
     show_change_link = True
@@ -100,7 +101,7 @@ class RegimenPhaseInline(admin.TabularInline):
         )
 
 
-class ScreeningRequirementInline(admin.TabularInline):
+class ScreeningRequirementInline(LabelledTabularInline):
     model = ScreeningRequirement
     extra = 0
     ordering = ("when", "kind__name")
@@ -165,7 +166,7 @@ class DrugAdmin(ReportsFlaggedBookingsMixin, SimpleHistoryAdmin):
         return drug._phase_count
 
 
-class PremedicationInline(admin.TabularInline):
+class PremedicationInline(LabelledTabularInline):
     model = Premedication
     extra = 0
     fields = ("drug_name", "dose", "route", "minutes_before", "required", "only_on_course_days", "notes")
@@ -327,7 +328,7 @@ class TreatmentPlanAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(LabelledTabularInline):
     extra = 0
     can_delete = False
 

@@ -8,7 +8,8 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+NO_CHROMIUM = f"Chromium not found at {CHROMIUM}; install with apt-get install -y chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -25,7 +26,7 @@ PASSWORD = "correct-horse-battery-staple"
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+        pytest.skip(NO_CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -89,3 +90,17 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _browser_tests_are_transactional(transactional_db):
     """The live server reads what the test writes, so browser tests run in real transactions."""
+
+
+def pytest_terminal_summary(terminalreporter):
+    """A run without Chromium must say at its end that the browser tests did not run."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and NO_CHROMIUM in str(report.longrepr[2])
+    ]
+    if skipped:
+        count = len(skipped)
+        terminalreporter.write_line(
+            f"{count} browser test{'' if count == 1 else 's'} skipped: {NO_CHROMIUM}", yellow=True, bold=True
+        )
