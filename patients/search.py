@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, CharField, F, FloatField, Func, IntegerField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, CharField, F, FloatField, Func, IntegerField, Q, QuerySet, Value, When
 
 from patients.models import Patient
 
@@ -183,3 +183,55 @@ def _closeness(query: PatientQuery) -> dict:
     if connection.vendor == "postgresql" and query.words:
         annotations["search_similarity"] = Similarity(F("search_name"), Value(" ".join(query.words)))
     return annotations
+
+
+@dataclass
+class PossibleDuplicate:
+    patient: Patient
+    reasons: list[str]
+
+
+def possible_duplicates(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: datetime.date | None,
+    email: str = "",
+    mrn: str = "",
+    exclude_pk: int | None = None,
+) -> list[PossibleDuplicate]:
+    """Other patients who may be the same person: the same name (either way round) and date of birth, the same
+    email, or an MRN that differs only in case or punctuation (an identical MRN is refused by the form)."""
+    first, last = normalise(first_name or "").replace(" ", ""), normalise(last_name or "").replace(" ", "")
+    typed_mrn = normalise(mrn or "").replace(" ", "")
+    checks: list[tuple[str, Q]] = []
+    if date_of_birth and first and last:
+        same_name = (Q(dup_first=first) & Q(dup_last=last)) | (Q(dup_first=last) & Q(dup_last=first))
+        checks.append(("the same name and date of birth", Q(date_of_birth=date_of_birth) & same_name))
+    if email:
+        checks.append(("the same email", Q(email__iexact=email)))
+    if typed_mrn:
+        checks.append(("an MRN that differs only in case or punctuation", Q(search_mrn=typed_mrn) & ~Q(mrn=mrn)))
+    if not checks:
+        return []
+    condition = Q()
+    for _reason, check in checks:
+        condition |= check
+    # spaces inside a name part do not matter either ("Mc Donald" = "McDonald")
+    nospace = Func(SearchNorm(F("first_name")), Value(" "), Value(""), function="REPLACE", output_field=CharField())
+    last_nospace = Func(SearchNorm(F("last_name")), Value(" "), Value(""), function="REPLACE", output_field=CharField())
+    queryset = Patient.objects.alias(dup_first=nospace, dup_last=last_nospace, search_mrn=SearchNorm(F("mrn")))
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    annotations = {
+        f"dup_reason_{index}": Case(When(check, then=Value(True)), default=Value(False), output_field=BooleanField())
+        for index, (_reason, check) in enumerate(checks)
+    }
+    found = queryset.filter(condition).annotate(**annotations).order_by("last_name", "first_name", "mrn")[:10]
+    return [
+        PossibleDuplicate(
+            patient=patient,
+            reasons=[reason for index, (reason, _) in enumerate(checks) if getattr(patient, f"dup_reason_{index}")],
+        )
+        for patient in found
+    ]
