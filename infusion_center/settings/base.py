@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "integrations",
 ]
 
+# Benchmarks and load-test set-up (they wipe or fill a database): installed only where DEVTOOLS=true.
+if env_bool("DEVTOOLS", False):
+    INSTALLED_APPS.append("devtools")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
