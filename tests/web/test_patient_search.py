@@ -146,3 +146,22 @@ def test_on_postgres_names_rank_by_similarity_after_the_exact_ones(people):
     PatientFactory(first_name="Marisa", last_name="Asmithson-Applebaum", mrn="G2")
     # neither name starts with "smith": the closer whole name comes first, not the first alphabetically
     assert found("smith") == ["G1", "G2"]
+
+
+def test_the_search_page_runs_the_same_queries_for_few_or_many_matches(client, scheduler):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(scheduler)
+    url = reverse("patients:patient-list")
+
+    def queries(text: str) -> int:
+        with CaptureQueriesContext(db) as captured:
+            assert client.post(url, {"q": text}).status_code == 200
+        return len(captured)
+
+    PatientFactory(first_name="Una", last_name="Quill")
+    queries("nobody")  # the first request of a session also loads the user's permissions
+    few = queries("quill")
+    PatientFactory.create_batch(40, last_name="Quillon")
+    assert queries("quill") == few
