@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import BooleanField, Case, CharField, F, FloatField, Func, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from patients.models import Patient
 
 # The center writes dates day-month-year; ISO dates (as a date picker sends them) are understood too.
-BIRTH_DATE_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d")
+_DMY_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 # Letters that have no accent to strip but a usual plain spelling (what PostgreSQL's `unaccent` gives too).
 _PLAIN = str.maketrans({"ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "þ": "th", "ı": "i"})
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -90,11 +92,25 @@ class PatientQuery:
 
 
 def parse_birth_date(text: str) -> datetime.date | None:
-    for pattern in BIRTH_DATE_FORMATS:
+    """A date of birth as the center writes it (day, month, year: 14/03/1985, 14.3.85, 14-03-1985) or as ISO
+    (1985-03-14); a two-digit year is the latest one not in the future. None for anything else."""
+    today = timezone.localdate()
+    centuries = (0,)
+    if match := _ISO_DATE.match(text):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _DMY_DATE.match(text):
+        day, month, year = (int(part) for part in match.groups())
+        if len(match[3]) == 2:
+            centuries = (2000, 1900)
+    else:
+        return None
+    for century in centuries:
         try:
-            return datetime.datetime.strptime(text, pattern).date()  # noqa: DTZ007 (a date: no time zone)
+            born = datetime.date(century + year, month, day)
         except ValueError:
-            continue
+            return None
+        if born <= today:
+            return born
     return None
 
 

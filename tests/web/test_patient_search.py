@@ -48,7 +48,9 @@ def test_accented_and_double_barrelled_names(people, text):
     assert found(text) == ["C009900"]
 
 
-@pytest.mark.parametrize("text", ["14/03/1985", "14.03.1985", "14-03-1985", "1985-03-14", "14/3/1985"])
+@pytest.mark.parametrize(
+    "text", ["14/03/1985", "14.03.1985", "14-03-1985", "1985-03-14", "14/3/1985", "14/03/85", "14.3.85"]
+)
 def test_date_of_birth_in_the_centers_format(people, text):
     assert found(text) == ["B000023"]
 
@@ -102,6 +104,8 @@ def test_normalising_and_parsing():
     query = parse_query("Doyle, Sofia 14.03.1985")
     assert query.words == ["doyle", "sofia"] and query.birth_dates == [datetime.date(1985, 3, 14)]
     assert parse_query("+1 (555) 010-2323").number == "15550102323"
+    assert parse_query("01/02/03").birth_dates == [datetime.date(2003, 2, 1)]
+    assert parse_query("01-02-2323").number == "01022323"  # not a date of birth: in the future
 
 
 def test_the_patient_list_page_uses_the_search(people, client, scheduler):
