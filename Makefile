@@ -4,7 +4,7 @@ PY := .venv/bin/python
 VAR_DIR ?= var
 PYTEST_ARGS ?=
 
-.PHONY: run setup venv test lint format migrations-check bench bench-levelload bench-reminders loadtest screenshots
+.PHONY: run setup venv test lint format migrations-check bench bench-levelload bench-reminders bench-pages loadtest screenshots
 
 venv:
 	@scripts/ensure-venv
@@ -61,6 +61,15 @@ bench-reminders: venv
 	@test -n "$(BENCH_DATABASE_URL)" -a -n "$(BENCH_REDIS_URL)" || { echo "make bench-reminders needs BENCH_DATABASE_URL (a dedicated PostgreSQL database) and BENCH_REDIS_URL (a Redis database whose queue it purges), e.g. BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/ic_bench BENCH_REDIS_URL=redis://127.0.0.1:6379/15 make bench-reminders" >&2; exit 2; }
 	$(BENCH_ENV) $(PY) manage.py migrate --noinput
 	$(BENCH_ENV) REDIS_URL="$(BENCH_REDIS_URL)" $(PY) manage.py bench_reminders $(BENCH_ARGS)
+
+## Every staff page under gunicorn with production settings, one user and 10 at once: server p50/p95, queries and
+## rows per page against the targets. Builds (or reuses) the center in BENCH_DATABASE_URL, which it WIPES to build.
+## Extra arguments: BENCH_PAGES_ARGS, e.g. a 10x center in a second database and the growth between the two:
+## BENCH_PAGES_ARGS="--compare-database-url postgres://postgres@127.0.0.1:5432/ic_bench10 --compare-factor 10"
+BENCH_PAGES_ARGS ?=
+bench-pages: venv
+	@test -n "$(BENCH_DATABASE_URL)" || { echo "make bench-pages needs BENCH_DATABASE_URL: a dedicated PostgreSQL database that it will WIPE, e.g. BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/ic_bench make bench-pages" >&2; exit 2; }
+	$(BENCH_ENV) $(PY) manage.py bench_pages --yes-wipe $(BENCH_PAGES_ARGS)
 
 ## Load test: the benchmark center in LOADTEST_DATABASE_URL (a dedicated PostgreSQL database: it is WIPED),
 ## then gunicorn with production settings over HTTP measured by wrk. Extra arguments: LOADTEST_ARGS.

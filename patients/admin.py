@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from infusion_center.admin_labels import LabelledTabularInline
 from patients.access import PatientAccessAdminMixin
 from patients.models import CheckAnswer, CheckKind, EmergencyContact, Patient, Screening
+from patients.search import patient_search
 
 
 class EmergencyContactInline(LabelledTabularInline):
@@ -73,6 +74,13 @@ class PatientAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
         ),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
+
+    def get_search_results(self, request, queryset, search_term):
+        """The front desk's search (names in any order, date of birth, phone, partial MRN), here and in the
+        patient pickers of the other admin pages."""
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(pk__in=patient_search(search_term).values("pk")), False
 
     @admin.display(description="BSA (m²)")
     def body_surface_area(self, patient: Patient):

@@ -28,7 +28,9 @@ class PatientSearchForm(forms.Form):
         label="Search patients",
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"placeholder": "Name or MRN", "type": "search", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"placeholder": "Name, date of birth, phone or MRN", "type": "search", "autofocus": True}
+        ),
     )
 
 

@@ -74,7 +74,10 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name", "mrn"]
-        indexes = [models.Index(fields=["last_name", "first_name"], name="patient_name_idx")]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
+            models.Index(fields=["date_of_birth"], name="patient_birth_date_idx"),  # search by date of birth
+        ]
 
     def __str__(self) -> str:
         return f"{self.last_name}, {self.first_name} ({self.mrn})"

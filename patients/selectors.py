@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from patients.models import EmergencyContact, Patient, Screening
+from patients.search import patient_search
 
 
 def patient_list(*, search: str = "") -> QuerySet[Patient]:
-    queryset = Patient.objects.all()
-    search = search.strip()
-    if search:
-        condition = Q(mrn__iexact=search) | Q(mrn__istartswith=search)
-        for word in search.split():
-            condition |= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
-        words = search.split()
-        if len(words) > 1:
-            both = Q()
-            for word in words:
-                both &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
-            condition = Q(mrn__iexact=search) | both
-        queryset = queryset.filter(condition)
-    return queryset.order_by("last_name", "first_name", "mrn")
+    """Every patient alphabetically, or those a front-desk search finds, closest first (patients.search)."""
+    return patient_search(search)
 
 
 def patient_for_detail(*, pk: int) -> Patient:

@@ -20,6 +20,7 @@ from patients.forms import (
     active_checks,
 )
 from patients.models import Patient
+from patients.search import possible_duplicates
 
 PAGE_SIZE = 25
 
@@ -62,16 +63,44 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _patient_form_page(request: HttpRequest, patient: Patient | None) -> HttpResponse:
     form = PatientForm(request.POST or None, instance=patient)
     contacts = EmergencyContactFormSet(request.POST or None, instance=patient or Patient(), prefix="contacts")
+    duplicates = []
     if request.method == "POST" and form.is_valid() and contacts.is_valid():
-        patient = form.save(commit=False)
-        contacts.instance = patient
-        changed = contacts.save(commit=False)
-        saved = services.patient_save(patient=patient, contacts=changed, removed_contacts=contacts.deleted_objects)
-        messages.success(request, f"{saved.full_name} is saved.")
-        return redirect(saved)
+        duplicates = _unconfirmed_duplicates(request, form, patient)
+        if not duplicates:
+            patient = form.save(commit=False)
+            contacts.instance = patient
+            changed = contacts.save(commit=False)
+            saved = services.patient_save(patient=patient, contacts=changed, removed_contacts=contacts.deleted_objects)
+            messages.success(request, f"{saved.full_name} is saved.")
+            return redirect(saved)
     patient_shown(request, patient)
-    context = {"form": form, "contacts": contacts, "patient": patient, "nav": "patients"}
-    return render(request, "patients/patient_form.html", context, status=400 if request.method == "POST" else 200)
+    patients_shown(request, [duplicate.patient for duplicate in duplicates])
+    context = {
+        "form": form,
+        "contacts": contacts,
+        "patient": patient,
+        "nav": "patients",
+        "duplicates": duplicates,
+        "duplicate_ids": ",".join(str(duplicate.patient.pk) for duplicate in duplicates),
+    }
+    # 409: nothing is saved until the user confirms this is not one of the patients shown
+    status = (409 if duplicates else 400) if request.method == "POST" else 200
+    return render(request, "patients/patient_form.html", context, status=status)
+
+
+def _unconfirmed_duplicates(request: HttpRequest, form: PatientForm, patient: Patient | None) -> list:
+    """Patients who may be the same person, unless the user has already seen exactly these and saved anyway."""
+    data = form.cleaned_data
+    duplicates = possible_duplicates(
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        date_of_birth=data["date_of_birth"],
+        email=data.get("email", ""),
+        mrn=data["mrn"],
+        exclude_pk=patient.pk if patient else None,
+    )
+    confirmed = set(request.POST.get("confirm_duplicates", "").split(","))
+    return [] if all(str(duplicate.patient.pk) in confirmed for duplicate in duplicates) else duplicates
 
 
 @login_required
