@@ -107,9 +107,9 @@ def center_changed(sender, instance, created: bool = False, **kwargs) -> None:
 
 
 def catalogue_changed(sender, **kwargs) -> None:
+    from scheduling.catalogue import CATALOGUE
     from scheduling.memo import forget
-    from scheduling.protocols import CATALOGUE
-    from scheduling.services.history import INGREDIENTS
+    from scheduling.selectors.history import INGREDIENTS
 
     forget(CATALOGUE)
     forget(INGREDIENTS)
@@ -117,7 +117,7 @@ def catalogue_changed(sender, **kwargs) -> None:
 
 def center_rules_changed(sender, **kwargs) -> None:
     from scheduling.memo import forget
-    from scheduling.services.center import CENTER_RULES
+    from scheduling.selectors.center import CENTER_RULES
 
     forget(CENTER_RULES)
 

@@ -362,7 +362,7 @@ OAUTH2_PROVIDER = {
 }
 
 # Caches: memory of each process, bounded. "board" holds rendered chair board grids, each checked against a
-# database fingerprint on every request (scheduling/board_cache.py), so a process never serves a stale one.
+# database fingerprint on every request (scheduling/board/cache.py), so a process never serves a stale one.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

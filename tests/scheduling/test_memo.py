@@ -6,9 +6,9 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from scheduling.catalogue import drug_specs
 from scheduling.models import Closure, Drug, RegimenPhase
-from scheduling.protocols import drug_specs
-from scheduling.services.center import center_for_range
+from scheduling.selectors.center import center_for_range
 
 # one test: a transactional one (the copies are kept only outside transactions) costs a flush and a re-seed
 pytestmark = pytest.mark.django_db(transaction=True)

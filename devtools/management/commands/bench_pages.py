@@ -49,14 +49,11 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+# the center layout and page pickers of the scheduling benchmark and the load test
+from devtools.management.commands import bench_scheduling, loadtest_setup
 from patients.models import Patient, PatientAccess
 from scheduling.models import Appointment, Chair, Drug, OpeningHours, Reminder, TreatmentPlan
-from scheduling.services.center import center_tz
-
-try:  # the center layout and page pickers of the scheduling benchmark and the load test
-    from devtools.management.commands import bench_scheduling, loadtest_setup
-except ImportError:
-    from scheduling.management.commands import bench_scheduling, loadtest_setup
+from scheduling.selectors.center import center_tz
 
 ROOT = Path(__file__).resolve().parents[3]
 USERNAME = "benchpages"
