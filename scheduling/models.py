@@ -704,3 +704,4 @@ class Reminder(models.Model):
 
 
 from scheduling.planning_models import ProposedMove, ReoptimisationProposal  # noqa: E402, F401  (re-optimisation)
+from scheduling.worklist_models import PlanNextDose  # noqa: E402, F401  (the worklist's stored next doses)

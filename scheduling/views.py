@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from authorisations.views import warn_authorisation
+from infusion_center.paging import NextPagePaginator
 from patients.access import patient_shown, patients_shown
 from patients.models import Patient
 from pharmacy.board import annotate_board_pharmacy
@@ -43,13 +44,13 @@ from scheduling.services.plans import PlanError, plan_start
 from scheduling.services.readiness import (
     readiness_for_appointments,
     readiness_for_loaded_appointments,
-    readiness_for_plans,
 )
 from scheduling.services.visit_clock import VisitTooEarly, observation_minutes_left
 from scheduling.visit_history import appointment_timeline, visit_clock_summary
+from scheduling.worklist import PAGE_SIZE as WORKLIST_PAGE_SIZE
+from scheduling.worklist import WorklistFilterForm, WorklistFilters, page_rows, worklist_rows
 
 S = Appointment.Status
-WORKLIST_HORIZON_DAYS = 30
 
 
 def _day_from(request: HttpRequest) -> datetime.date:
@@ -210,26 +211,23 @@ def week(request: HttpRequest) -> HttpResponse:
 @permission_required("scheduling.add_appointment", raise_exception=True)
 def worklist(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    horizon = today + datetime.timedelta(days=WORKLIST_HORIZON_DAYS)
-    rows = []
-    for plan, next_dose in selectors.next_doses_for_plans(selectors.plans_needing_booking()):
-        if next_dose is None or next_dose.target > horizon:
-            continue
-        rows.append(
-            {
-                "plan": plan,
-                "next": next_dose,
-                "overdue": next_dose.is_overdue(today),
-                "days": (next_dose.target - today).days,
-                "late_days": (today - next_dose.latest).days,
-            }
-        )
-    readiness = readiness_for_plans((row["plan"], row["next"], max(row["next"].target, today)) for row in rows)
-    for row in rows:
-        row["readiness"] = readiness[row["plan"].pk]
-    rows.sort(key=lambda r: (not r["overdue"], r["next"].latest, r["next"].target, r["plan"].patient.last_name))
-    patients_shown(request, (row["plan"].patient_id for row in rows))
-    return render(request, "scheduling/worklist.html", {"rows": rows, "today": today, "nav": "worklist"})
+    form = WorklistFilterForm(request.GET or None)
+    filters = WorklistFilters.from_form(form) if form.is_bound else WorklistFilters()
+    rows = worklist_rows(filters=filters, today=today, now=timezone.now())
+    page = NextPagePaginator(rows, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    patients_shown(request, (row.patient_id for row in page.object_list))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form if form.is_bound else WorklistFilterForm(),
+        "filters": filters,
+        "page_obj": page,
+        "filter_query": query.urlencode(),
+        "rows": page_rows(page.object_list, today=today),
+        "today": today,
+        "nav": "worklist",
+    }
+    return render(request, "scheduling/worklist.html", context, status=400 if form.is_bound and form.errors else 200)
 
 
 # ---------------------------------------------------------------------------
