@@ -180,6 +180,9 @@ class ReactionForm(PlausibleDatesMixin, forms.ModelForm):
         self.fields["occurred_at"].initial = _now_local
 
 
+REPORT_MAX_DAYS = 731  # two years, a leap day included
+
+
 class ReportRangeForm(forms.Form):
     date_from = forms.DateField(label="From", required=False, widget=DateInput(), validators=[within_plausible_years])
     date_to = forms.DateField(label="To", required=False, widget=DateInput(), validators=[within_plausible_years])
@@ -190,8 +193,8 @@ class ReportRangeForm(forms.Form):
         if date_from and date_to:
             if date_to < date_from:
                 self.add_error("date_to", "The end of the range is before its start.")
-            elif (date_to - date_from).days > 366:
-                self.add_error("date_to", "Choose at most one year.")
+            elif (date_to - date_from).days > REPORT_MAX_DAYS:
+                self.add_error("date_to", "Choose at most two years: the end is more than two years after the start.")
         return cleaned
 
 
