@@ -71,8 +71,7 @@ class NextPagePaginator:
         number = min(max(number, 1), self.MAX_PAGE)
         offset = (number - 1) * self.per_page
         rows = list(self.object_list[offset : offset + self.per_page + 1])
-        if not rows and number > 1:
-            return self.get_page(1)
+        # past the end: an empty page whose "newer" link leads back (no count to know where the end is)
         return NextPage(rows[: self.per_page], number, self.per_page, len(rows) > self.per_page)
 
 
