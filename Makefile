@@ -74,6 +74,7 @@ bench-pages: venv
 ## Load test: the benchmark center in LOADTEST_DATABASE_URL (a dedicated PostgreSQL database: it is WIPED),
 ## then gunicorn with production settings over HTTP measured by wrk. Extra arguments: LOADTEST_ARGS.
 LOADTEST_ARGS ?=
+LOADTEST_PORT ?= 8765
 loadtest: export DATABASE_URL = $(LOADTEST_DATABASE_URL)
 loadtest: export DEVTOOLS = true
 loadtest: venv
@@ -83,7 +84,7 @@ loadtest: venv
 	@command -v wrk >/dev/null || { echo "wrk is not installed (Debian/Ubuntu: apt-get install -y wrk)."; exit 2; }
 	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=true $(PY) manage.py bench_scheduling --yes-wipe --build-only
-	$(PY) scripts/loadtest.py $(LOADTEST_ARGS)
+	$(PY) scripts/loadtest.py --port $(LOADTEST_PORT) $(LOADTEST_ARGS)
 
 screenshots: venv
 	$(PY) -m pytest -m screenshots $(PYTEST_ARGS)

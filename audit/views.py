@@ -5,10 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.paginator import Paginator
 from django.views.generic import TemplateView
 
 from audit.history import change_entries, change_history
+from infusion_center.paging import NextPagePaginator
 from patients.models import Patient, PatientAccess
 
 PAGE_SIZE = 50
@@ -36,7 +36,7 @@ class AuditView(PermissionRequiredMixin, TemplateView):
         return form
 
     def page(self, queryset):
-        return Paginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        return NextPagePaginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

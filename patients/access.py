@@ -17,6 +17,7 @@ from functools import wraps
 from django.contrib.admin.utils import unquote
 from django.utils import timezone
 
+from infusion_center.paging import EstimatedCountPaginator
 from patients.models import Patient, PatientAccess
 from patients.services import patient_accesses_record
 
@@ -134,6 +135,10 @@ class PatientAccessAdminMixin:
     """
 
     access_patient_attribute = "patient_id"
+    # Patients' records are the large tables: no second COUNT(*) of the whole table for "N total", and the
+    # planner's estimate for an unfiltered list (see infusion_center.paging).
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def access_patient_id(self, obj) -> int | None:
         value = obj

@@ -104,7 +104,7 @@ class ScreeningAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
     search_fields = ("patient__last_name", "patient__first_name", "patient__mrn")
     list_select_related = ("patient", "kind")
     autocomplete_fields = ("patient",)
-    date_hierarchy = "taken_on"
+    # No date hierarchy: a DISTINCT over every screening of every patient to draw its year links.
     readonly_fields = ("recorded_by", "recorded_at")
 
     @admin.display(description="Valid today", boolean=True)

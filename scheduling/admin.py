@@ -378,7 +378,7 @@ class AppointmentAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
     list_filter = ("status", "phase__drug", "chair")
     search_fields = ("patient__last_name", "patient__first_name", "patient__mrn", "uid")
     list_select_related = ("patient", "phase__drug", "chair")
-    date_hierarchy = "premed_start"
+    # No date hierarchy: its year links are a DISTINCT over every appointment; search and filters find a visit.
     inlines = (PremedicationGivenInline, InfusionReactionInline, ReadinessOverrideInline)
     fieldsets = (
         (

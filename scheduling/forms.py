@@ -19,6 +19,7 @@ from scheduling.models import (
     Premedication,
     TreatmentPlan,
 )
+from scheduling.selectors.worklist import DEFAULT_DUE_WITHIN
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -180,6 +181,9 @@ class ReactionForm(PlausibleDatesMixin, forms.ModelForm):
         self.fields["occurred_at"].initial = _now_local
 
 
+REPORT_MAX_DAYS = 731  # two years, a leap day included
+
+
 class ReportRangeForm(forms.Form):
     date_from = forms.DateField(label="From", required=False, widget=DateInput(), validators=[within_plausible_years])
     date_to = forms.DateField(label="To", required=False, widget=DateInput(), validators=[within_plausible_years])
@@ -190,8 +194,8 @@ class ReportRangeForm(forms.Form):
         if date_from and date_to:
             if date_to < date_from:
                 self.add_error("date_to", "The end of the range is before its start.")
-            elif (date_to - date_from).days > 366:
-                self.add_error("date_to", "Choose at most one year.")
+            elif (date_to - date_from).days > REPORT_MAX_DAYS:
+                self.add_error("date_to", "Choose at most two years: the end is more than two years after the start.")
         return cleaned
 
 
@@ -240,3 +244,21 @@ class NurseStaffingForm(PlausibleDatesMixin, forms.ModelForm):
         model = NurseStaffing
         fields = ["date", "nurses_on_duty", "setup_minutes", "patients_per_nurse", "notes"]
         widgets = {"date": DateInput()}
+
+
+DUE_WITHIN_CHOICES = [(7, "7 days"), (14, "14 days"), (30, "30 days"), (60, "60 days"), (90, "90 days")]
+READINESS_CHOICES = [
+    ("", "Any readiness"),
+    ("ready", "Ready"),
+    ("warnings", "Ready, with warnings"),
+    ("blocked", "Blocked"),
+]
+
+
+class WorklistFilterForm(forms.Form):
+    drug = forms.ModelChoiceField(queryset=Drug.objects.order_by("name"), required=False, empty_label="Any drug")
+    due_within = forms.TypedChoiceField(
+        label="Due within", choices=DUE_WITHIN_CHOICES, coerce=int, required=False, empty_value=DEFAULT_DUE_WITHIN
+    )
+    overdue = forms.BooleanField(label="Overdue only", required=False)
+    readiness = forms.ChoiceField(choices=READINESS_CHOICES, required=False)

@@ -474,6 +474,7 @@ class Appointment(models.Model):
             models.Index(fields=["chair", "premed_start"], name="appt_chair_start_idx"),
             models.Index(fields=["patient", "premed_start"], name="appt_patient_start_idx"),
             models.Index(fields=["plan", "status"], name="appt_plan_status_idx"),
+            models.Index(fields=["status", "premed_start"], name="appt_status_start_idx"),  # admin's status filter
         ]
         constraints = [
             models.CheckConstraint(
@@ -693,6 +694,10 @@ class Reminder(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "due_at"], name="reminder_status_due_idx"),
+            # the outbox: newest due first, all, by status or by kind
+            models.Index(fields=["-due_at", "-id"], name="reminder_outbox_idx"),
+            models.Index(fields=["status", "-due_at", "-id"], name="reminder_outbox_status_idx"),
+            models.Index(fields=["kind", "-due_at", "-id"], name="reminder_outbox_kind_idx"),
         ]
 
     def __str__(self) -> str:
@@ -704,3 +709,4 @@ class Reminder(models.Model):
 
 
 from scheduling.planning_models import ProposedMove, ReoptimisationProposal  # noqa: E402, F401  (re-optimisation)
+from scheduling.worklist_models import PlanNextDose  # noqa: E402, F401  (the worklist's stored next doses)

@@ -10,6 +10,7 @@ import datetime
 
 from django.db.models.signals import post_delete, post_save, pre_save
 
+from patients.models import Patient, Screening
 from scheduling.models import (
     Appointment,
     Chair,
@@ -42,11 +43,61 @@ def _derive_drug(drug_id: int | None) -> None:
         derive_future(drug_ids=[drug_id])
 
 
+def _refresh_next_doses(patient_id: int) -> None:
+    from scheduling.services.next_dose import next_doses_refresh
+
+    next_doses_refresh(patient_ids=[patient_id])
+
+
+# Fields of a booking that decide whether its plan is booked (for the worklist).
+BOOKING_FIELDS = {"status", "plan", "observation_end"}
+
+
+def _refresh_booking(plan_id: int) -> None:
+    from scheduling.services.next_dose import next_dose_booking_refresh
+
+    next_dose_booking_refresh(plan_id=plan_id)
+
+
 def appointment_saved(sender, instance: Appointment, created: bool, update_fields=None, **kwargs) -> None:
-    if created or update_fields is None or "status" not in update_fields:
+    if created:
+        # The booking services re-derive themselves; a row written another way (admin, an import) still counts.
+        if instance.status in DOSE_STATUSES:
+            _refresh_next_doses(instance.patient_id)
+        else:
+            _refresh_booking(instance.plan_id)
+        return
+    if update_fields is None or "status" not in update_fields:
+        if update_fields is None or BOOKING_FIELDS & set(update_fields):
+            _refresh_booking(instance.plan_id)
         return
     if instance.status in DOSE_STATUSES:
         _derive_patient(instance.patient_id, days=[instance.local_date])
+    else:
+        _refresh_next_doses(instance.patient_id)  # e.g. a visit step undone: the dose is no longer given
+
+
+def _deleted_itself(sender, kwargs) -> bool:
+    """Deleted on its own, not as part of deleting its patient or plan (whose rows are going too)."""
+    origin = kwargs.get("origin")
+    return isinstance(origin, sender) or getattr(origin, "model", None) is sender
+
+
+def appointment_deleted(sender, instance: Appointment, **kwargs) -> None:
+    if _deleted_itself(sender, kwargs):
+        _derive_patient(instance.patient_id, days=[instance.local_date])
+
+
+def reaction_deleted(sender, instance: InfusionReaction, **kwargs) -> None:
+    if _deleted_itself(sender, kwargs):
+        _derive_patient(instance.patient_id)
+
+
+def readiness_input_changed(sender, instance, **kwargs) -> None:
+    """A screening or the patient's measurements: the readiness (and a dose by body surface area) may change."""
+    if kwargs.get("signal") is post_delete and not _deleted_itself(sender, kwargs):
+        return
+    _refresh_next_doses(instance.pk if isinstance(instance, Patient) else instance.patient_id)
 
 
 def reaction_saved(sender, instance: InfusionReaction, **kwargs) -> None:
@@ -134,8 +185,12 @@ def connect() -> None:
             signal.connect(center_rules_changed, sender=model, dispatch_uid=f"memo.{model.__name__}.{name}")
     post_save.connect(appointment_saved, sender=Appointment, dispatch_uid="derive.appointment")
     post_save.connect(reaction_saved, sender=InfusionReaction, dispatch_uid="derive.reaction")
+    post_delete.connect(reaction_deleted, sender=InfusionReaction, dispatch_uid="derive.reaction.delete")
+    post_delete.connect(appointment_deleted, sender=Appointment, dispatch_uid="derive.appointment.delete")
+    post_save.connect(readiness_input_changed, sender=Patient, dispatch_uid="nextdose.patient")
     for signal in (post_save, post_delete):
         name = signal is post_save and "save" or "delete"
+        signal.connect(readiness_input_changed, sender=Screening, dispatch_uid=f"nextdose.screening.{name}")
         signal.connect(plan_changed, sender=TreatmentPlan, dispatch_uid=f"derive.plan.{name}")
         signal.connect(outside_dose_changed, sender=OutsideDose, dispatch_uid=f"derive.outside.{name}")
         signal.connect(drug_changed, sender=Drug, dispatch_uid=f"derive.drug.{name}")

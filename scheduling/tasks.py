@@ -18,3 +18,12 @@ def reoptimise_propose(proposal_id: int) -> str:
     from scheduling.services.reoptimise import proposal_compute
 
     return proposal_compute(proposal_id=proposal_id).status
+
+
+@shared_task(name="scheduling.tasks.next_doses_refresh", ignore_result=True)
+def next_doses_refresh() -> int:
+    """Nightly (beat): every plan's stored next dose again, so readiness judged "today" follows the calendar
+    (a screening that expires, an overdue dose judged on the new day). Returns how many rows are stored."""
+    from scheduling.services.next_dose import next_doses_refresh as refresh
+
+    return refresh()

@@ -44,10 +44,18 @@ BOARD = "chair board"
 BOARD_P95_MS = 150.0
 BOARD_SHARE = 0.25
 BOARD_P95_USERS = 20
+DEFAULT_PORT = 8765  # gunicorn's; LOADTEST_PORT (or --port) picks another
 
 
 class LoadTestError(Exception):
     """A problem that stops the load test, with a message saying what to do."""
+
+
+def default_port() -> int:
+    value = os.environ.get("LOADTEST_PORT") or str(DEFAULT_PORT)
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise LoadTestError(f"LOADTEST_PORT must be a port number (1-65535), not {value!r}.")
+    return int(value)
 
 
 def server_env(port: int) -> dict[str, str]:
@@ -324,7 +332,12 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn sync workers (2 x cores + 1)."
     )
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=default_port(),
+        help=f"gunicorn's port (default: LOADTEST_PORT, else {DEFAULT_PORT})",
+    )
     args = parser.parse_args()
 
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):

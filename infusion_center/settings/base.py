@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -315,6 +316,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 290},
     },
     "siu-sweep": {"task": "integrations.tasks.siu_deliver", "schedule": 60.0, "options": {"expires": 55}},
+    # The worklist's stored next doses: readiness judged on the new day (events refresh them as they happen).
+    "next-doses-refresh": {
+        "task": "scheduling.tasks.next_doses_refresh",
+        "schedule": crontab(hour=1, minute=30),
+        "options": {"expires": 3 * 3600},
+    },
 }
 
 # Hospital integration (integrations/): HL7 v2 SIU messages to the EHR over MLLP, off unless switched on.

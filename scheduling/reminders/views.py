@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from infusion_center.paging import NextPagePaginator
 from patients.access import patients_shown
 from scheduling.models import Reminder
 from scheduling.reminders.emails import patient_id_from_token
@@ -27,7 +27,7 @@ def outbox(request):
     kind = request.GET.get("kind", "")
     status = status if status in Reminder.Status.values else ""
     kind = kind if kind in Reminder.Kind.values else ""
-    page = Paginator(reminder_outbox(status=status, kind=kind), 50).get_page(request.GET.get("page"))
+    page = NextPagePaginator(reminder_outbox(status=status, kind=kind), 50).get_page(request.GET.get("page"))
     patients_shown(request, (reminder.appointment.patient_id for reminder in page.object_list))
     return render(
         request,

@@ -36,7 +36,9 @@ def day_bounds(
     return start, end
 
 
-def center_for_range(date_from: datetime.date, date_to: datetime.date, *, exclude_ids: Iterable[int] = ()) -> Center:
+def center_for_range(
+    date_from: datetime.date, date_to: datetime.date, *, exclude_ids: Iterable[int] = (), with_bookings: bool = True
+) -> Center:
     """The center for these days in five queries, whatever the size of the history: only the range is read (one
     query, the bookings, while the process's copy of the chairs, hours, staffing and closures is current)."""
     chairs, hours, all_overrides, all_closures = memoised(CENTER_RULES, _center_rules)
@@ -44,7 +46,7 @@ def center_for_range(date_from: datetime.date, date_to: datetime.date, *, exclud
     closures = tuple(c for c in all_closures if c.starts_on <= date_to and c.ends_on >= date_from)
     start, end = day_bounds(date_from, date_to)
     with gc_paused():
-        bookings = tuple(Booking(*row) for row in _booking_rows(start, end, exclude_ids))
+        bookings = tuple(Booking(*row) for row in _booking_rows(start, end, exclude_ids)) if with_bookings else ()
     return Center(
         tz=center_tz(), chairs=chairs, hours=hours, staffing_overrides=overrides, closures=closures, bookings=bookings
     )

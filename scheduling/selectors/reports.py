@@ -6,12 +6,13 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
 from scheduling.engine.capacity import Center
 from scheduling.models import Appointment, InfusionReaction
 from scheduling.selectors import appointments as selectors
-from scheduling.selectors.center import center_for_range
+from scheduling.selectors.center import center_for_range, day_bounds
 
 S = Appointment.Status
 HOLDS_CHAIR = set(Appointment.ACTIVE_STATUSES)
@@ -28,8 +29,9 @@ class Calendar:
         self.center = center
 
     @classmethod
-    def load(cls, first: datetime.date, last: datetime.date) -> Calendar:
-        return cls(center_for_range(first, last))
+    def load(cls, first: datetime.date, last: datetime.date, *, with_bookings: bool = True) -> Calendar:
+        """Without bookings the rules alone are read (no peaks), whatever the length of the range."""
+        return cls(center_for_range(first, last, with_bookings=with_bookings))
 
     def open_minutes(self, day: datetime.date, chair_id: int) -> int:
         rules = self.center.rules(day)
@@ -154,66 +156,88 @@ class Chart:
         self.text_x = self.label_width + 6
 
 
+def _chair_minutes_by_chair(first: datetime.date, last: datetime.date) -> dict[int, int]:
+    """Booked chair minutes per chair over the range, summed in the database."""
+    start, end = day_bounds(first, last)
+    length = ExpressionWrapper(F("observation_end") - F("premed_start"), output_field=DurationField())
+    rows = (
+        Appointment.objects.filter(premed_start__gte=start, premed_start__lt=end, status__in=HOLDS_CHAIR)
+        .values("chair_id")
+        .annotate(booked=Sum(length))
+        .order_by()
+    )
+    return {row["chair_id"]: int(row["booked"].total_seconds() // 60) for row in rows if row["booked"]}
+
+
+def _visits_by_drug(first: datetime.date, last: datetime.date) -> list[dict]:
+    """Per drug: the visits that were due (given or missed) and the no-shows, counted in the database."""
+    start, end = day_bounds(first, last)
+    return list(
+        Appointment.objects.filter(premed_start__gte=start, premed_start__lt=end)
+        .values(name=F("phase__drug__name"))
+        .annotate(
+            missed=Count("id", filter=Q(status=S.NO_SHOW)),
+            due=Count("id", filter=Q(status__in=[S.NO_SHOW, *Appointment.GIVEN_STATUSES])),
+        )
+        .order_by("name")
+    )
+
+
 def reports(*, first: datetime.date, last: datetime.date) -> dict:
+    """The reports page: totals per chair, day and drug aggregated in SQL, so a longer range (up to two years) costs
+    the same queries and no object per appointment; only the nurse-load chart reads chair times, of its 31 days."""
     days = _days(first, last)
-    calendar = Calendar.load(first, last)
+    calendar = Calendar.load(first, last, with_bookings=False)
     chairs = selectors.chairs_for_board()
-    appointments = selectors.appointments_in_range(first, last)
-    reactions = selectors.reactions_in_range(first, last)
 
     # Chair utilisation: booked chair-hours over open chair-hours, per chair.
-    used: Counter = Counter()
-    for a in appointments:
-        if a.status in HOLDS_CHAIR:
-            used[a.chair_id] += _chair_minutes(a)
+    used = _chair_minutes_by_chair(first, last)
     utilisation_bars = []
     for chair in chairs:
         available = sum(calendar.open_minutes(day, chair.pk) for day in days)
-        ratio = used[chair.pk] / available if available else 0
+        booked = used.get(chair.pk, 0)
+        ratio = booked / available if available else 0
         utilisation_bars.append(
             Bar(
                 chair.name,
                 ratio * 100,
-                f"{ratio:.0%} · {used[chair.pk] / 60:.0f} of {available / 60:.0f} h",
+                f"{ratio:.0%} · {booked / 60:.0f} of {available / 60:.0f} h",
                 "bad" if ratio > 0.9 else "",
             )
         )
 
-    # Nurse load: the day's peak of patients in chairs against the monitoring cap.
+    # Nurse load: the day's peak of patients in chairs against the monitoring cap (the last 31 open days).
     load_bars = []
-    open_days = [d for d in days if calendar.monitor_cap(d) and not calendar.center_closed(d)]
-    for day in open_days[-31:]:
-        peak, _ = calendar.peak(day)
+    open_days = [d for d in days if calendar.monitor_cap(d) and not calendar.center_closed(d)][-31:]
+    peaks = Calendar.load(open_days[0], open_days[-1]) if open_days else calendar
+    for day in open_days:
+        peak, _ = peaks.peak(day)
         cap = calendar.monitor_cap(day)
         # Drawn as a share of that day's cap, so days with different staffing compare fairly.
         load_bars.append(Bar(f"{day:%a %d %b}", peak / cap * 100, f"{peak} of {cap}", "bad" if peak > cap else ""))
 
     # No-shows per drug, as a share of the visits that were due.
-    due: Counter = Counter()
-    missed: Counter = Counter()
-    for a in appointments:
-        if a.status == S.CANCELLED:
-            continue
-        name = a.phase.drug.name
-        if a.status == S.NO_SHOW:
-            missed[name] += 1
-            due[name] += 1
-        elif a.status in Appointment.GIVEN_STATUSES:
-            due[name] += 1
+    visits = [row for row in _visits_by_drug(first, last) if row["due"]]
     no_show_bars = [
         Bar(
-            name,
-            missed[name] / due[name] * 100,
-            f"{missed[name]} of {due[name]} ({missed[name] / due[name]:.0%})",
-            "bad" if missed[name] else "",
+            row["name"],
+            row["missed"] / row["due"] * 100,
+            f"{row['missed']} of {row['due']} ({row['missed'] / row['due']:.0%})",
+            "bad" if row["missed"] else "",
         )
-        for name in sorted(due)
+        for row in visits
     ]
 
     # Reactions per drug, by severity.
+    start, end = day_bounds(first, last)
     severity_count: dict[str, Counter] = defaultdict(Counter)
-    for r in reactions:
-        severity_count[r.drug.name][r.severity] += 1
+    for row in (
+        InfusionReaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .values("drug__name", "severity")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        severity_count[row["drug__name"]][row["severity"]] += row["n"]
     reaction_bars = []
     for name in sorted(severity_count):
         counts = severity_count[name]
@@ -223,6 +247,8 @@ def reports(*, first: datetime.date, last: datetime.date) -> dict:
             f"{counts[value]} {label.lower()}" for value, label in InfusionReaction.Severity.choices if counts[value]
         )
         reaction_bars.append(Bar(name, total, f"{total}: {parts}", "bad" if serious else "alt"))
+    all_reactions = sum(sum(c.values()) for c in severity_count.values())
+    serious_reactions = sum(c[s] for c in severity_count.values() for s in InfusionReaction.SERIOUS)
 
     return {
         "utilisation": Chart("Chair utilisation", utilisation_bars, unit="%", cap=100, top=100),
@@ -230,9 +256,9 @@ def reports(*, first: datetime.date, last: datetime.date) -> dict:
         "no_shows": Chart("No-shows per drug", no_show_bars, unit="%", top=20),
         "reactions": Chart("Infusion reactions per drug", reaction_bars),
         "totals": {
-            "visits": sum(due.values()),
-            "no_shows": sum(missed.values()),
-            "reactions": len(reactions),
-            "serious": sum(1 for r in reactions if r.severity in InfusionReaction.SERIOUS),
+            "visits": sum(row["due"] for row in visits),
+            "no_shows": sum(row["missed"] for row in visits),
+            "reactions": all_reactions,
+            "serious": serious_reactions,
         },
     }

@@ -37,6 +37,7 @@ from scheduling.reminders.services import reminders_hold, reminders_on_reschedul
 from scheduling.selectors.center import center_for_range, center_tz
 from scheduling.selectors.history import PENDING_STATUSES, doses_for, doses_for_patients, drug_ids_sharing
 from scheduling.services.errors import VisitError
+from scheduling.services.next_dose import next_doses_refresh
 
 S = Appointment.Status
 CHANGEABLE = (S.SCHEDULED,)  # a patient already checked in keeps their times; they are only flagged
@@ -104,6 +105,7 @@ def derive_patients(
             others = _flagged_patients_on(touched) - patient_ids
             if others:
                 outcome.merge(derive_patients(others, user=user, neighbours=False))
+        next_doses_refresh(patient_ids=patient_ids)  # the worklist's stored next doses follow the same events
     return outcome
 
 
@@ -275,7 +277,11 @@ def derive_future(*, drug_ids: Iterable[int] | None = None, user=None) -> Derive
     if drug_ids is not None:
         drug_ids = drug_ids_sharing(drug_ids)
     patient_ids = set(_future_pending(drug_ids=drug_ids).values_list("patient_id", flat=True).distinct())
-    return derive_patients(patient_ids, user=user)
+    with transaction.atomic():
+        outcome = derive_patients(patient_ids, user=user)
+        # plans of these drugs with nothing booked have a next dose too (a catalogue edit can change it)
+        next_doses_refresh(drug_ids=drug_ids)
+    return outcome
 
 
 def derive_center_scope(

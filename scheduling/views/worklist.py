@@ -1,46 +1,37 @@
-"""The worklist: the plans whose next dose is due within the horizon, overdue first."""
+"""The worklist: the plans whose next dose is due within the chosen horizon, overdue first, a page at a time."""
 
 from __future__ import annotations
-
-import datetime
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from infusion_center.paging import NextPagePaginator
 from patients.access import patients_shown
-from scheduling.models import Appointment
-from scheduling.selectors import appointments as selectors
-from scheduling.selectors.readiness import (
-    readiness_for_plans,
-)
-
-S = Appointment.Status
-WORKLIST_HORIZON_DAYS = 30
+from scheduling.forms import WorklistFilterForm
+from scheduling.selectors.worklist import PAGE_SIZE, WorklistFilters, page_rows, worklist_rows
 
 
 @login_required
 @permission_required("scheduling.add_appointment", raise_exception=True)
 def worklist(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    horizon = today + datetime.timedelta(days=WORKLIST_HORIZON_DAYS)
-    rows = []
-    for plan, next_dose in selectors.next_doses_for_plans(selectors.plans_needing_booking()):
-        if next_dose is None or next_dose.target > horizon:
-            continue
-        rows.append(
-            {
-                "plan": plan,
-                "next": next_dose,
-                "overdue": next_dose.is_overdue(today),
-                "days": (next_dose.target - today).days,
-                "late_days": (today - next_dose.latest).days,
-            }
-        )
-    readiness = readiness_for_plans((row["plan"], row["next"], max(row["next"].target, today)) for row in rows)
-    for row in rows:
-        row["readiness"] = readiness[row["plan"].pk]
-    rows.sort(key=lambda r: (not r["overdue"], r["next"].latest, r["next"].target, r["plan"].patient.last_name))
-    patients_shown(request, (row["plan"].patient_id for row in rows))
-    return render(request, "scheduling/worklist.html", {"rows": rows, "today": today, "nav": "worklist"})
+    form = WorklistFilterForm(request.GET or None)
+    valid = form.is_bound and form.is_valid()
+    filters = WorklistFilters.from_cleaned(form.cleaned_data) if valid else WorklistFilters()
+    rows = worklist_rows(filters=filters, today=today, now=timezone.now())
+    page = NextPagePaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    patients_shown(request, (row.patient_id for row in page.object_list))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form if form.is_bound else WorklistFilterForm(),
+        "filters": filters,
+        "page_obj": page,
+        "filter_query": query.urlencode(),
+        "rows": page_rows(page.object_list, today=today),
+        "today": today,
+        "nav": "worklist",
+    }
+    return render(request, "scheduling/worklist.html", context, status=400 if form.is_bound and form.errors else 200)

@@ -11,7 +11,9 @@ Invariants after each step, for every booked dose still to come:
 - an unflagged one keeps the minimum gap after every dose of the ingredient given or booked before it (all plans);
 - one on a closed day, an inactive chair, outside hours or over a nurse cap is flagged;
 - one that needs attention has no reminder email pending.
-And every offer the search makes books.
+And every offer the search makes books. For every active plan, the stored next dose due (what the worklist reads)
+is the engine's answer for the dose history as it is now, with the plan's booking, and the worklist lists exactly
+the plans the engine says are due with nothing booked.
 
 The number of examples is bounded in the normal suite; HYPOTHESIS_DERIVE_EXAMPLES=500 runs more.
 """
@@ -42,12 +44,15 @@ from scheduling.models import (
     NurseStaffing,
     OpeningHours,
     OutsideDose,
+    PlanNextDose,
     RegimenPhase,
     Reminder,
     TreatmentPlan,
 )
 from scheduling.selectors.center import center_for_range
 from scheduling.selectors.history import PENDING_STATUSES, doses_for_patients
+from scheduling.selectors.plan_state import plan_next_dose
+from scheduling.selectors.worklist import DEFAULT_DUE_WITHIN, WorklistFilters, worklist_rows
 from scheduling.services import visits
 from scheduling.services.booking import (
     BookingError,
@@ -56,6 +61,7 @@ from scheduling.services.booking import (
     appointment_reschedule,
     slots_search,
 )
+from scheduling.services.next_dose import HOLDS_THE_DOSE
 from scheduling.services.plans import PlanError, plan_start
 from tests.factories import ChairFactory, PatientFactory, ScreeningFactory, seeded_drug, weekday_hours
 from tests.scheduling.conftest import NOW
@@ -398,6 +404,49 @@ class DeriveMachine(RuleBasedStateMachine):
             appointment__attention_accepted_at__isnull=True,
         ).exclude(appointment__attention_reason="")
         assert not pending.exists()
+
+    @invariant()
+    def stored_next_doses_are_the_engines_answer(self):
+        now = timezone.now()
+        today = timezone.localdate(now)
+        expected, due = {}, set()
+        for plan in self._active_plans():
+            dose = plan_next_dose(plan=plan)
+            if dose is None:
+                continue
+            booking = (
+                Appointment.objects.filter(plan=plan, status__in=HOLDS_THE_DOSE)
+                .order_by("-observation_end", "-pk")
+                .values_list("pk", "observation_end")
+                .first()
+            )
+            expected[plan.pk] = (
+                dose.phase.id,
+                dose.infusion_number,
+                dose.course_days,
+                dose.earliest,
+                dose.target,
+                dose.latest,
+                booking,
+            )
+            booked = booking is not None and booking[1] >= now
+            if not booked and dose.target <= today + datetime.timedelta(days=DEFAULT_DUE_WITHIN):
+                due.add(plan.pk)
+        stored = {
+            row.plan_id: (
+                row.phase_id,
+                row.infusion_number,
+                row.course_days,
+                row.earliest,
+                row.target,
+                row.latest,
+                (row.booking_id, row.booked_until) if row.booking_id else None,
+            )
+            for row in PlanNextDose.objects.all()
+        }
+        assert stored == expected
+        listed = worklist_rows(filters=WorklistFilters(), today=today, now=now).values_list("plan_id", flat=True)
+        assert set(listed) == due
 
 
 def _minutes(a, b) -> int:

@@ -220,6 +220,8 @@ def test_audit_pages_paginate(manager):
     client = signed_in(manager)
     first = client.get(reverse("audit:changes"))
     assert len(first.context["entries"]) == 50
-    assert first.context["page_obj"].paginator.num_pages == 2
+    assert first.context["page_obj"].has_next()  # known from one row more than the page, not a count
+    assert "page=2" in first.content.decode()
     second = client.get(reverse("audit:changes"), {"page": 2})
-    assert len(second.context["entries"]) == second.context["page_obj"].paginator.count - 50
+    assert not second.context["page_obj"].has_next()
+    assert len(second.context["entries"]) == change_history().count() - 50

@@ -84,3 +84,20 @@ def test_creates_a_user_with_both_roles_and_pages_that_answer(settings, client, 
     client.force_login(user)
     for path in second["board"] + second["patients"] + second["slots"]:
         assert client.get(path).status_code == 200, path
+
+
+def test_the_load_tests_port_is_a_setting(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "loadtest.py"
+    spec = importlib.util.spec_from_file_location("loadtest_script", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.delenv("LOADTEST_PORT", raising=False)
+    assert script.default_port() == script.DEFAULT_PORT
+    monkeypatch.setenv("LOADTEST_PORT", "18250")
+    assert script.default_port() == 18250
+    monkeypatch.setenv("LOADTEST_PORT", "eighty")
+    with pytest.raises(script.LoadTestError, match="must be a port number"):
+        script.default_port()

@@ -1,0 +1,93 @@
+"""The reports page: figures summed in the database, the same queries for any number of visits or days."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from scheduling.reports import reports
+
+from scheduling.models import Appointment, InfusionReaction
+from tests.web.helpers import appointment_at, chairs, local, open_every_day
+
+pytestmark = pytest.mark.django_db
+S = Appointment.Status
+URL = reverse("scheduling:reports")
+
+
+def _visits(chair, day, statuses):
+    # the default booking: 30 + 210 + 60 = 300 chair minutes
+    return [appointment_at(chair=chair, start=local(day, 7 + 5 * n), status=s) for n, s in enumerate(statuses)]
+
+
+def test_figures_per_chair_drug_and_severity():
+    open_every_day()
+    chair_a, chair_b = chairs(2)
+    day = timezone.localdate() - datetime.timedelta(days=3)
+    _visits(chair_a, day, [S.COMPLETED, S.NO_SHOW, S.SCHEDULED])
+    _visits(chair_a, day - datetime.timedelta(days=1), [S.CANCELLED])  # holds no chair, was not due
+    (given,) = _visits(chair_b, day, [S.COMPLETED])
+    for severity in ("mild", "severe"):
+        InfusionReaction.objects.create(
+            appointment=given,
+            patient=given.patient,
+            drug=given.phase.drug,
+            occurred_at=given.infusion_end,
+            severity=severity,
+            symptoms="Rash",
+        )
+    figures = reports(first=day - datetime.timedelta(days=6), last=day)
+    by_chair = {bar.label: bar.text for bar in figures["utilisation"].bars}
+    open_hours = 7 * 12
+    assert by_chair[chair_a.name] == f"{5 * 2 / open_hours:.0%} · 10 of {open_hours} h"  # not the no-show
+    assert by_chair[chair_b.name] == f"{5 / open_hours:.0%} · 5 of {open_hours} h"
+    assert [bar.text for bar in figures["no_shows"].bars] == ["1 of 3 (33%)"]
+    assert [bar.text for bar in figures["reactions"].bars] == ["2: 1 mild, 1 severe"]
+    assert figures["totals"] == {"visits": 3, "no_shows": 1, "reactions": 2, "serious": 1}
+    peak = {bar.label: bar.text for bar in figures["load"].bars}[f"{day:%a %d %b}"]
+    assert peak.startswith("2 of ")  # two chairs busy at 07:00
+
+
+def test_a_range_up_to_two_years_and_a_clear_error_beyond(client, manager):
+    open_every_day()
+    client.force_login(manager)
+    today = timezone.localdate()
+    two_years = {"date_from": (today - datetime.timedelta(days=730)).isoformat(), "date_to": today.isoformat()}
+    assert client.get(URL, two_years).status_code == 200
+    more = {"date_from": (today - datetime.timedelta(days=800)).isoformat(), "date_to": today.isoformat()}
+    response = client.get(URL, more)
+    assert response.status_code == 400
+    assert "at most two years" in response.content.decode()
+
+
+def _queries(client, params) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(URL, params).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_same_queries_at_ten_times_the_visits_and_for_two_years(client, manager):
+    open_every_day()
+    client.force_login(manager)
+    (chair,) = chairs(1)
+    today = timezone.localdate()
+    month = {"date_from": (today - datetime.timedelta(days=29)).isoformat(), "date_to": today.isoformat()}
+    for n in range(2):
+        _visits(chair, today - datetime.timedelta(days=n + 1), [S.COMPLETED, S.NO_SHOW])
+    client.get(URL, month)  # the session's first request reads more
+    small = _queries(client, month)
+    for n in range(20):
+        _visits(chair, today - datetime.timedelta(days=n + 3), [S.COMPLETED, S.NO_SHOW])
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(URL, month).status_code == 200
+    assert len(ctx.captured_queries) == small
+    # no query reads appointments one by one: each is an aggregate (or the nurse-load chair times of 31 days)
+    reads = [q["sql"] for q in ctx.captured_queries if 'FROM "scheduling_appointment"' in q["sql"]]
+    assert len(reads) == 3
+    assert sum("GROUP BY" in sql for sql in reads) == 2
+    years = {"date_from": (today - datetime.timedelta(days=730)).isoformat(), "date_to": today.isoformat()}
+    assert _queries(client, years) == small
