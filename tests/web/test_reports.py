@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from scheduling.reports import reports
+from scheduling.selectors.reports import reports
 
 from scheduling.models import Appointment, InfusionReaction
 from tests.web.helpers import appointment_at, chairs, local, open_every_day
