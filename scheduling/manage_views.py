@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from infusion_center import formats
 from scheduling.attention import attention_count
 from scheduling.forms import ChairForm, ClosureForm, NurseStaffingForm, OpeningHoursForm, ReportRangeForm
 from scheduling.models import Chair, Closure, NurseStaffing, OpeningHours
@@ -103,9 +104,9 @@ def _display(obj, field) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime.date):
-        return f"{value:%a %d %b %Y}"
+        return formats.day_year(value)
     if isinstance(value, datetime.time):
-        return f"{value:%H:%M}"
+        return formats.time(value)
     if value is None:
         return "Whole center" if field.name == "chair" else "—"
     return str(value)

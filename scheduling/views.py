@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from authorisations.views import warn_authorisation
+from infusion_center import formats
 from patients.access import patient_shown, patients_shown
 from patients.models import Patient
 from pharmacy.board import annotate_board_pharmacy
@@ -368,7 +369,7 @@ def visit_premedication(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except visits.VisitError as exc:
         return _appointment_page(request, _appointment_or_404(pk), status=409, error=exc.message)
-    messages.success(request, f"{given.premedication} given at {timezone.localtime(given.given_at):%H:%M}.")
+    messages.success(request, f"{given.premedication} given at {formats.time(given.given_at)}.")
     return redirect(appointment)
 
 
@@ -561,7 +562,8 @@ def plan_book(request: HttpRequest, pk: int) -> HttpResponse:
     first = booked[0]
     when = timezone.localtime(first.premed_start)
     days = f" ({len(booked)} days)" if len(booked) > 1 else ""
-    messages.success(request, f"Booked {plan.patient.full_name} in {first.chair} on {when:%a %d %b %Y at %H:%M}{days}.")
+    on = f"{formats.day_year(when)} at {formats.time(when)}"
+    messages.success(request, f"Booked {plan.patient.full_name} in {first.chair} on {on}{days}.")
     warn_authorisation(request, booked)
     return redirect(first)
 
@@ -578,8 +580,8 @@ def plan_book_maintenance(request: HttpRequest, pk: int) -> HttpResponse:
         booked = booking.maintenance_book(plan=plan, count=form.cleaned_data["count"], user=request.user)
     except booking.BookingError as exc:
         return _slot_page(request, plan=plan, error=exc.message, status=409, maintenance_form=form)
-    dates = ", ".join(f"{timezone.localtime(a.premed_start):%d %b %Y}" for a in booked)
-    messages.success(request, f"Booked {len(booked)} doses for {plan.patient.full_name}: {dates}.")
+    dates = ", ".join(formats.date(a.premed_start) for a in booked)
+    messages.success(request, f"Booked {formats.count(len(booked), 'dose')} for {plan.patient.full_name}: {dates}.")
     warn_authorisation(request, booked)
     return redirect(plan.patient)
 
@@ -612,7 +614,8 @@ def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     except booking.BookingError as exc:
         return _slot_page(request, plan=plan, appointment=appointment, error=exc.message, status=409)
     messages.success(
-        request, f"Moved to {moved.chair} on {timezone.localtime(moved.premed_start):%a %d %b %Y at %H:%M}."
+        request,
+        f"Moved to {moved.chair} on {formats.day_year(moved.premed_start)} at {formats.time(moved.premed_start)}.",
     )
     warn_authorisation(request, [moved])
     return redirect(moved)

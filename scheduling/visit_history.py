@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from infusion_center import formats
 from scheduling.engine import visit_clock as clock
 from scheduling.models import Appointment, PremedicationGiven, ReadinessOverride, VisitNote
 from scheduling.services.visit_clock import observation_plan, planned_infusion_minutes, premedications_given
@@ -40,7 +41,7 @@ def _who(user) -> str:
 
 
 def _hm(moment: datetime.datetime | None) -> str:
-    return f"{timezone.localtime(moment):%H:%M}" if moment else "—"
+    return formats.time(moment) if moment else "—"
 
 
 def _appointment_entries(appointment: Appointment) -> list[HistoryEntry]:

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from infusion_center import formats
 from infusion_center.env import (
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_networks,
@@ -87,6 +89,8 @@ TEMPLATES = [
                 "infusion_center.context_processors.center",
                 "csp.context_processors.nonce",
             ],
+            # The center's date, time and duration filters (|center_day_time etc.) in every template.
+            "builtins": ["infusion_center.templatetags.center_formats"],
         },
     },
 ]
@@ -135,6 +139,10 @@ PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 5, minimum=1)  
 
 # Internationalisation: every date and time is shown in the center's time zone.
 LANGUAGE_CODE = "en-gb"
+# The center's convention for every date and time the app writes and reads (infusion_center/formats.py).
+CENTER_DATE_ORDER = env_choice("CENTER_DATE_ORDER", formats.DAY_MONTH, formats.DATE_ORDERS)  # or month-day
+CENTER_CLOCK = env_choice("CENTER_CLOCK", formats.CLOCK_24, formats.CLOCKS)  # or 12h
+FORMAT_MODULE_PATH = ["infusion_center.locale_formats"]  # date and time inputs in that convention
 TIME_ZONE = env_str("CENTER_TIME_ZONE", "America/New_York")
 try:
     ZoneInfo(TIME_ZONE)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from zoneinfo import ZoneInfo
 
+from infusion_center import formats
 from scheduling.engine.dosing import fmt_date
 from scheduling.engine.protocol import ChairTime
 
@@ -22,8 +23,7 @@ MINUTES_PER_DAY = 24 * 60
 
 
 def hhmm(minute: int) -> str:
-    minute %= MINUTES_PER_DAY
-    return f"{minute // 60:02d}:{minute % 60:02d}"
+    return formats.minute_of_day(minute % MINUTES_PER_DAY)
 
 
 @dataclass(frozen=True)

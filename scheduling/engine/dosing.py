@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from infusion_center import formats
 from scheduling.engine.protocol import ANCHOR_FIRST, UNIT_MG_PER_M2, ChairTime, DrugSpec, PhaseSpec, chair_time, dose_mg
 
 
 def fmt_date(day: datetime.date) -> str:
-    """3 Dec 2026."""
-    return f"{day.day} {day:%b %Y}"
+    """3 Dec 2026, in the center's date order."""
+    return formats.date(day)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ class DoseWindow:
         """A warning when `day` is after the latest date, else ''."""
         if day <= self.latest:
             return ""
-        return f"This dose is late: it was due by {fmt_date(self.latest)} ({(day - self.latest).days} days later)."
+        late = formats.count((day - self.latest).days, "day")
+        return f"This dose is late: it was due by {fmt_date(self.latest)} ({late} later)."
 
 
 @dataclass(frozen=True)

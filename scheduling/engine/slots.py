@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Protocol
 
+from infusion_center import formats
 from scheduling.engine.capacity import Center, DayProfile, hhmm
 from scheduling.engine.forecast import Ceiling
 from scheduling.engine.protocol import ChairTime
@@ -377,7 +378,7 @@ def _slots_starting(
             for day, chair, chair_time in zip(course, chairs, chair_times, strict=True)
         )
         position = _position(first_day, window)
-        parts = [f"{first_day:%a} {first_day.day} {first_day:%b} at {hhmm(start)}, {position}"]
+        parts = [f"{formats.day(first_day)} at {hhmm(start)}, {position}"]
         chair_name = center.chair_names[chairs[0]]
         if len(course) > 1:
             parts.append(f"{chair_name} all {len(course)} days" if same_chair else "chairs differ between days")

@@ -15,6 +15,8 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from infusion_center import formats
+
 
 @dataclass(frozen=True)
 class PremedicationGivenSpec:
@@ -28,7 +30,7 @@ def _minutes(delta: datetime.timedelta) -> int:
 
 
 def _hm(moment: datetime.datetime, tz: datetime.tzinfo | None) -> str:
-    return f"{moment.astimezone(tz) if tz else moment:%H:%M}"
+    return formats.time((moment.astimezone(tz) if tz else moment).replace(tzinfo=None))
 
 
 def earliest_start(given: Sequence[PremedicationGivenSpec]) -> tuple[datetime.datetime, str] | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
+from infusion_center import formats
 from scheduling.models import Appointment, PremedicationGiven, Reminder, VisitNote
 from scheduling.services.visits import (
     VisitError,
@@ -37,7 +37,7 @@ REASON_NEEDED = "Give the reason for the correction; it is kept with your name."
 
 
 def _hm(moment: datetime.datetime | None) -> str:
-    return f"{timezone.localtime(moment):%H:%M}" if moment else "—"
+    return formats.time(moment) if moment else "—"
 
 
 def _note(appointment: Appointment, user, *, kind: str, step: str, reason: str, previous=None, new=None) -> None:
