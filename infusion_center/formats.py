@@ -201,6 +201,13 @@ def count(number: int, singular: str, plural: str | None = None) -> str:
     return ngettext("%(number)s " + singular, "%(number)s " + (plural or singular + "s"), number) % {"number": number}
 
 
+def phase_and_infusion(phase_name: str, infusion_number: int) -> str:
+    """'Maintenance, infusion 5'; a phase already named by its infusion ('Initial dose, infusion 1') once."""
+    if f"infusion {infusion_number}" in phase_name.lower():
+        return phase_name
+    return f"{phase_name}, infusion {infusion_number}"
+
+
 # What date and time fields accept and show (Django's *_INPUT_FORMATS, the first one is shown in inputs).
 def date_input_formats(order: str | None = None) -> list[str]:
     order = order or date_order()

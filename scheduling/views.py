@@ -479,6 +479,15 @@ def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
 
 
+# Pages that link to find-a-time; the navigation keeps the user's section highlighted (a patient's by default).
+FIND_A_TIME_SECTIONS = {"patients", "worklist", "board", "attention", "replies"}
+
+
+def _section_came_from(request: HttpRequest) -> str:
+    section = request.GET.get("from", "")
+    return section if section in FIND_A_TIME_SECTIONS else "patients"
+
+
 def _slot_page(
     request: HttpRequest,
     *,
@@ -526,7 +535,7 @@ def _slot_page(
         "book_url": reverse("scheduling:appointment-reschedule", args=[appointment.pk])
         if appointment
         else reverse("scheduling:plan-book", args=[plan.pk]),
-        "nav": "worklist",
+        "nav": _section_came_from(request),
     }
     patient_shown(request, plan.patient_id)
     return render(request, "scheduling/slot_find.html", context, status=status)

@@ -71,3 +71,9 @@ def center_input_date(value):
 def center_date_placeholder():
     """What a date input asks for: dd/mm/yyyy (day-month) or mm/dd/yyyy."""
     return formats.date_placeholder()
+
+
+@register.filter
+def with_infusion(phase_name, infusion_number):
+    """{{ phase.name|with_infusion:number }}: the phase and its infusion number, never the number twice."""
+    return formats.phase_and_infusion(str(phase_name), infusion_number)
