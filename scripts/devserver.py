@@ -12,6 +12,7 @@ Environment: PORT (default 8000) for the web process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -154,10 +155,8 @@ def take_terminal_foreground():
         return lambda: None
 
     def give_back():
-        try:
+        with contextlib.suppress(OSError):
             os.tcsetpgrp(fd, previous)
-        except OSError:
-            pass
 
     return give_back
 
