@@ -318,11 +318,11 @@ def check_candidate(center: Center, candidate: Candidate) -> list[str]:
     if rules.is_open and in_chairs_peak > staffing.monitor_cap:
         problems.append(
             f"Too many patients in chairs for the nurses on duty on {day_label}: {in_chairs_peak} at once, "
-            f"{staffing.nurses} nurses can monitor {staffing.monitor_cap}."
+            f"{formats.count(staffing.nurses, 'nurse')} can monitor {staffing.monitor_cap}."
         )
     if rules.is_open and starts_peak > staffing.start_cap:
         problems.append(
-            f"Too many patients starting at {hhmm(start)} on {day_label}: {staffing.nurses} nurses can set up "
-            f"{staffing.start_cap} at a time ({setup} minutes each)."
+            f"Too many patients starting at {hhmm(start)} on {day_label}: {formats.count(staffing.nurses, 'nurse')} "
+            f"can set up {staffing.start_cap} at a time ({formats.count(setup, 'minute')} each)."
         )
     return problems

@@ -412,7 +412,7 @@ def _walls(profile: DayProfile, start: int, end: int, level: int) -> int:
 def _position(day: datetime.date, window: WindowLike) -> str:
     delta = (day - window.target).days
     if day > window.latest:
-        return f"{(day - window.latest).days} days late"
+        return f"{formats.count((day - window.latest).days, 'day')} late"
     if day < window.earliest:
         return "before the window"
     if delta == 0:
