@@ -198,6 +198,9 @@ class Crawl:
             if response.status_code >= 500:
                 self.problems.append(f"{url}: status {response.status_code}")
                 continue
+            if response.status_code in (301, 302, 303) and response["Location"].startswith("/"):
+                queue.append(response["Location"])  # e.g. the pharmacy's home is its queue
+                continue
             if response.status_code != 200:
                 continue
             content_type = response.get("Content-Type", "")
