@@ -3,6 +3,7 @@
 PY := .venv/bin/python
 VAR_DIR ?= var
 PYTEST_ARGS ?=
+PORT ?= 8000
 
 .PHONY: run setup venv test lint format migrations-check bench bench-levelload bench-reminders bench-pages loadtest screenshots
 
@@ -15,12 +16,11 @@ setup: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_center
 
-## Web app on http://127.0.0.1:8000 with a Celery worker and beat; Ctrl-C stops them all.
+## Web app on http://127.0.0.1:8000 (PORT=...) with a Celery worker and beat; Ctrl-C stops them all (exit 0).
 run: export DJANGO_DEBUG ?= true
 run: setup
-	@test -f $(VAR_DIR)/demo-logins.txt && cat $(VAR_DIR)/demo-logins.txt || true
-	@echo "Open http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/). Ctrl-C stops everything."
-	.venv/bin/honcho -f Procfile.dev start
+	@echo "Open http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/). Ctrl-C stops everything."
+	@PORT=$(PORT) $(PY) scripts/devserver.py
 
 ## The whole suite (PostgreSQL-only tests run when DATABASE_URL points at PostgreSQL).
 test: venv

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Cast
 
+from infusion_center import formats
 from patients.models import Patient
 
 AUDITED_APPS = ("patients", "scheduling", "authorisations", "pharmacy", "daylist")
@@ -135,7 +136,7 @@ def _record_name(obj) -> str:
         return obj.get_full_name() or obj.get_username()
     label = obj._meta.label_lower
     if label == "scheduling.appointment":
-        return f"{obj.patient.full_name}, {obj.phase.drug.name} {obj.local_date:%d %b %Y}"
+        return f"{obj.patient.full_name}, {obj.phase.drug.name} {formats.date(obj.local_date)}"
     if label == "scheduling.treatmentplan":
         return f"{obj.patient.full_name}'s {obj.drug.name} plan"
     return str(obj)
@@ -177,11 +178,9 @@ def _display(model_field: models.Field, value, names: Names | None = None) -> st
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime.datetime):
-        from django.utils import timezone
-
-        return timezone.localtime(value).strftime("%d %b %Y %H:%M")
+        return formats.datetime(value)
     if isinstance(value, datetime.date):
-        return value.strftime("%d %b %Y")
+        return formats.date(value)
     return str(value)
 
 

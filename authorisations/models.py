@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from infusion_center import formats
 from scheduling.models import TreatmentPlan
 
 
@@ -46,7 +47,7 @@ class Authorisation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.payer} {self.number} ({self.valid_from:%d %b %Y} – {self.valid_to:%d %b %Y})"
+        return f"{self.payer} {self.number} ({formats.date_range(self.valid_from, self.valid_to)})"
 
     @property
     def units_label(self) -> str:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from infusion_center import formats
 from scheduling.models import Chair
 
 
@@ -20,4 +21,6 @@ class ChairAssignment(models.Model):
         constraints = [models.UniqueConstraint(fields=["date", "chair"], name="assignment_one_nurse_per_chair_day")]
 
     def __str__(self) -> str:
-        return f"{self.chair.name} on {self.date:%d %b %Y}: {self.nurse.get_full_name() or self.nurse.get_username()}"
+        return (
+            f"{self.chair.name} on {formats.date(self.date)}: {self.nurse.get_full_name() or self.nurse.get_username()}"
+        )

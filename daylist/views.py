@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from daylist import selectors, services
 from daylist.forms import AssignmentForm, DayListFilterForm
+from infusion_center import formats
 from patients.services import patient_access_record_many
 from scheduling.models import Chair
 
@@ -95,10 +96,10 @@ def day_list_csv(request: HttpRequest) -> HttpResponse:
         writer.writerow(
             _cell(value)
             for value in (
-                f"{timezone.localtime(a.premed_start):%H:%M}",
-                f"{timezone.localtime(a.infusion_start):%H:%M}",
+                formats.time(a.premed_start),
+                formats.time(a.infusion_start),
                 a.patient.full_name,
-                a.patient.date_of_birth.isoformat(),
+                formats.date(a.patient.date_of_birth),
                 a.patient.mrn,
                 a.chair.name,
                 line.nurse,
@@ -123,9 +124,7 @@ def assignments(request: HttpRequest) -> HttpResponse:
     form = AssignmentForm(request.POST or None, chairs=chairs, initial_nurses=selectors.assignments_for(day))
     if request.method == "POST" and form.is_valid():
         changes = services.assignments_save(day=day, nurses_by_chair=form.nurses_by_chair(), user=request.user)
-        messages.success(
-            request, f"Nurses for {day:%a %d %b %Y} saved ({changes} change{'s' if changes != 1 else ''})."
-        )
+        messages.success(request, f"Nurses for {formats.day_year(day)} saved ({formats.count(changes, 'change')}).")
         return redirect(f"{request.path}?day={day.isoformat()}")
     status = 400 if request.method == "POST" else 200
     return render(request, "daylist/assignments.html", {"form": form, "day": day, "nav": "board"}, status=status)

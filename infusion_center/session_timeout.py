@@ -21,6 +21,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
+from infusion_center import formats
+
 LOGIN_AT = "_session_login_at"
 LAST_ACTIVITY = "_session_last_activity"
 REGISTERED_KEY = "_session_registered_key"
@@ -63,7 +65,7 @@ def session_end_reason(request: HttpRequest, now: float) -> str | None:
 def _ended_message(reason: str) -> str:
     if reason == IDLE:
         minutes = settings.SESSION_IDLE_MINUTES
-        return f"You were signed out after {minutes} minutes without activity. Please sign in again."
+        return f"You were signed out after {formats.count(minutes, 'minute')} without activity. Please sign in again."
     hours = settings.SESSION_ABSOLUTE_HOURS
     return f"You were signed out because your session reached its {hours}-hour limit. Please sign in again."
 

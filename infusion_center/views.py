@@ -3,6 +3,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from infusion_center import formats
+
 
 @never_cache
 @require_safe
@@ -25,6 +27,6 @@ def healthz_mail(request: HttpRequest) -> HttpResponse:
         return HttpResponse("ok", content_type="text/plain")
     body = (
         f"mail failing since {outage.since.isoformat(timespec='seconds')} ({outage.minutes} min); "
-        f"{outage.waiting} reminders waiting to be retried"
+        f"{formats.count(outage.waiting, 'reminder')} waiting to be retried"
     )
     return HttpResponse(body, content_type="text/plain", status=503)

@@ -7,16 +7,20 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from infusion_center import formats
 from infusion_center.validators import within_plausible_years
 from patients.models import CheckKind, EmergencyContact, Patient
 
 
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """A text input in the center's day order (a browser's date picker follows its own locale, e.g. mm/dd/yyyy)."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("format", "%Y-%m-%d")
-        super().__init__(**kwargs)
+    input_type = "text"
+
+    def __init__(self, attrs=None, **kwargs):
+        attrs = {"placeholder": formats.date_placeholder(), "autocomplete": "off", **(attrs or {})}
+        kwargs.setdefault("format", formats.date_input_formats()[0])
+        super().__init__(attrs=attrs, **kwargs)
 
 
 EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)

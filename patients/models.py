@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from infusion_center import formats
+
 
 class Patient(models.Model):
     class MSType(models.TextChoices):
@@ -265,7 +267,7 @@ class Screening(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind.name}: {self.result_text} on {self.taken_on:%d %b %Y}"
+        return f"{self.kind.name}: {self.result_text} on {formats.date(self.taken_on)}"
 
     @property
     def answer(self) -> CheckAnswer | None:

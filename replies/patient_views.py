@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from infusion_center import formats
 from replies import links
 from replies.forms import AnotherTimeForm, PatientCancelForm, SymptomsForm
 from replies.models import WEEKDAY_NAMES, AfterVisitAnswer, WaitlistOffer
@@ -53,7 +54,7 @@ def _appointment(token: str, purpose: str) -> Appointment:
 def _when(appointment: Appointment) -> dict:
     local = timezone.localtime(appointment.premed_start)
     arrive = local - datetime.timedelta(minutes=settings.REMINDERS_ARRIVAL_MARGIN_MINUTES)
-    return {"day": f"{local:%A} {local.day} {local:%B %Y}", "arrival": f"{arrive:%H:%M}"}
+    return {"day": formats.date_long(local), "arrival": formats.time(arrive)}
 
 
 def _visit_context(appointment: Appointment, token: str) -> dict:
@@ -233,9 +234,9 @@ def offer(request, token: str):
     arrive = local - datetime.timedelta(minutes=settings.REMINDERS_ARRIVAL_MARGIN_MINUTES)
     context = {
         "first_name": offer_row.entry.plan.patient.first_name,
-        "day": f"{local:%A} {local.day} {local:%B %Y}",
+        "day": formats.date_long(local),
         "weekday": WEEKDAY_NAMES[local.weekday()],
-        "arrival": f"{arrive:%H:%M}",
+        "arrival": formats.time(arrive),
         "accepted": offer_row.status == WaitlistOffer.Status.ACCEPTED,
         "open": offer_row.status == WaitlistOffer.Status.PENDING and offer_row.freed.status == "open",
         "booked": booked,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from infusion_center import formats
 from replies.models import AfterVisitAnswer, AnotherTimeRequest, CallAttempt, Confirmation, WaitlistEntry
 from replies.services.after_visit import window_hours
 from scheduling.models import Appointment
@@ -45,7 +46,7 @@ def confirmation_marks(appointments: Iterable[Appointment]) -> dict[int, Confirm
         when = timezone.localtime(answer.answered_at)
         how = "by phone" if answer.channel == "phone" else "online"
         marks[appointment.pk] = ConfirmationMark(
-            answer.answer, answer.get_answer_display(), f"{how}, {when:%d %b %H:%M}"
+            answer.answer, answer.get_answer_display(), f"{how}, {formats.day_month_time(when)}"
         )
     return marks
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from infusion_center import formats
 from patients.models import PatientAccess
 from replies import selectors
 from replies.forms import CallForm, FollowUpForm, HandledForm, WaitlistForm
@@ -177,7 +178,10 @@ def freed_book_view(request, pk: int, entry_id: int):
         messages.error(request, exc.message)
         return redirect("replies:waitlist")
     when = timezone.localtime(booked.premed_start)
-    messages.success(request, f"Booked {entry.plan.patient.full_name} in {booked.chair} on {when:%a %d %b at %H:%M}.")
+    messages.success(
+        request,
+        f"Booked {entry.plan.patient.full_name} in {booked.chair} on {formats.day(when)} at {formats.time(when)}.",
+    )
     return redirect(booked)
 
 

@@ -8,9 +8,11 @@ class SchedulingConfig(AppConfig):
     verbose_name = "Scheduling"
 
     def ready(self) -> None:
+        from infusion_center import format_settings
         from infusion_center.roles import sync_roles
         from scheduling import signals
 
+        format_settings.install()  # dates and times in the center's convention, wherever they are written
         signals.connect()
 
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="scheduling.sync_roles")

@@ -7,6 +7,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from infusion_center import formats
 from infusion_center.validators import within_plausible_years
 from patients.forms import DateInput
 from scheduling.models import (
@@ -23,11 +24,26 @@ from scheduling.selectors.worklist import DEFAULT_DUE_WITHIN
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
+    """A date and time typed in the center's convention ("07/12/2026 14:30"); ISO 8601 is accepted too."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
-        super().__init__(**kwargs)
+    input_type = "text"
+
+    def __init__(self, attrs=None, **kwargs):
+        placeholder = f"{formats.date_placeholder()} {formats.time_placeholder()}"
+        attrs = {"placeholder": placeholder, "autocomplete": "off", **(attrs or {})}
+        kwargs.setdefault("format", formats.datetime_input_formats()[0])
+        super().__init__(attrs=attrs, **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    """A time of day typed as hh:mm in the center's clock (a browser's time picker may show AM/PM)."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None, **kwargs):
+        attrs = {"placeholder": formats.time_placeholder(), "autocomplete": "off", **(attrs or {})}
+        kwargs.setdefault("format", formats.time_input_formats()[0])
+        super().__init__(attrs=attrs, **kwargs)
 
 
 def _now_local() -> datetime.datetime:
@@ -213,8 +229,8 @@ class OpeningHoursForm(forms.ModelForm):
         model = OpeningHours
         fields = ["weekday", "opens_at", "closes_at", "nurses_on_duty", "setup_minutes", "patients_per_nurse"]
         widgets = {
-            "opens_at": forms.TimeInput(attrs={"type": "time"}),
-            "closes_at": forms.TimeInput(attrs={"type": "time"}),
+            "opens_at": TimeInput(),
+            "closes_at": TimeInput(),
         }
 
     def clean(self):

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from infusion_center import formats
 from patients.models import CheckKind, Patient
 
 # ---------------------------------------------------------------------------
@@ -307,7 +308,7 @@ class OpeningHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+        return f"{self.get_weekday_display()} {formats.time_range(self.opens_at, self.closes_at)}"
 
 
 class Closure(models.Model):
@@ -334,7 +335,7 @@ class Closure(models.Model):
 
     def __str__(self) -> str:
         where = self.chair.name if self.chair_id else "Center"
-        return f"{where} closed {self.starts_on:%d %b %Y}-{self.ends_on:%d %b %Y}: {self.reason}"
+        return f"{where} closed {formats.date_range(self.starts_on, self.ends_on)}: {self.reason}"
 
 
 class NurseStaffing(models.Model):
@@ -352,7 +353,7 @@ class NurseStaffing(models.Model):
         verbose_name_plural = "nurse staffing"
 
     def __str__(self) -> str:
-        return f"{self.date:%d %b %Y}: {self.nurses_on_duty} nurses"
+        return f"{formats.date(self.date)}: {formats.count(self.nurses_on_duty, 'nurse')}"
 
 
 # ---------------------------------------------------------------------------
@@ -549,7 +550,7 @@ class OutsideDose(models.Model):
         ordering = ["-given_on"]
 
     def __str__(self) -> str:
-        return f"{self.drug.name} {self.dose_mg.normalize():f} mg on {self.given_on:%d %b %Y} ({self.source})"
+        return f"{self.drug.name} {self.dose_mg.normalize():f} mg on {formats.date(self.given_on)} ({self.source})"
 
 
 class PremedicationGiven(models.Model):
@@ -590,7 +591,7 @@ class InfusionReaction(models.Model):
         ordering = ["-occurred_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_severity_display()} reaction to {self.drug.name} on {self.occurred_at:%d %b %Y}"
+        return f"{self.get_severity_display()} reaction to {self.drug.name} on {formats.date(self.occurred_at)}"
 
     @property
     def is_serious(self) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from infusion_center import formats
+
 
 class ReoptimisationProposal(models.Model):
     class Status(models.TextChoices):
@@ -34,7 +36,7 @@ class ReoptimisationProposal(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"Re-optimisation {self.created_at:%d %b %Y %H:%M} ({self.get_status_display()})"
+        return f"Re-optimisation {formats.datetime(self.created_at)} ({self.get_status_display()})"
 
 
 class ProposedMove(models.Model):
@@ -68,4 +70,4 @@ class ProposedMove(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Move appointment {self.appointment_id} to {self.to_start:%d %b %H:%M}"
+        return f"Move appointment {self.appointment_id} to {formats.day_month_time(self.to_start)}"

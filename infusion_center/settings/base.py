@@ -9,8 +9,10 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from infusion_center import formats
 from infusion_center.env import (
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_networks,
@@ -59,6 +61,7 @@ if env_bool("DEVTOOLS", False):
     INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
+    "infusion_center.quiet_errors.DevelopmentNotFoundPageMiddleware",  # DEBUG only: the app's 404 page
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -93,6 +96,8 @@ TEMPLATES = [
                 "infusion_center.context_processors.center",
                 "csp.context_processors.nonce",
             ],
+            # The center's date, time and duration filters (|center_day_time etc.) in every template.
+            "builtins": ["infusion_center.templatetags.center_formats"],
         },
     },
 ]
@@ -141,6 +146,10 @@ PASSWORD_RESET_RATE_LIMIT = env_int("PASSWORD_RESET_RATE_LIMIT", 5, minimum=1)  
 
 # Internationalisation: every date and time is shown in the center's time zone.
 LANGUAGE_CODE = "en-gb"
+# The center's convention for every date and time the app writes and reads (infusion_center/formats.py).
+CENTER_DATE_ORDER = env_choice("CENTER_DATE_ORDER", formats.DAY_MONTH, formats.DATE_ORDERS)  # or month-day
+CENTER_CLOCK = env_choice("CENTER_CLOCK", formats.CLOCK_24, formats.CLOCKS)  # or 12h
+FORMAT_MODULE_PATH = ["infusion_center.locale_formats"]  # date and time inputs in that convention
 TIME_ZONE = env_str("CENTER_TIME_ZONE", "America/New_York")
 try:
     ZoneInfo(TIME_ZONE)
@@ -192,7 +201,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost/"  # a host named, so kombu does not warn that none was given
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_FILESYSTEM_BROKER_DIR),
         "data_folder_out": str(CELERY_FILESYSTEM_BROKER_DIR),
@@ -259,10 +268,42 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "filters": {
+        "require_debug_true": {"()": "django.utils.log.RequireDebugTrue"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "one_line_for_expected_errors": {"()": "infusion_center.quiet_errors.OneLineForExpectedErrors"},
+        "no_access_line_for_expected_errors": {"()": "infusion_center.quiet_errors.NoAccessLineForExpectedErrors"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["require_debug_true", "no_access_line_for_expected_errors"],
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its version banner at every start of every process
+        # Django's own console handler would print every django.* line a second time through the root's.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["one_line_for_expected_errors"]},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # The filesystem broker does not create its folder, and both the web app and the worker use it.

@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from infusion_center import formats
 from integrations.imports.columns import DOSES, FHIR, KIND_LABELS, PATIENTS, PLANS, SCREENINGS
 from integrations.imports.sources import FileProblem, SourceRow, read_source
 from patients.models import CheckKind, EmergencyContact, Patient, Screening
@@ -359,7 +360,7 @@ class _Importer:
         start = row.values["start_date"]
         status = row.values.get("status") or TreatmentPlan.Status.ACTIVE
         plan = TreatmentPlan.objects.filter(patient=patient, drug=drug, start_date=start).first()
-        row.outcome.summary = f"{drug.name} from {start:%d %b %Y} ({TreatmentPlan.Status(status).label.lower()})"
+        row.outcome.summary = f"{drug.name} from {formats.date(start)} ({TreatmentPlan.Status(status).label.lower()})"
         wanted = {"status": status}
         for name in ("course_days", "notes"):
             if name in row.values:
@@ -421,7 +422,7 @@ class _Importer:
         }
         given_on = row.values["given_on"]
         row.outcome.summary = (
-            f"{drug.name}, {values['phase'].name}: {values['dose_mg'].normalize():f} mg on {given_on:%d %b %Y}"
+            f"{drug.name}, {values['phase'].name}: {values['dose_mg'].normalize():f} mg on {formats.date(given_on)}"
         )
         dose = OutsideDose.objects.filter(patient=patient, drug=drug, given_on=given_on).first()
         if dose is None:
@@ -460,7 +461,7 @@ class _Importer:
     def apply_screening(self, row: _Row, patient: Patient) -> None:
         check, taken_on = row.values["kind"], row.values["taken_on"]
         result = row.values["result"] or f"{row.values['value']} {check.unit}".strip()
-        row.outcome.summary = f"{check.name} on {taken_on:%d %b %Y}: {result}"
+        row.outcome.summary = f"{check.name} on {formats.date(taken_on)}: {result}"
         kind = check
         screening = Screening.objects.filter(patient=patient, kind=kind, taken_on=taken_on).first()
         wanted = {

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
 
+from infusion_center import formats
+
 TICK_MINUTES = 5
 MAX_COLUMNS = 298  # the generated CSS classes go up to 299
 
@@ -191,8 +193,7 @@ def _marks(appointment, axis: Axis, now: datetime.datetime) -> list[Mark]:
                 axis.column(arrived),
                 max(axis.column(arrived) + 1, axis.column_end(left)),
                 running,
-                f"In the chair from {timezone.localtime(arrived):%H:%M}"
-                + ("" if running else f" to {timezone.localtime(left):%H:%M}"),
+                f"In the chair from {formats.time(arrived)}" + ("" if running else f" to {formats.time(left)}"),
             )
         )
     if appointment.infusion_started_at:
@@ -205,8 +206,8 @@ def _marks(appointment, axis: Axis, now: datetime.datetime) -> list[Mark]:
                 start,
                 max(start + 1, axis.column_end(ended)),
                 running,
-                f"Infusion from {timezone.localtime(appointment.infusion_started_at):%H:%M}"
-                + ("" if running else f" to {timezone.localtime(ended):%H:%M}"),
+                f"Infusion from {formats.time(appointment.infusion_started_at)}"
+                + ("" if running else f" to {formats.time(ended)}"),
             )
         )
     return marks
@@ -252,9 +253,7 @@ def _texts(appointment, readiness) -> dict[str, str]:
     patient = appointment.patient
     drug = appointment.phase.drug
     dose = floatformat(appointment.dose_mg, "-2")
-    times = (
-        f"{timezone.localtime(appointment.premed_start):%H:%M}–{timezone.localtime(appointment.observation_end):%H:%M}"
-    )
+    times = formats.time_range(appointment.premed_start, appointment.observation_end)
     status = appointment.get_status_display()
     title = f"{patient.full_name} · {drug.name} {dose} mg · {times} · {status}"
     if getattr(appointment, "needs_attention", False):

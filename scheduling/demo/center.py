@@ -360,6 +360,9 @@ class DemoCenter:
         exists = Patient.objects.filter(mrn__startswith=MRN_PREFIX).exists()
         if exists and not reset:
             self.stdout.write("The demo center already exists; nothing changed (use --reset to rebuild it).")
+            logins = settings.VAR_DIR / "demo-logins.txt"
+            if logins.exists():  # the one place `make run` shows them
+                self.stdout.write(logins.read_text().rstrip("\n"))
             return
         with transaction.atomic():
             if exists:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from zoneinfo import ZoneInfo
 
+from infusion_center import formats
 from scheduling.engine.dosing import fmt_date
 from scheduling.engine.protocol import ChairTime
 
@@ -22,16 +23,15 @@ MINUTES_PER_DAY = 24 * 60
 
 
 def hhmm(minute: int) -> str:
-    """A minute of the day as the clock shows it (00:00 to 23:59)."""
-    minute %= MINUTES_PER_DAY
-    return f"{minute // 60:02d}:{minute % 60:02d}"
+    """A minute of the day as the clock shows it, in the center's convention."""
+    return formats.minute_of_day(minute % MINUTES_PER_DAY)
 
 
 def clock_time(moment: datetime.datetime | None, tz: datetime.tzinfo | None = None) -> str:
     """An aware moment's clock time in tz (the moment's own zone when None); a dash for no moment."""
     if moment is None:
         return "—"
-    return f"{moment.astimezone(tz) if tz else moment:%H:%M}"
+    return formats.time((moment.astimezone(tz) if tz else moment).replace(tzinfo=None))
 
 
 @dataclass(frozen=True)
@@ -326,11 +326,11 @@ def check_candidate(center: Center, candidate: Candidate) -> list[str]:
     if rules.is_open and in_chairs_peak > staffing.monitor_cap:
         problems.append(
             f"Too many patients in chairs for the nurses on duty on {day_label}: {in_chairs_peak} at once, "
-            f"{staffing.nurses} nurses can monitor {staffing.monitor_cap}."
+            f"{formats.count(staffing.nurses, 'nurse')} can monitor {staffing.monitor_cap}."
         )
     if rules.is_open and starts_peak > staffing.start_cap:
         problems.append(
-            f"Too many patients starting at {hhmm(start)} on {day_label}: {staffing.nurses} nurses can set up "
-            f"{staffing.start_cap} at a time ({setup} minutes each)."
+            f"Too many patients starting at {hhmm(start)} on {day_label}: {formats.count(staffing.nurses, 'nurse')} "
+            f"can set up {staffing.start_cap} at a time ({formats.count(setup, 'minute')} each)."
         )
     return problems

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from infusion_center import formats
 from scheduling.engine.protocol import ANCHOR_FIRST, UNIT_MG_PER_M2, ChairTime, DrugSpec, PhaseSpec, chair_time, dose_mg
 
 
 def fmt_date(day: datetime.date) -> str:
-    """3 Dec 2026."""
-    return f"{day.day} {day:%b %Y}"
+    """3 Dec 2026, in the center's date order."""
+    return formats.date(day)
 
 
 @dataclass(frozen=True)
@@ -48,18 +49,19 @@ class DoseWindow:
         if self.gap_bound is not None and self.earliest == self.gap_bound and self.previous_dose is not None:
             return (
                 f"{head}: the last dose was {fmt_date(self.previous_dose)} and doses must be at least "
-                f"{self.min_gap_days} days apart."
+                f"{formats.count(self.min_gap_days, 'day')} apart."
             )
         if self.anchor is None:
             return f"{head}: the plan starts on {fmt_date(self.target)}."
-        early = (self.target - self.earliest).days
-        return f"{head}: it is due on {fmt_date(self.target)} and may be given at most {early} days early."
+        early = formats.count((self.target - self.earliest).days, "day")
+        return f"{head}: it is due on {fmt_date(self.target)} and may be given at most {early} early."
 
     def lateness(self, day: datetime.date) -> str:
         """A warning when `day` is after the latest date, else ''."""
         if day <= self.latest:
             return ""
-        return f"This dose is late: it was due by {fmt_date(self.latest)} ({(day - self.latest).days} days later)."
+        late = formats.count((day - self.latest).days, "day")
+        return f"This dose is late: it was due by {fmt_date(self.latest)} ({late} later)."
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class NextDose:
         if day < self.earliest:
             return "before the dosing window"
         if day > self.latest:
-            return f"{(day - self.latest).days} days after the dosing window (late)"
+            return f"{formats.count((day - self.latest).days, 'day')} after the dosing window (late)"
         if delta == 0:
             return "on the target date"
         unit = "day" if abs(delta) == 1 else "days"

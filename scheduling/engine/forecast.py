@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import sub
 
+from infusion_center import formats
 from scheduling.engine.capacity import MINUTES_PER_DAY, Center, Staffing, WeekdayHours
 from scheduling.engine.dosing import DoseCourse, next_dose
 from scheduling.engine.protocol import DrugSpec
@@ -250,7 +251,7 @@ class DayForecast:
         if self.chair_minutes > cap.chair_minutes:
             problems.append(f"{self.chair_minutes / 60:.0f} chair-hours needed, {cap.chair_minutes / 60:.0f} available")
         if self.starts > cap.starts:
-            problems.append(f"{self.starts} starts, the nurses can set up {cap.starts}")
+            problems.append(f"{formats.count(self.starts, 'start')}, the nurses can set up {cap.starts}")
         if self.nurse_minutes > cap.nurse_minutes:
             problems.append(f"{self.nurse_minutes / 60:.0f} nurse-hours needed, {cap.nurse_minutes / 60:.0f} on duty")
         return problems

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from infusion_center import formats
 from scheduling.engine.dosing import fmt_date
 from scheduling.engine.protocol import (
     COMPARISON_AT_LEAST,
@@ -256,7 +257,7 @@ def evaluate(
             detail = "none is on record"
         max_age = _max_age(requirement)
         if max_age:
-            detail += f"; it must be at most {max_age} days old"
+            detail += f"; it must be at most {formats.count(max_age, 'day')} old"
         if requirement.when in (WHEN_EVERY, WHEN_MONTHLY, WHEN_PERIODIC) and future:
             issues.append(
                 ReadinessIssue(

@@ -23,6 +23,7 @@ from itertools import accumulate, groupby
 from operator import add
 from typing import Protocol
 
+from infusion_center import formats
 from scheduling.engine.capacity import Center, DayProfile, hhmm
 from scheduling.engine.forecast import Ceiling
 from scheduling.engine.protocol import ChairTime
@@ -417,7 +418,7 @@ def _slots_starting(
             for day, chair, chair_time in zip(course, chairs, chair_times, strict=True)
         )
         position = _position(first_day, window)
-        parts = [f"{first_day:%a} {first_day.day} {first_day:%b} at {hhmm(start)}, {position}"]
+        parts = [f"{formats.day(first_day)} at {hhmm(start)}, {position}"]
         chair_name = center.chair_names[chairs[0]]
         if len(course) > 1:
             parts.append(f"{chair_name} all {len(course)} days" if same_chair else "chairs differ between days")
@@ -451,7 +452,7 @@ def _walls(profile: DayProfile, start: int, end: int, level: int) -> int:
 def _position(day: datetime.date, window: WindowLike) -> str:
     delta = (day - window.target).days
     if day > window.latest:
-        return f"{(day - window.latest).days} days late"
+        return f"{formats.count((day - window.latest).days, 'day')} late"
     if day < window.earliest:
         return "before the window"
     if delta == 0:

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from infusion_center import formats
 from scheduling.engine.protocol import premedication_applies
 from scheduling.models import Appointment, Premedication, Reminder
 from scheduling.reminders.calendar import METHOD_CANCEL, METHOD_REQUEST, CalendarEvent, calendar_file
@@ -48,12 +49,11 @@ def _local(moment: datetime.datetime) -> datetime.datetime:
 
 
 def time_label(moment: datetime.datetime) -> str:
-    return f"{_local(moment):%H:%M}"
+    return formats.time(moment)
 
 
 def date_label(moment: datetime.datetime) -> str:
-    local = _local(moment)
-    return f"{local:%A} {local.day} {local:%B %Y}"
+    return formats.date_long(moment)
 
 
 def when_phrase(moment: datetime.datetime, now: datetime.datetime) -> str:
@@ -110,7 +110,7 @@ def relative_day(moment: datetime.datetime, now: datetime.datetime) -> str:
         return "today"
     if days == 1:
         return "tomorrow"
-    return f"on {_local(moment):%A}"
+    return f"on {formats.weekday(moment)}"
 
 
 def visit_day(moment: datetime.datetime, now: datetime.datetime) -> str:
@@ -120,13 +120,11 @@ def visit_day(moment: datetime.datetime, now: datetime.datetime) -> str:
         return "today"
     if days == 1:
         return "yesterday"
-    local = _local(moment)
-    return f"on {local:%A} {local.day} {local:%B}"
+    return f"on {formats.day_long(moment)}"
 
 
 def short_date_label(moment: datetime.datetime) -> str:
-    local = _local(moment)
-    return f"{local.day} {local:%b}"
+    return formats.day_month(moment)
 
 
 def drug_label(drug) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
+from infusion_center import formats
 from scheduling.engine.capacity import Center
 from scheduling.models import Appointment, InfusionReaction
 from scheduling.selectors import appointments as selectors
@@ -214,7 +215,7 @@ def reports(*, first: datetime.date, last: datetime.date) -> dict:
         peak, _ = peaks.peak(day)
         cap = calendar.monitor_cap(day)
         # Drawn as a share of that day's cap, so days with different staffing compare fairly.
-        load_bars.append(Bar(f"{day:%a %d %b}", peak / cap * 100, f"{peak} of {cap}", "bad" if peak > cap else ""))
+        load_bars.append(Bar(formats.day(day), peak / cap * 100, f"{peak} of {cap}", "bad" if peak > cap else ""))
 
     # No-shows per drug, as a share of the visits that were due.
     visits = [row for row in _visits_by_drug(first, last) if row["due"]]

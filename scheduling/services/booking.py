@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from authorisations.services import booking_refusal as authorisation_refusal
+from infusion_center import formats
 from infusion_center.refusals import RefusalError
 from scheduling.engine import history as dose_history
 from scheduling.engine.capacity import Candidate, Center, check_candidate
@@ -362,7 +363,7 @@ def _book_next(
         raise BookingError(_bsa_message(state, dose))
     day, minute = _local(premed_start)
     if premed_start < timezone.now():
-        raise BookingError(f"{fmt_date(day)} at {minute // 60:02d}:{minute % 60:02d} is in the past.")
+        raise BookingError(f"{fmt_date(day)} at {formats.minute_of_day(minute)} is in the past.")
     refusal = dose.window.refusal(state.drug.name, dose.dose_label, day)
     if refusal:
         raise BookingError(refusal)
@@ -521,7 +522,7 @@ def appointment_reschedule(
     if chair_id == appointment.chair_id and premed_start == appointment.premed_start:
         raise BookingError("That is the appointment's current time: choose another time to move it to.")
     if premed_start < timezone.now():
-        raise BookingError(f"{fmt_date(day)} at {minute // 60:02d}:{minute % 60:02d} is in the past.")
+        raise BookingError(f"{fmt_date(day)} at {formats.minute_of_day(minute)} is in the past.")
     if dose.dose_mg is None:
         raise BookingError(_bsa_message(state, dose))
     key = _course_key(state, appointment)
@@ -577,7 +578,8 @@ def appointment_reschedule(
     new_chair = Chair.objects.get(pk=chair_id).name
     appointment.reschedule_reason = (reason or "").strip()[:255]
     appointment._change_reason = (
-        f"Rescheduled from {old_label:%d %b %H:%M} ({old_chair}) to {new_label:%d %b %H:%M} ({new_chair})"
+        f"Rescheduled from {formats.day_month_time(old_label)} ({old_chair}) "
+        f"to {formats.day_month_time(new_label)} ({new_chair})"
         + (f": {appointment.reschedule_reason}" if appointment.reschedule_reason else "")
     )[:100]
     try:

@@ -10,6 +10,7 @@ import datetime
 
 from django.utils import timezone
 
+from infusion_center import formats
 from scheduling.engine import visit_clock as clock
 from scheduling.models import Appointment, VisitNote
 from scheduling.selectors.visit_clock import (
@@ -73,7 +74,7 @@ def check_discharge(
     reactions = reactions_during_visit(appointment)
     if reactions and not fit_for_discharge:
         raise VisitTooEarly(
-            f"A reaction was recorded at {timezone.localtime(reactions[-1].occurred_at):%H:%M} during this visit.",
+            f"A reaction was recorded at {formats.time(reactions[-1].occurred_at)} during this visit.",
             field="fit_for_discharge",
             ask=ASK_FIT,
         )

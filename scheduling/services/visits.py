@@ -11,6 +11,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from infusion_center import formats
 from pharmacy.services import drug_ready_for_start
 from scheduling.models import Appointment, InfusionReaction, Premedication, PremedicationGiven, ReadinessOverride
 from scheduling.reminders.services import reminders_on_discharged
@@ -97,7 +98,7 @@ def _save(appointment: Appointment, user, fields: list[str]) -> None:
 
 def _check_not_future(when: datetime.datetime) -> None:
     if when > timezone.now() + FUTURE_TOLERANCE:
-        raise VisitError(VISIT_FUTURE_TIME.format(when=f"{timezone.localtime(when):%d %b %Y %H:%M}"))
+        raise VisitError(VISIT_FUTURE_TIME.format(when=formats.datetime(when)))
 
 
 def _minute(moment: datetime.datetime) -> datetime.datetime:
@@ -117,7 +118,7 @@ def appointment_check_in(*, appointment: Appointment, user, at: datetime.datetim
     locked = _locked(appointment)
     _require_status(locked, CHECK_IN_FROM, "checking in")
     if locked.local_date != timezone.localdate():
-        raise VisitError(VISIT_NOT_TODAY.format(day=f"{locked.local_date:%a %d %b %Y}", action="checking in"))
+        raise VisitError(VISIT_NOT_TODAY.format(day=formats.day_year(locked.local_date), action="checking in"))
     locked.status = S.CHECKED_IN
     locked.checked_in_at = at or timezone.now()
     _check_not_future(locked.checked_in_at)
@@ -138,9 +139,7 @@ def premedication_record(
         raise VisitError(VISIT_PREMED_NOT_IN_PHASE.format(premed="This medicine"))
     already = PremedicationGiven.objects.filter(appointment=locked, premedication=premedication).first()
     if already is not None:
-        raise VisitError(
-            VISIT_PREMED_TWICE.format(premed=premedication, when=f"{timezone.localtime(already.given_at):%H:%M}")
-        )
+        raise VisitError(VISIT_PREMED_TWICE.format(premed=premedication, when=formats.time(already.given_at)))
     given = PremedicationGiven(appointment=locked, premedication=premedication, given_at=given_at, given_by=user)
     given._history_user = user
     given.save()
@@ -301,9 +300,7 @@ def reaction_record(
         raise VisitError(VISIT_REACTION_TOO_EARLY)
     _check_not_future(occurred_at)
     if locked.infusion_started_at and occurred_at < locked.infusion_started_at - FUTURE_TOLERANCE:
-        raise VisitError(
-            VISIT_REACTION_BEFORE_START.format(when=f"{timezone.localtime(locked.infusion_started_at):%H:%M}")
-        )
+        raise VisitError(VISIT_REACTION_BEFORE_START.format(when=formats.time(locked.infusion_started_at)))
     if severity not in InfusionReaction.Severity.values:
         raise VisitError("Choose the severity of the reaction.")
     if not symptoms.strip():

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from authorisations.views import warn_authorisation
+from infusion_center import formats
 from patients.access import patient_shown
 from patients.models import Patient
 from scheduling.forms import (
@@ -56,6 +57,15 @@ def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(
         request, "scheduling/plan_form.html", {"form": form, "patient": patient, "nav": "patients"}, status=status
     )
+
+
+# Pages that link to find-a-time; the navigation keeps the user's section highlighted (a patient's by default).
+FIND_A_TIME_SECTIONS = {"patients", "worklist", "board", "attention", "replies"}
+
+
+def _section_came_from(request: HttpRequest) -> str:
+    section = request.GET.get("from", "")
+    return section if section in FIND_A_TIME_SECTIONS else "patients"
 
 
 def _slot_page(
@@ -105,7 +115,7 @@ def _slot_page(
         "book_url": reverse("scheduling:appointment-reschedule", args=[appointment.pk])
         if appointment
         else reverse("scheduling:plan-book", args=[plan.pk]),
-        "nav": "worklist",
+        "nav": _section_came_from(request),
     }
     patient_shown(request, plan.patient_id)
     return render(request, "scheduling/slot_find.html", context, status=status)
@@ -144,7 +154,8 @@ def plan_book(request: HttpRequest, pk: int) -> HttpResponse:
     first = booked[0]
     when = timezone.localtime(first.premed_start)
     days = f" ({len(booked)} days)" if len(booked) > 1 else ""
-    messages.success(request, f"Booked {plan.patient.full_name} in {first.chair} on {when:%a %d %b %Y at %H:%M}{days}.")
+    on = f"{formats.day_year(when)} at {formats.time(when)}"
+    messages.success(request, f"Booked {plan.patient.full_name} in {first.chair} on {on}{days}.")
     warn_authorisation(request, booked)
     return redirect(first)
 
@@ -161,8 +172,8 @@ def plan_book_maintenance(request: HttpRequest, pk: int) -> HttpResponse:
         booked = booking.maintenance_book(plan=plan, count=form.cleaned_data["count"], user=request.user)
     except booking.BookingError as exc:
         return _slot_page(request, plan=plan, error=exc.message, status=409, maintenance_form=form)
-    dates = ", ".join(f"{timezone.localtime(a.premed_start):%d %b %Y}" for a in booked)
-    messages.success(request, f"Booked {len(booked)} doses for {plan.patient.full_name}: {dates}.")
+    dates = ", ".join(formats.date(a.premed_start) for a in booked)
+    messages.success(request, f"Booked {formats.count(len(booked), 'dose')} for {plan.patient.full_name}: {dates}.")
     warn_authorisation(request, booked)
     return redirect(plan.patient)
 
@@ -198,7 +209,8 @@ def appointment_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     except booking.BookingError as exc:
         return _slot_page(request, plan=plan, appointment=appointment, error=exc.message, status=409)
     messages.success(
-        request, f"Moved to {moved.chair} on {timezone.localtime(moved.premed_start):%a %d %b %Y at %H:%M}."
+        request,
+        f"Moved to {moved.chair} on {formats.day_year(moved.premed_start)} at {formats.time(moved.premed_start)}.",
     )
     warn_authorisation(request, [moved])
     return redirect(moved)

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from infusion_center import formats
 from scheduling.forms import ChairForm, ClosureForm, NurseStaffingForm, OpeningHoursForm, ReportRangeForm
 from scheduling.models import Chair, Closure, NurseStaffing, OpeningHours
 from scheduling.selectors.attention import attention_count
@@ -90,9 +91,9 @@ def _display(obj, field) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, datetime.date):
-        return f"{value:%a %d %b %Y}"
+        return formats.day_year(value)
     if isinstance(value, datetime.time):
-        return f"{value:%H:%M}"
+        return formats.time(value)
     if value is None:
         return "Whole center" if field.name == "chair" else "—"
     return str(value)

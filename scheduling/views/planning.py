@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from infusion_center import formats
 from scheduling.engine.forecast import Forecast
 from scheduling.models import ProposedMove, ReoptimisationProposal
 from scheduling.selectors import planning
@@ -83,11 +84,12 @@ class WeekChart:
             x = self.left + n * step + step * 0.15
             over = week.over_days
             marks = [
-                (x + step * 0.7 * (day.day.weekday() / 7), f"{day.day:%a %d %b}: {'; '.join(day.over)}") for day in over
+                (x + step * 0.7 * (day.day.weekday() / 7), f"{formats.day(day.day)}: {'; '.join(day.over)}")
+                for day in over
             ]
             self.columns.append(
                 WeekColumn(
-                    label=f"{week.monday:%d %b}",
+                    label=formats.day_month(week.monday),
                     x=round(x, 1),
                     width=round(step * 0.7, 1),
                     capacity_y=round(self.top + plot - cap_h, 1),
@@ -95,7 +97,8 @@ class WeekChart:
                     demand_y=round(self.top + plot - dem_h, 1),
                     demand_height=round(dem_h, 1),
                     css="bad" if over else "",
-                    title=f"Week of {week.monday:%d %b}: {demand:.0f} chair-hours needed of {capacity:.0f}",
+                    title=f"Week of {formats.day_month(week.monday)}: "
+                    f"{demand:.0f} chair-hours needed of {capacity:.0f}",
                     over_marks=[(round(mx, 1), text) for mx, text in marks],
                 )
             )

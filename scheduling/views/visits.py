@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from infusion_center import formats
 from patients.access import patient_shown
 from scheduling.engine.protocol import premedication_applies
 from scheduling.forms import (
@@ -159,7 +160,7 @@ def visit_premedication(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except visits.VisitError as exc:
         return _appointment_page(request, _appointment_or_404(pk), status=409, error=exc.message)
-    messages.success(request, f"{given.premedication} given at {timezone.localtime(given.given_at):%H:%M}.")
+    messages.success(request, f"{given.premedication} given at {formats.time(given.given_at)}.")
     return redirect(appointment)
 
 

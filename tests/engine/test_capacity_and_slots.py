@@ -69,7 +69,7 @@ class TestRules:
         c = center(chairs=3, nurses=1, per_nurse=2, bookings=bookings)
         problems = check_candidate(c, Candidate(3, MON, 10 * 60, TWO_HOURS))
         assert problems == [
-            "Too many patients in chairs for the nurses on duty on 7 Dec 2026: 3 at once, 1 nurses can monitor 2."
+            "Too many patients in chairs for the nurses on duty on 7 Dec 2026: 3 at once, 1 nurse can monitor 2."
         ]
         assert check_candidate(c, Candidate(3, MON, 13 * 60 + 30, TWO_HOURS)) == []
 

@@ -201,7 +201,7 @@ def test_reschedule_in_place_and_keep_history(make_plan, clinic, user):
     record = moved.history.latest()
     assert record.history_user == user
     assert record.history_change_reason == (
-        f"Rescheduled from 07 Dec 09:00 ({clinic[0].name}) to 08 Dec 10:00 ({clinic[1].name})"
+        f"Rescheduled from 7 Dec 09:00 ({clinic[0].name}) to 8 Dec 10:00 ({clinic[1].name})"
     )
     with pytest.raises(BookingError, match="cannot be given before"):
         appointment_reschedule(

@@ -43,8 +43,8 @@ def test_audit_names_linked_records_and_shows_a_move_with_its_reason(client, man
     moved = next(e for e in entries if e.reason.startswith("Rescheduled"))
     old_chair = appointment.chair.name
     assert moved.reason == (
-        f"Rescheduled from {timezone.localtime(slot.premed_start):%d %b %H:%M} ({old_chair}) to "
-        f"{timezone.localtime(later):%d %b %H:%M} (Chair 7): Patient asked"
+        f"Rescheduled from {_day_month_time(slot.premed_start)} ({old_chair}) to "
+        f"{_day_month_time(later)} (Chair 7): Patient asked"
     )
     changes = {c.label: (c.old, c.new) for c in moved.changes}
     assert changes["chair"] == (old_chair, "Chair 7")
@@ -103,3 +103,9 @@ def test_patient_page_shows_address_and_notes(client, scheduler, sofia):
     html = client.get(sofia.get_absolute_url()).content.decode()
     assert "<dt>Address</dt><dd>14 Harbor Road<br>Springfield</dd>" in html
     assert "<dt>Notes</dt><dd>Prefers the window chair.</dd>" in html
+
+
+def _day_month_time(moment) -> str:
+    """4 Dec 07:00: the day without a leading zero, the time in 24 hours."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b %H:%M}"

@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from scheduling.selectors.reports import reports
 
 from scheduling.models import Appointment, InfusionReaction
+from scheduling.selectors.reports import reports
 from tests.web.helpers import appointment_at, chairs, local, open_every_day
 
 pytestmark = pytest.mark.django_db
