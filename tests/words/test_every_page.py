@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from scheduling.management.commands.demo_center import DEMO_USERS
+from scheduling.demo.center import DEMO_USERS
 from scheduling.models import Reminder
 from scheduling.reminders.emails import reminder_message
 from tests.words.pages import Crawl, problems_in, read_html
