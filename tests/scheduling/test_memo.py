@@ -1,19 +1,32 @@
-"""The per-process copies slot search reads (drug catalogue; chairs, hours, staffing, closures) stay true."""
+"""The per-process copies slot search reads (drug catalogue; chairs, hours, staffing, closures) stay true.
+
+A copy is kept and used only outside a transaction (autocommit, as slot search runs); a test runs inside its
+own transaction, so `outside` stands in for autocommit and `inside` for a transaction of the app's."""
 
 import datetime
+from types import SimpleNamespace
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from scheduling import memo
 from scheduling.catalogue import drug_specs
 from scheduling.models import Closure, Drug, RegimenPhase
 from scheduling.selectors.center import center_for_range
 
-# one test: a transactional one (the copies are kept only outside transactions) costs a flush and a re-seed
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 DAY = datetime.date(2027, 3, 4)
+
+
+@pytest.fixture
+def outside(monkeypatch):
+    def set_atomic(value: bool):
+        monkeypatch.setattr(memo, "connection", SimpleNamespace(in_atomic_block=value))
+
+    set_atomic(False)
+    return set_atomic
 
 
 def queries(func):
@@ -27,7 +40,7 @@ def tysabri_minutes(specs):
     return specs[tysabri.pk].phases[-1].infusion_minutes
 
 
-def test_copies_are_read_once_dropped_on_every_edit_and_never_taken_from_a_transaction():
+def test_the_catalogue_is_read_once_and_again_after_an_edit(outside):
     first, count = queries(drug_specs)
     assert count > 0
     again, count = queries(drug_specs)
@@ -39,20 +52,22 @@ def test_copies_are_read_once_dropped_on_every_edit_and_never_taken_from_a_trans
     assert count > 0
     assert tysabri_minutes(edited) == tysabri_minutes(first) + 15
 
-    # a transaction reads fresh rows and keeps no copy of them
-    before = phase.infusion_minutes
-    try:
-        with transaction.atomic():
-            RegimenPhase.objects.filter(pk=phase.pk).update(infusion_minutes=before + 30)  # sends no signal
-            inside, count = queries(drug_specs)
-            assert count > 0 and tysabri_minutes(inside) == before + 30
-            raise RuntimeError("roll back")
-    except RuntimeError:
-        pass
-    after, count = queries(drug_specs)
-    assert tysabri_minutes(after) == before  # the rolled-back rows were never kept
 
-    # the center's rules: one query (the bookings) while the copy is current, a new closure seen at once
+def test_a_transaction_reads_fresh_rows_and_keeps_no_copy_of_them(outside):
+    before = tysabri_minutes(drug_specs())
+    outside(False)
+    phase = RegimenPhase.objects.filter(drug__name="Tysabri").order_by("-order").first()
+    outside(True)  # a transaction of the app's: an update that sends no signal, later rolled back
+    RegimenPhase.objects.filter(pk=phase.pk).update(infusion_minutes=phase.infusion_minutes + 30)
+    inside, count = queries(drug_specs)
+    assert count > 0 and tysabri_minutes(inside) == before + 30
+    RegimenPhase.objects.filter(pk=phase.pk).update(infusion_minutes=phase.infusion_minutes)  # "rolled back"
+    outside(False)
+    after, count = queries(drug_specs)
+    assert count == 0 and tysabri_minutes(after) == before  # the copy from before; the transaction's never kept
+
+
+def test_a_new_closure_is_in_the_next_center_read(outside):
     assert center_for_range(DAY, DAY).rules(DAY).center_closed_reason == ""
     _center, count = queries(lambda: center_for_range(DAY, DAY))
     assert count == 1  # only the bookings
