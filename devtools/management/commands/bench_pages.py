@@ -54,6 +54,7 @@ from devtools.management.commands import bench_scheduling, loadtest_setup
 from patients.models import Patient, PatientAccess
 from scheduling.models import Appointment, Chair, Drug, OpeningHours, Reminder, TreatmentPlan
 from scheduling.selectors.center import center_tz
+from scheduling.services.next_dose import next_doses_refresh
 
 ROOT = Path(__file__).resolve().parents[3]
 USERNAME = "benchpages"
@@ -475,6 +476,7 @@ class Command(BaseCommand):
         if options["rebuild"] or not fresh:
             # built on another day, the booked month and "today" of the board would have moved: build again
             self.build(patients, years, random.Random(options["seed"]))
+            next_doses_refresh()  # the worklist's stored next doses, as the app's services would have kept them
             state = "built"
         else:
             state = "reused (built today)"
