@@ -58,8 +58,15 @@ def _empty_caches():
     """Each test starts with empty caches: rolled-back tests can leave history ids that the next test reuses."""
     from django.core.cache import caches
 
+    from scheduling import memo
+    from scheduling.selectors import planning
+
     for cache in caches.all():
         cache.clear()
+    # and the per-process copies (catalogue, center rules, planning ceiling): a flush between transactional tests
+    # sends no signal, so a copy built before it would otherwise outlive the rows it was built from
+    memo._copies.clear()
+    planning._ceiling_memo.clear()
 
 
 @pytest.fixture
