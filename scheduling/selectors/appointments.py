@@ -22,6 +22,7 @@ from scheduling.models import (
     TreatmentPlan,
 )
 from scheduling.selectors.center import day_bounds
+from scheduling.selectors.plan_state import ROW_FIELDS
 
 # What the chair board reads of each appointment (its block, its tooltip and its readiness); nothing else is
 # loaded, since the board shows a few hundred blocks and refreshes every minute. A field read but not listed
@@ -213,21 +214,7 @@ def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan
     for row in (
         Appointment.objects.filter(patient_id__in=patient_ids, status__in=Appointment.ACTIVE_STATUSES)
         .order_by("premed_start")
-        .values(
-            "pk",
-            "plan_id",
-            "plan__drug_id",
-            "patient_id",
-            "phase_id",
-            "phase__order",
-            "chair_id",
-            "status",
-            "premed_start",
-            "course_id",
-            "course_day",
-            "infusion_number",
-            "dose_mg",
-        )
+        .values(*ROW_FIELDS)
     ):
         rows_by_pair[(row["patient_id"], row["plan__drug_id"])].append(row)
     severities: dict[tuple[int, int], list[str]] = defaultdict(list)

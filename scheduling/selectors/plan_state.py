@@ -16,6 +16,23 @@ from scheduling.models import Appointment, InfusionReaction, TreatmentPlan
 from scheduling.selectors.center import center_tz
 from scheduling.selectors.history import PatientDoses, doses_for
 
+# The appointment fields a plan's state reads (one row dict per booking or dose), wherever plans are read
+ROW_FIELDS = (
+    "pk",
+    "plan_id",
+    "plan__drug_id",
+    "patient_id",
+    "phase_id",
+    "phase__order",
+    "chair_id",
+    "status",
+    "premed_start",
+    "course_id",
+    "course_day",
+    "infusion_number",
+    "dose_mg",
+)
+
 
 @dataclass
 class PlanState:
@@ -50,19 +67,7 @@ def plan_state(plan: TreatmentPlan) -> PlanState:
             status__in=Appointment.ACTIVE_STATUSES,
         )
         .order_by("premed_start")
-        .values(
-            "pk",
-            "plan_id",
-            "phase_id",
-            "phase__order",
-            "chair_id",
-            "status",
-            "premed_start",
-            "course_id",
-            "course_day",
-            "infusion_number",
-            "dose_mg",
-        )
+        .values(*ROW_FIELDS)
     )
     severities = list(
         InfusionReaction.objects.filter(patient_id=plan.patient_id, drug_id=plan.drug_id).values_list(

@@ -23,24 +23,10 @@ from scheduling.engine.history import DoseHistory
 from scheduling.models import Appointment, ProposedMove, ReoptimisationProposal, TreatmentPlan
 from scheduling.selectors.center import center_for_range, center_tz, day_bounds, gc_paused
 from scheduling.selectors.history import doses_for_patients, ingredients_by_drug
+from scheduling.selectors.plan_state import ROW_FIELDS
 
 CEILING_TOKEN_KEY = "planning-ceiling-token"
 CEILING_CACHE_SECONDS = 600  # the ceiling moves slowly: a new plan or a few bookings barely change it
-ROW_FIELDS = (
-    "pk",
-    "plan_id",
-    "plan__drug_id",
-    "patient_id",
-    "phase_id",
-    "phase__order",
-    "chair_id",
-    "status",
-    "premed_start",
-    "course_id",
-    "course_day",
-    "infusion_number",
-    "dose_mg",
-)
 
 
 def today() -> datetime.date:
