@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from infusion_center import formats
-from scheduling.engine.protocol import premedication_applies
 from scheduling.models import Appointment, Premedication, Reminder
 from scheduling.reminders.calendar import METHOD_CANCEL, METHOD_REQUEST, CalendarEvent, calendar_file
+from scheduling.selectors.visit_clock import premedications_for
 
 UNSUBSCRIBE_SALT = "scheduling.reminders.unsubscribe"
 CALENDAR_KINDS = {
@@ -159,12 +159,6 @@ def unsubscribe_url(patient_id: int) -> str:
 # --- context ---------------------------------------------------------------------------------------------
 
 
-def _premedications(appointment: Appointment, phase_premedications: list[Premedication] | None) -> list[Premedication]:
-    if phase_premedications is None:
-        phase_premedications = list(appointment.phase.premedications.all())
-    return [p for p in phase_premedications if premedication_applies(p.only_on_course_days, appointment.course_day)]
-
-
 def course_appointments(appointment: Appointment) -> list[Appointment]:
     """The active days of the appointment's course, in order (just the appointment when it is a single visit)."""
     if not appointment.course_id:
@@ -278,7 +272,7 @@ def _visit_context(appointment: Appointment, now: datetime.datetime, names_on: b
 def _premedication_context(
     appointment: Appointment, premedications: list[Premedication] | None, names_on: bool
 ) -> dict:
-    premeds = _premedications(appointment, premedications)
+    premeds = premedications_for(appointment, premedications)
     lead = max((p.minutes_before for p in premeds if p.required), default=0)
     return {
         "premedications": [

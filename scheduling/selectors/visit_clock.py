@@ -10,13 +10,19 @@ from scheduling.engine.protocol import premedication_applies
 from scheduling.models import Appointment, InfusionReaction, Premedication, PremedicationGiven
 
 
+def premedications_for(
+    appointment: Appointment, phase_premedications: list[Premedication] | None = None
+) -> list[Premedication]:
+    """The premedications of the appointment's phase that apply on its course day (`phase_premedications`: the
+    phase's rows, when the caller has read them)."""
+    if phase_premedications is None:
+        phase_premedications = list(appointment.phase.premedications.all())
+    return [p for p in phase_premedications if premedication_applies(p.only_on_course_days, appointment.course_day)]
+
+
 def required_premedications(appointment: Appointment) -> list[Premedication]:
     """The required premedications for this appointment's phase on its course day."""
-    return [
-        p
-        for p in appointment.phase.premedications.all()
-        if p.required and premedication_applies(p.only_on_course_days, appointment.course_day)
-    ]
+    return [p for p in premedications_for(appointment) if p.required]
 
 
 def premedications_given(appointment: Appointment) -> list[clock.PremedicationGivenSpec]:

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from infusion_center import formats
 from patients.access import patient_shown
-from scheduling.engine.protocol import premedication_applies
 from scheduling.forms import (
     OverrideForm,
     PremedicationForm,
@@ -28,6 +27,7 @@ from scheduling.selectors import appointments as selectors
 from scheduling.selectors.readiness import (
     readiness_for_appointments,
 )
+from scheduling.selectors.visit_clock import premedications_for
 from scheduling.selectors.visit_history import appointment_timeline, visit_clock_summary
 from scheduling.services import booking, visits
 from scheduling.services.visit_clock import VisitTooEarly
@@ -45,9 +45,7 @@ def _appointment_or_404(pk: int) -> Appointment:
 def _premedication_rows(appointment: Appointment) -> list[dict]:
     given = {g.premedication_id: g for g in appointment.premedications_given.all()}
     rows = []
-    for premed in appointment.phase.premedications.all():
-        if not premedication_applies(premed.only_on_course_days, appointment.course_day):
-            continue
+    for premed in premedications_for(appointment):
         rows.append({"premedication": premed, "given": given.get(premed.pk)})
     return rows
 
