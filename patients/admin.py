@@ -34,18 +34,9 @@ class ScreeningInline(LabelledTabularInline):
         return screening.valid_until if screening.pk else "-"
 
 
-IDENTITY = ("mrn", "first_name", "last_name", "date_of_birth", "sex", "reproductive_potential")
-CONTACT = ("email", "phone", "address", "reminder_consent", "reminders_opted_out_at")
-CLINICAL = (
-    "ms_type",
-    "height_cm",
-    "weight_kg",
-    "fluid_restriction",
-    "allergies",
-    "current_medications",
-    "conditions",
-    "notes",
-)
+IDENTITY = Patient.IDENTITY_FIELDS
+CONTACT = (*Patient.CONTACT_FIELDS, "reminders_opted_out_at")
+CLINICAL = Patient.CLINICAL_FIELDS
 
 
 class PatientAdminForm(forms.ModelForm):

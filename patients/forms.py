@@ -41,26 +41,7 @@ class PatientSearchForm(forms.Form):
 class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
-        fields = [
-            "mrn",
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "sex",
-            "reproductive_potential",
-            "email",
-            "phone",
-            "address",
-            "reminder_consent",
-            "ms_type",
-            "height_cm",
-            "weight_kg",
-            "fluid_restriction",
-            "allergies",
-            "current_medications",
-            "conditions",
-            "notes",
-        ]
+        fields = [*Patient.IDENTITY_FIELDS, *Patient.CONTACT_FIELDS, *Patient.CLINICAL_FIELDS]
         widgets = {
             "date_of_birth": DateInput(),
             "address": forms.Textarea(attrs={"rows": 2}),

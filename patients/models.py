@@ -74,6 +74,20 @@ class Patient(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
+    # The fields staff enter, in the groups the forms show them (the app's form and the admin's)
+    IDENTITY_FIELDS = ("mrn", "first_name", "last_name", "date_of_birth", "sex", "reproductive_potential")
+    CONTACT_FIELDS = ("email", "phone", "address", "reminder_consent")
+    CLINICAL_FIELDS = (
+        "ms_type",
+        "height_cm",
+        "weight_kg",
+        "fluid_restriction",
+        "allergies",
+        "current_medications",
+        "conditions",
+        "notes",
+    )
+
     class Meta:
         ordering = ["last_name", "first_name", "mrn"]
         indexes = [

@@ -64,6 +64,18 @@ def _chair_time_label(phase: RegimenPhase) -> str:
 # ---------------------------------------------------------------------------
 
 
+# A drug's safety check as the drug admin reads it: which check, when, and what it blocks
+REQUIREMENT_COLUMNS = (
+    "kind",
+    "when",
+    "blocking",
+    "gates_booking",
+    "max_age_days",
+    "min_value",
+    "reproductive_potential_only",
+)
+
+
 class RegimenPhaseInline(LabelledTabularInline):
     model = RegimenPhase
     extra = 0
@@ -105,16 +117,7 @@ class ScreeningRequirementInline(LabelledTabularInline):
     model = ScreeningRequirement
     extra = 0
     ordering = ("when", "kind__name")
-    fields = (
-        "kind",
-        "when",
-        "blocking",
-        "gates_booking",
-        "max_age_days",
-        "min_value",
-        "reproductive_potential_only",
-        "notes",
-    )
+    fields = (*REQUIREMENT_COLUMNS, "notes")
 
 
 class WrittenByServicesMixin:
@@ -263,16 +266,7 @@ class PremedicationAdmin(ReportsFlaggedBookingsMixin, SimpleHistoryAdmin):
 
 @admin.register(ScreeningRequirement)
 class ScreeningRequirementAdmin(SimpleHistoryAdmin):
-    list_display = (
-        "drug",
-        "kind",
-        "when",
-        "blocking",
-        "gates_booking",
-        "max_age_days",
-        "min_value",
-        "reproductive_potential_only",
-    )
+    list_display = ("drug", *REQUIREMENT_COLUMNS)
     list_filter = ("drug", "kind", "when", "blocking", "gates_booking")
     search_fields = ("drug__name", "kind__name", "notes")
     list_select_related = ("drug", "kind")
