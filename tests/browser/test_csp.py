@@ -5,8 +5,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from infusion_center import roles
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, chairs, local, open_every_day, staff
+from tests.web.helpers import appointment_at, chairs, open_every_day, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from infusion_center import roles
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, chairs, local, ocrevus_initial_doses_elsewhere, open_every_day, staff
+from tests.web.helpers import appointment_at, chairs, ocrevus_initial_doses_elsewhere, open_every_day, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

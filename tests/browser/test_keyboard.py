@@ -14,9 +14,10 @@ from playwright.sync_api import expect
 
 from infusion_center import roles
 from scheduling.models import Appointment, PremedicationGiven
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.pharmacy.helpers import dose_ready
-from tests.web.helpers import appointment_at, chairs, local, ocrevus_initial_doses_elsewhere, open_every_day, staff
+from tests.web.helpers import appointment_at, chairs, ocrevus_initial_doses_elsewhere, open_every_day, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

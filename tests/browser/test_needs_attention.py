@@ -9,8 +9,9 @@ from playwright.sync_api import expect
 from infusion_center import roles
 from scheduling.models import Appointment
 from scheduling.services.booking import appointment_book, appointment_cancel
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import chairs, local, open_every_day, staff
+from tests.web.helpers import chairs, open_every_day, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

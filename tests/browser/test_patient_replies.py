@@ -13,6 +13,7 @@ from infusion_center import roles
 from replies import links
 from replies.models import AfterVisitAnswer, Confirmation
 from scheduling.models import Appointment, InfusionReaction
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory
 from tests.web.helpers import appointment_at, chairs, open_every_day, staff
 
@@ -40,7 +41,7 @@ def path(live_server, name, token):
 
 def test_a_patient_confirms_from_the_email_link(page, live_server, center, csp_violations, shot):
     plan = TreatmentPlanFactory(patient=PatientFactory(first_name="Ada", last_name="Lovelace"))
-    start = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) + datetime.timedelta(days=5)
+    start = local(5, 10)
     appointment = appointment_at(chair=center[0], start=start, plan=plan)
     token = links.make_token(links.VISIT, appointment.uid)
 

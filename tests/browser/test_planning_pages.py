@@ -12,8 +12,9 @@ from scheduling.models import Appointment, ProposedMove, ReoptimisationProposal
 from scheduling.services.reoptimise import proposal_compute
 from scheduling.tasks import reoptimise_propose
 from tests.browser.test_csp import POLICY
+from tests.clock import local
 from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug, weekday_hours
-from tests.web.helpers import appointment_at, local, staff
+from tests.web.helpers import appointment_at, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -4,9 +4,10 @@ from decimal import Decimal
 import pytest
 
 from scheduling.models import Appointment, RegimenPhase
-from tests.scheduling.conftest import NY, at, clinic, frozen, make_plan, user  # noqa: F401 (fixtures used here)
+from tests.clock import local
+from tests.scheduling.conftest import clinic, frozen, make_plan, user  # noqa: F401 (fixtures used here)
 
-__all__ = ["NY", "at", "given", "booked_row"]
+__all__ = ["given", "booked_row"]
 
 
 def _times(start, premed, infusion, observation):
@@ -18,7 +19,7 @@ def _times(start, premed, infusion, observation):
 def given(plan, chair, day, *, order, number, dose_mg=None, course_day=1, course_id=None, hour=9):
     """A dose completed here in the past (drawn in the database: the history it leaves is what matters)."""
     phase = RegimenPhase.objects.get(drug=plan.drug, order=order)
-    start = at(day, hour)
+    start = local(day, hour)
     infusion_start, infusion_end, observation_end = _times(start, 30, phase.infusion_minutes, phase.observation_minutes)
     return Appointment.objects.create(
         patient=plan.patient,

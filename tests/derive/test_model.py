@@ -63,6 +63,7 @@ from scheduling.services.booking import (
 )
 from scheduling.services.next_dose import HOLDS_THE_DOSE
 from scheduling.services.plans import PlanError, plan_start
+from tests.clock import local
 from tests.factories import ChairFactory, PatientFactory, ScreeningFactory, seeded_drug, weekday_hours
 from tests.scheduling.conftest import NOW
 
@@ -454,8 +455,7 @@ def _minutes(a, b) -> int:
 
 
 def _day_start(moment: datetime.datetime) -> datetime.datetime:
-    local = timezone.localtime(moment)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return local(timezone.localdate(moment))
 
 
 @pytest.fixture

@@ -29,9 +29,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Appointment
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
 from tests.faults.helpers import incomplete_bookings, overlapping_pairs, scheduler_session_keys
-from tests.web.helpers import chairs, local, open_every_day
+from tests.web.helpers import chairs, open_every_day
 
 CLUSTERS = sorted(glob.glob("/etc/postgresql/*/main"))
 BASE_DIR = Path(settings.BASE_DIR)

@@ -25,9 +25,10 @@ from infusion_center import roles
 from patients.models import Patient
 from scheduling.models import Appointment, Reminder
 from scheduling.reminders.services import reminders_on_booked
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 from tests.faults.helpers import incomplete_bookings
-from tests.web.helpers import PASSWORD, appointment_at, chairs, local, open_every_day, staff
+from tests.web.helpers import PASSWORD, appointment_at, chairs, open_every_day, staff
 
 pytestmark = pytest.mark.django_db
 EXAMPLES = int(os.environ.get("FAULTS_EXAMPLES", "15"))  # per form; raise it for a longer hunt

@@ -14,8 +14,9 @@ from infusion_center import roles
 from patients.models import Patient
 from scheduling.models import Appointment, Reminder
 from scheduling.services import booking
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, chairs, local, open_every_day, staff
+from tests.web.helpers import appointment_at, chairs, open_every_day, staff
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'

@@ -17,9 +17,10 @@ from fhir.resources.R4B.slot import Slot
 
 from patients.models import PatientAccess
 from scheduling.models import Appointment
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory
 from tests.integrations.fhir_helpers import ALL_SCOPES, token_for
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.web.helpers import appointment_at, chairs, open_every_day
 
 pytestmark = pytest.mark.django_db
 

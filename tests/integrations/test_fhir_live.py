@@ -13,8 +13,9 @@ from fhirclient.models.slot import Slot
 from fhirclient.server import FHIRServer, FHIRUnauthorizedException
 
 from integrations.services import fhir_client_register
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.web.helpers import appointment_at, chairs, open_every_day
 
 
 def token_over_http(base: str, scopes: list[str]) -> str:

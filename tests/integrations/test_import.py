@@ -275,8 +275,9 @@ def test_readme_documents_every_import_column():
 
 def test_booked_doses_follow_the_imported_history(importer):
     from scheduling.models import Appointment
+    from tests.clock import local
     from tests.reminders.conftest import make_appointment
-    from tests.web.helpers import chairs, local, open_every_day
+    from tests.web.helpers import chairs, open_every_day
 
     open_every_day()
     (chair,) = chairs(1)

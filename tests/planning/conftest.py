@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from scheduling.services.booking import appointment_book
+from tests.clock import local
 from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug, weekday_hours
-from tests.web.helpers import local
 
 NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)  # a Tuesday
 START = datetime.date(2026, 12, 14)  # a Monday, 13 days ahead: the bookings may move

@@ -17,8 +17,9 @@ from infusion_center import roles
 from infusion_center.celery import app as celery_app
 from scheduling.models import Appointment, ReoptimisationProposal
 from scheduling.services.reoptimise import proposal_request
+from tests.clock import local
 from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug, weekday_hours
-from tests.web.helpers import appointment_at, local, staff
+from tests.web.helpers import appointment_at, staff
 
 pytestmark = [
     pytest.mark.postgres,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from scheduling.models import Reminder
 from scheduling.services.booking import appointment_book, appointment_cancel, appointment_reschedule, course_book
+from tests.clock import local
 from tests.factories import (
     ChairFactory,
     OpeningHoursFactory,
@@ -38,11 +39,6 @@ def center():
     return ChairFactory(), ChairFactory()
 
 
-def local_at(days: int, hour: int) -> datetime.datetime:
-    day = timezone.localdate() + datetime.timedelta(days=days)
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
-
-
 def test_the_booking_services_plan_send_replan_and_cancel_the_emails(center, settings):
     settings.REMINDERS_PREPARATION_TIME = (timezone.localtime() + datetime.timedelta(seconds=3)).strftime("%H:%M:%S")
     days = settings.REMINDERS_PREPARATION_DAYS_BEFORE
@@ -50,14 +46,14 @@ def test_the_booking_services_plan_send_replan_and_cancel_the_emails(center, set
     start = timezone.localdate() + datetime.timedelta(days)
     plan = TreatmentPlanFactory(drug=seeded_drug("Ocrevus (IV)"), patient=PatientFactory(), start_date=start)
     with worker(), beat():
-        appointment = appointment_book(plan=plan, chair_id=center[0].pk, premed_start=local_at(days, 9), user=user)
+        appointment = appointment_book(plan=plan, chair_id=center[0].pk, premed_start=local(days, 9), user=user)
         assert wait_for(lambda: len(mail.outbox) == 2)
         # The worker records each send just after the mail backend took it: wait for the records too.
         expected = {KIND.CONFIRMATION: STATUS.SENT, KIND.PREPARATION: STATUS.SENT, KIND.HYDRATION: STATUS.PENDING}
         assert wait_for(lambda: {r.kind: r.status for r in appointment.reminders.all()} == expected)
 
         moved = appointment_reschedule(
-            appointment=appointment, chair_id=center[1].pk, premed_start=local_at(days + 1, 10), user=user
+            appointment=appointment, chair_id=center[1].pk, premed_start=local(days + 1, 10), user=user
         )
         assert moved.ics_sequence == 1
         assert wait_for(lambda: len(mail.outbox) == 3)
@@ -78,7 +74,7 @@ def test_a_course_booked_through_the_service_is_confirmed_in_one_email(center, s
     start = timezone.localdate() + datetime.timedelta(10)
     plan = TreatmentPlanFactory(drug=seeded_drug("Lemtrada"), patient=PatientFactory(), start_date=start)
     with worker(), beat():
-        days = course_book(plan=plan, chair_id=center[0].pk, premed_start=local_at(10, 8), user=user)
+        days = course_book(plan=plan, chair_id=center[0].pk, premed_start=local(10, 8), user=user)
         assert len(days) == 5
         assert wait_for(lambda: len(mail.outbox) == 1)
         time.sleep(1.5)

@@ -19,10 +19,11 @@ from django.utils import timezone
 from scheduling.models import Reminder
 from scheduling.reminders import services
 from scheduling.reminders.health import mail_outage
+from tests.clock import local
 from tests.factories import UserFactory
 from tests.reminders import outage_backend
 from tests.reminders.conftest import book
-from tests.reminders.test_services import QUEUE, queued, queued_after_commit, visit  # noqa: F401
+from tests.reminders.test_services import QUEUE, queued, queued_after_commit  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 STATUS = Reminder.Status
@@ -50,7 +51,7 @@ def test_a_two_hour_smtp_outage_loses_nothing_and_sends_each_email_once(queued, 
     assert settings.REMINDERS_RETRY_HOURS >= 24
     time_machine.move_to(timezone.now(), tick=False)
     smtp_down["at"] = timezone.now() + datetime.timedelta(hours=2)
-    appointments = [book(premed_start=visit(days=10 + i % 5)) for i in range(40)]  # 40 confirmations due now
+    appointments = [book(premed_start=local(10 + i % 5, 9)) for i in range(40)]  # 40 confirmations due now
 
     _run_worker_for(30, time_machine)
     assert mail_outage() is not None  # staff are told while it lasts
@@ -69,7 +70,7 @@ def test_a_reminder_fails_for_good_only_after_the_retry_window(queued, smtp_down
     settings.REMINDERS_RETRY_HOURS = 24
     time_machine.move_to(timezone.now(), tick=False)
     smtp_down["at"] = timezone.now() + datetime.timedelta(days=30)
-    appointment = book(premed_start=visit(days=20))
+    appointment = book(premed_start=local(20, 9))
     confirmation = appointment.reminders.get(kind=Reminder.Kind.CONFIRMATION)
     start = timezone.now()
     while True:
@@ -84,7 +85,7 @@ def test_a_reminder_fails_for_good_only_after_the_retry_window(queued, smtp_down
 def test_the_outage_shows_on_the_outbox_and_in_the_mail_health_check(queued, smtp_down, client, time_machine):  # noqa: F811
     time_machine.move_to(timezone.now(), tick=False)
     smtp_down["at"] = timezone.now() + datetime.timedelta(hours=2)
-    book(premed_start=visit())
+    book(premed_start=local(10, 9))
     _run_worker_for(5, time_machine)
     health = client.get("/healthz/mail/")
     assert (health.status_code, health.content) == (200, b"ok"), health  # too short to alert
@@ -103,7 +104,7 @@ def test_the_outage_shows_on_the_outbox_and_in_the_mail_health_check(queued, smt
 
 
 def test_staff_retry_every_failed_reminder_at_once(queued, client, settings):  # noqa: F811
-    appointments = [book(premed_start=visit()) for _ in range(3)]
+    appointments = [book(premed_start=local(10, 9)) for _ in range(3)]
     Reminder.objects.filter(kind=Reminder.Kind.CONFIRMATION).update(status=STATUS.FAILED, attempts=5, last_error="x")
     QUEUE.clear()
     viewer = UserFactory(username="viewer")

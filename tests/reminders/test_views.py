@@ -1,16 +1,14 @@
 """Staff outbox (login + permission, filters, retry) and the patient's public unsubscribe page."""
 
-import datetime
-
 import pytest
 from django.contrib.auth.models import Permission
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
 
 from scheduling.models import Reminder
 from scheduling.reminders.emails import unsubscribe_token
+from tests.clock import local
 from tests.factories import PatientFactory, UserFactory
 from tests.reminders.conftest import book
 
@@ -27,8 +25,7 @@ def staff(*perms):
 
 @pytest.fixture
 def appointment():
-    local = timezone.localtime() + datetime.timedelta(days=10)
-    return book(premed_start=local.replace(hour=9, minute=0, second=0, microsecond=0))
+    return book(premed_start=local(10, 9))
 
 
 def test_outbox_needs_login_and_the_view_appointment_permission(client, appointment):
@@ -78,8 +75,7 @@ def test_retry_is_a_post_for_staff_who_can_change_appointments(client, appointme
 
 def test_appointment_include_lists_each_reminder_with_status_and_reason():
     patient = PatientFactory(reminder_consent=False)
-    local = timezone.localtime() + datetime.timedelta(days=10)
-    appointment = book(premed_start=local.replace(hour=9, minute=0, second=0, microsecond=0), patient=patient)
+    appointment = book(premed_start=local(10, 9), patient=patient)
     request = RequestFactory().get("/")
     request.user = staff("scheduling.view_appointment")
     html = render_to_string("scheduling/_appointment_reminders.html", {"appointment": appointment}, request=request)

@@ -21,9 +21,9 @@ from scheduling.services.visits import (
     required_premedications,
 )
 from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, UserFactory, seeded_drug, weekday_hours
-from tests.scheduling.conftest import MON, NOW, NY, at
+from tests.scheduling.conftest import MON, NOW
 
-__all__ = ["MON", "NOW", "NY", "at", "book", "visit_done", "links_in"]
+__all__ = ["MON", "NOW", "book", "visit_done", "links_in"]
 
 
 @pytest.fixture

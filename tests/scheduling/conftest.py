@@ -1,11 +1,11 @@
 import datetime
-import zoneinfo
 from decimal import Decimal
 
 import pytest
 import time_machine
 
 from scheduling.models import Appointment
+from tests.clock import local
 from tests.factories import (
     ChairFactory,
     PatientFactory,
@@ -16,13 +16,8 @@ from tests.factories import (
     weekday_hours,
 )
 
-NY = zoneinfo.ZoneInfo("America/New_York")
-NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=NY)  # a Tuesday
+NOW = local(datetime.date(2026, 12, 1), 12)  # a Tuesday, in the center's zone
 MON = datetime.date(2026, 12, 7)
-
-
-def at(day, hour, minute=0):
-    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=NY)
 
 
 def give_mitoxantrone_doses(plan, chair, count):
@@ -37,10 +32,10 @@ def give_mitoxantrone_doses(plan, chair, count):
             chair=chair,
             infusion_number=i + 1,
             dose_mg=Decimal("21.6"),
-            premed_start=at(day, 9),
-            infusion_start=at(day, 9),
-            infusion_end=at(day, 9, 30),
-            observation_end=at(day, 10),
+            premed_start=local(day, 9),
+            infusion_start=local(day, 9),
+            infusion_end=local(day, 9, 30),
+            observation_end=local(day, 10),
             status="completed",
         )
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth.models import Group
 
 from infusion_center import roles
@@ -32,10 +30,6 @@ def open_every_day(opens=datetime.time(7, 0), closes=datetime.time(19, 0), **kw)
 
 def chairs(count: int) -> list[Chair]:
     return [ChairFactory() for _ in range(count)]
-
-
-def local(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
 def appointment_at(

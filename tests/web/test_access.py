@@ -5,8 +5,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, local
+from tests.web.helpers import appointment_at
 
 pytestmark = pytest.mark.django_db
 

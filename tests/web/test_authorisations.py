@@ -14,8 +14,9 @@ from scheduling.engine.authorisation import AuthorisationSpec, DoseSpec, allocat
 from scheduling.models import Appointment
 from scheduling.selectors.readiness import readiness_for_appointments
 from scheduling.services import booking
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, local
+from tests.web.helpers import appointment_at
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 12, 1)
@@ -26,7 +27,7 @@ def _auth(id, start, end, units, unit="doses", number=None):
 
 
 def _dose(key, day, mg="300"):
-    return DoseSpec(key, day, datetime.datetime.combine(day, datetime.time(9)), Decimal(mg))
+    return DoseSpec(key, day, local(day, 9), Decimal(mg))
 
 
 # -- the rule ------------------------------------------------------------------------------------------------------

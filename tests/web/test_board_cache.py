@@ -30,8 +30,9 @@ from scheduling.models import (
     ScreeningRequirement,
 )
 from scheduling.services import booking, visits
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.web.helpers import appointment_at, chairs, open_every_day
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo(settings.TIME_ZONE)

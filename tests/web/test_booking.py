@@ -9,9 +9,10 @@ from django.utils import timezone
 from scheduling.models import Appointment, TreatmentPlan
 from scheduling.selectors.plan_state import plan_next_dose_to_book
 from scheduling.services import booking, visits
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 from tests.pharmacy.helpers import dose_ready
-from tests.web.helpers import appointment_at, local
+from tests.web.helpers import appointment_at
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status

@@ -11,8 +11,9 @@ from django.utils import timezone
 from daylist.models import ChairAssignment
 from infusion_center import roles
 from patients.models import PatientAccess
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, local, staff
+from tests.web.helpers import appointment_at, staff
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,9 @@ from audit.history import change_entries, change_history
 from patients.templatetags.patient_tags import one_per_line
 from scheduling.models import Appointment
 from scheduling.services import booking
+from tests.clock import local
 from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, local
+from tests.web.helpers import appointment_at
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 from infusion_center import paging
 from patients.models import PatientAccess
 from scheduling.models import Appointment, Reminder
-from tests.web.helpers import appointment_at, chairs, local, open_every_day, staff
+from tests.clock import local
+from tests.web.helpers import appointment_at, chairs, open_every_day, staff
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from infusion_center import roles
 from scheduling.models import Appointment
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.web.helpers import appointment_at, chairs, open_every_day
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Appointment
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
-from tests.web.helpers import appointment_at, local
+from tests.web.helpers import appointment_at
 
 pytestmark = pytest.mark.django_db
 

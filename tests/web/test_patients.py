@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from patients.models import EmergencyContact, Patient, Screening
 from scheduling.models import Drug, TreatmentPlan
+from tests.clock import local
 from tests.factories import EmergencyContactFactory, PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, local
+from tests.web.helpers import appointment_at
 
 pytestmark = pytest.mark.django_db
 

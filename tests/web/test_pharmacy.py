@@ -14,9 +14,10 @@ from pharmacy import rules, selectors, services
 from pharmacy.models import Preparation
 from scheduling.models import Appointment
 from scheduling.services import visits
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 from tests.pharmacy.helpers import dose_ready
-from tests.web.helpers import appointment_at, local, ocrevus_initial_doses_elsewhere, staff
+from tests.web.helpers import appointment_at, ocrevus_initial_doses_elsewhere, staff
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Appointment, InfusionReaction, Reminder, TreatmentPlan
+from tests.clock import local
 from tests.factories import EmergencyContactFactory, PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.web.helpers import appointment_at, chairs, open_every_day
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status

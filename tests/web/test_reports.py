@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from scheduling.models import Appointment, InfusionReaction
 from scheduling.selectors.reports import reports
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.clock import local
+from tests.web.helpers import appointment_at, chairs, open_every_day
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status

@@ -16,8 +16,9 @@ from scheduling.models import Appointment, ReadinessOverride, ScreeningRequireme
 from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plan
 from scheduling.services import visits
 from scheduling.services.booking import BookingError, appointment_book
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, local
+from tests.web.helpers import appointment_at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 S = Appointment.Status

@@ -8,8 +8,9 @@ from django.utils import timezone
 from scheduling.models import Appointment, InfusionReaction, TreatmentPlan
 from scheduling.selectors.appointments import next_doses_for_plans
 from scheduling.selectors.plan_state import plan_next_dose
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, chairs, local
+from tests.web.helpers import appointment_at, chairs
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status

@@ -13,6 +13,7 @@ from scheduling.models import Appointment, Drug, InfusionReaction, Premedication
 from scheduling.services import visits
 from scheduling.services.visit_clock import VisitTooEarly
 from scheduling.services.visit_corrections import visit_step_undo, visit_time_correct
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.web.helpers import appointment_at, ocrevus_initial_doses_elsewhere
 
@@ -23,7 +24,7 @@ MIN = datetime.timedelta(minutes=1)
 
 @pytest.fixture
 def clock():
-    moment = timezone.make_aware(datetime.datetime(2026, 12, 2, 8, 0))
+    moment = local(datetime.date(2026, 12, 2), 8)
     with time_machine.travel(moment, tick=False) as traveller:
         yield traveller
 
@@ -61,7 +62,7 @@ def run_to_observation(visit, nurse, clock, *, infused=210):
 
 
 def test_the_longest_lead_since_its_premedication_decides_the_start():
-    t0 = timezone.make_aware(datetime.datetime(2026, 12, 2, 8, 0))
+    t0 = local(datetime.date(2026, 12, 2), 8)
     given = [
         engine.PremedicationGivenSpec("Antihistamine", t0, 60),
         engine.PremedicationGivenSpec("Steroid", t0 + 40 * MIN, 30),
@@ -73,7 +74,7 @@ def test_the_longest_lead_since_its_premedication_decides_the_start():
 
 
 def test_a_reaction_restarts_observation_from_its_time():
-    end = timezone.make_aware(datetime.datetime(2026, 12, 2, 12, 0))
+    end = local(datetime.date(2026, 12, 2), 12)
     plain = engine.observation(infusion_ended_at=end, observation_minutes=60)
     assert plain.ends_at == end + 60 * MIN and not plain.restarted_by_reaction
     late = engine.observation(infusion_ended_at=end, observation_minutes=60, reactions_at=[end + 30 * MIN])

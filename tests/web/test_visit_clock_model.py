@@ -17,6 +17,7 @@ from scheduling.models import Appointment, VisitNote
 from scheduling.selectors.visit_clock import observation_plan
 from scheduling.services import visits
 from scheduling.services.visit_corrections import correctable_steps, visit_step_undo, visit_time_correct
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.web.helpers import appointment_at, chairs, open_every_day, staff
 
@@ -42,7 +43,7 @@ class VisitMachine(RuleBasedStateMachine):
 
     @initialize()
     def book(self):
-        start = timezone.make_aware(datetime.datetime(2026, 12, 2, 8, 0))
+        start = local(datetime.date(2026, 12, 2), 8)
         self.travel = time_machine.travel(start, tick=False)
         self.traveller = self.travel.start()
         self.nurse = staff(roles.NURSE, f"nurse-{next(NURSES)}")

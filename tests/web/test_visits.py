@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from scheduling.models import Appointment, InfusionReaction, PremedicationGiven, ReadinessOverride
 from scheduling.services import visits
+from tests.clock import local
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
 from tests.pharmacy.helpers import dose_ready
 from tests.web.helpers import appointment_at, ocrevus_initial_doses_elsewhere
@@ -23,7 +24,7 @@ FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"),
 @pytest.fixture
 def clock():
     """08:40 on a weekday in the center; the test moves the clock on through the visit."""
-    moment = timezone.make_aware(datetime.datetime(2026, 12, 1, 8, 40))
+    moment = local(datetime.date(2026, 12, 1), 8, 40)
     with time_machine.travel(moment, tick=False) as traveller:
         yield traveller
 

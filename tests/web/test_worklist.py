@@ -17,6 +17,7 @@ from scheduling import tasks
 from scheduling.models import Appointment, PlanNextDose, TreatmentPlan
 from scheduling.selectors.worklist import WorklistFilters, worklist_rows
 from scheduling.services.next_dose import next_doses_refresh
+from tests.clock import local
 from tests.factories import (
     ANTI_CD20_FIRST_DOSE_CHECKS,
     PatientFactory,
@@ -24,7 +25,7 @@ from tests.factories import (
     TreatmentPlanFactory,
     seeded_drug,
 )
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.web.helpers import appointment_at, chairs, open_every_day
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
