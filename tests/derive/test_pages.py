@@ -11,9 +11,9 @@ from django.urls import reverse
 from scheduling.models import Appointment, Chair, Closure, NurseStaffing, OutsideDose, RegimenPhase
 from scheduling.services.booking import appointment_book, appointment_cancel
 from tests.clock import local
+from tests.factories import staff
 from tests.foundation.test_admin import _form_data
 from tests.scheduling.conftest import MON, give_mitoxantrone_doses
-from tests.web.helpers import staff
 
 pytestmark = pytest.mark.usefixtures("frozen", "clinic", "drugs_outside_the_pharmacy")
 

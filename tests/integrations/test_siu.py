@@ -99,7 +99,7 @@ def test_an_error_ack_is_kept_and_shown_to_staff(siu_on, client, code):
     assert (message.status, message.ack_code) == ("rejected", code)
     assert message.last_error == f"The EHR answered {code}: Unknown patient"
     from infusion_center import roles
-    from tests.web.helpers import staff
+    from tests.factories import staff
 
     client.force_login(staff(roles.MANAGER, "max"))
     page = client.get(reverse("integrations:siu-outbox"))

@@ -13,12 +13,11 @@ from integrations.models import ImportBatch, SiuMessage
 from patients.models import Patient
 from scheduling.services.booking import appointment_cancel
 from tests.clock import local
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff
 from tests.integrations.mllp_listener import MllpListener
 from tests.integrations.test_import import DOSES_CSV, PATIENTS_CSV, PLANS_CSV
 from tests.reminders.conftest import make_appointment, reschedule
 from tests.reminders.test_worker import wait_for, worker
-from tests.web.helpers import staff
 
 pytestmark = [
     pytest.mark.postgres,

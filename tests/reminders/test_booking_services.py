@@ -11,14 +11,7 @@ from django.utils import timezone
 from scheduling.models import Reminder
 from scheduling.services.booking import appointment_book, appointment_cancel, appointment_reschedule, course_book
 from tests.clock import local
-from tests.factories import (
-    ChairFactory,
-    OpeningHoursFactory,
-    PatientFactory,
-    TreatmentPlanFactory,
-    UserFactory,
-    seeded_drug,
-)
+from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, UserFactory, opening_hours, seeded_drug
 from tests.reminders.test_worker import beat, wait_for, worker
 
 pytestmark = [
@@ -34,8 +27,7 @@ STATUS = Reminder.Status
 
 @pytest.fixture
 def center():
-    for weekday in range(7):
-        OpeningHoursFactory(weekday=weekday, opens_at=datetime.time(7), closes_at=datetime.time(19))
+    opening_hours()
     return ChairFactory(), ChairFactory()
 
 

@@ -30,7 +30,6 @@ from infusion_center.celery import app as celery_app
 from scheduling.models import Reminder
 from scheduling.reminders.tasks import reminders_sweep
 from tests.clock import local
-from tests.factories import UserFactory
 from tests.reminders.conftest import book, cancel, reschedule
 
 pytestmark = [
@@ -183,10 +182,9 @@ def free_port() -> int:
 
 
 def test_mail_server_down_retries_then_fails_and_a_staff_retry_sends_through_real_smtp(
-    settings, fast_retries, client, staff_base_template
+    settings, fast_retries, client, staff_base_template, scheduler
 ):
     from aiosmtpd.controller import Controller
-    from django.contrib.auth.models import Permission
 
     port = free_port()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -207,11 +205,7 @@ def test_mail_server_down_retries_then_fails_and_a_staff_retry_sends_through_rea
         controller = Controller(sink, hostname="127.0.0.1", port=port)
         controller.start()
         try:
-            user = UserFactory()
-            user.user_permissions.add(
-                *Permission.objects.filter(codename__in=["view_appointment", "change_appointment"])
-            )
-            client.force_login(user)
+            client.force_login(scheduler)
             response = client.post(reverse("scheduling:reminder-retry", args=[confirmation.pk]))
             assert response.status_code == 302
             assert wait_for(lambda: len(sink.messages) == 1, timeout=20)

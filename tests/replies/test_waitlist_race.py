@@ -14,7 +14,7 @@ from replies.services.waitlist import OfferTaken, offer_accept
 from scheduling.models import Appointment
 from scheduling.services.booking import appointment_cancel
 from tests.clock import local
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug, weekday_hours
+from tests.factories import WEEKDAYS, ChairFactory, PatientFactory, TreatmentPlanFactory, opening_hours, seeded_drug
 from tests.replies.conftest import MON, NOW, book, ready
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -48,7 +48,7 @@ def race(jobs):
 
 
 def freed_time_with_offers(count):
-    weekday_hours(nurses_on_duty=6, patients_per_nurse=4)
+    opening_hours(WEEKDAYS, nurses_on_duty=6, patients_per_nurse=4)
     chair = ChairFactory(name="Chair 1")
     with time_machine.travel(NOW, tick=False):
         leaving = book(chair, local(MON, 9), patient=ready(PatientFactory()))

@@ -18,7 +18,7 @@ from scheduling.services.booking import (
     slots_find,
 )
 from tests.clock import local
-from tests.factories import PatientFactory
+from tests.factories import AppointmentFactory, PatientFactory
 from tests.scheduling.conftest import MON, give_mitoxantrone_doses
 
 pytestmark = pytest.mark.usefixtures("frozen", "clinic")
@@ -81,30 +81,28 @@ def test_outside_hours_past_and_paused_are_refused(make_plan, clinic, user):
 
 def test_short_infusion_unless_a_serious_reaction(make_plan, clinic, user):
     plan = make_plan(start=datetime.date(2026, 6, 1))
-    first = Appointment.objects.create(
-        patient=plan.patient,
+    first = AppointmentFactory(
         plan=plan,
-        phase=plan.drug.phases.get(order=1),
+        phase_order=1,
         chair=clinic[0],
         infusion_number=1,
         dose_mg=300,
         premed_start=local(datetime.date(2026, 6, 1), 9),
-        infusion_start=local(datetime.date(2026, 6, 1), 10),
-        infusion_end=local(datetime.date(2026, 6, 1), 12, 30),
-        observation_end=local(datetime.date(2026, 6, 1), 13, 30),
+        premed_minutes=60,
+        infusion_minutes=150,
+        observation_minutes=60,
         status="completed",
     )
-    Appointment.objects.create(
-        patient=plan.patient,
+    AppointmentFactory(
         plan=plan,
-        phase=plan.drug.phases.get(order=2),
+        phase_order=2,
         chair=clinic[0],
         infusion_number=2,
         dose_mg=300,
         premed_start=local(datetime.date(2026, 6, 15), 9),
-        infusion_start=local(datetime.date(2026, 6, 15), 10),
-        infusion_end=local(datetime.date(2026, 6, 15), 12, 30),
-        observation_end=local(datetime.date(2026, 6, 15), 13, 30),
+        premed_minutes=60,
+        infusion_minutes=150,
+        observation_minutes=60,
         status="completed",
     )
     dose = plan_next_dose(plan=plan)

@@ -11,7 +11,15 @@ from django.db import connection, connections
 from scheduling.models import Appointment
 from scheduling.services.booking import BookingError, appointment_book
 from tests.clock import local
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, UserFactory, seeded_drug, weekday_hours
+from tests.factories import (
+    WEEKDAYS,
+    ChairFactory,
+    PatientFactory,
+    TreatmentPlanFactory,
+    UserFactory,
+    opening_hours,
+    seeded_drug,
+)
 from tests.scheduling.conftest import MON, NOW
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -66,7 +74,7 @@ def overlapping_pairs(column):
 
 
 def test_twenty_bookings_for_one_chair_and_time_give_one_appointment():
-    weekday_hours(nurses_on_duty=30, patients_per_nurse=4)
+    opening_hours(WEEKDAYS, nurses_on_duty=30, patients_per_nurse=4)
     chair = ChairFactory(name="Chair 1")
     user = UserFactory()
     tysabri = seeded_drug("Tysabri")
@@ -84,7 +92,7 @@ def test_twenty_bookings_for_one_chair_and_time_give_one_appointment():
 
 
 def test_two_chairs_racing_for_one_patient_give_one_appointment():
-    weekday_hours(nurses_on_duty=30, patients_per_nurse=4)
+    opening_hours(WEEKDAYS, nurses_on_duty=30, patients_per_nurse=4)
     chairs = [ChairFactory(name=f"Chair {i}") for i in (1, 2)]
     user = UserFactory()
     patient = PatientFactory()
@@ -105,7 +113,7 @@ def test_two_chairs_racing_for_one_patient_give_one_appointment():
 
 def test_the_exclusion_constraint_becomes_a_clear_refusal(monkeypatch):
     """Even if the engine's re-check were bypassed, the database refuses and the service says 'already booked'."""
-    weekday_hours()
+    opening_hours(WEEKDAYS)
     chair = ChairFactory(name="Chair 1")
     user = UserFactory()
     tysabri = seeded_drug("Tysabri")

@@ -10,7 +10,7 @@ from scheduling.selectors.plan_state import plan_next_dose
 from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plan, readiness_for_plans
 from scheduling.services.booking import appointment_book, course_book
 from tests.clock import local
-from tests.factories import PatientFactory, ScreeningFactory
+from tests.factories import AppointmentFactory, PatientFactory, ScreeningFactory
 from tests.scheduling.conftest import MON, NOW, give_mitoxantrone_doses
 
 pytestmark = pytest.mark.usefixtures("frozen", "clinic")
@@ -125,17 +125,16 @@ def test_center_snapshot_reads_only_the_range_and_local_times_match(make_plan, c
     plan = make_plan("Tysabri")
     phase = plan.drug.phases.get()
     for day in (datetime.date(2026, 11, 1), datetime.date(2026, 11, 2), MON):
-        Appointment.objects.create(
+        AppointmentFactory(
             patient=PatientFactory(),
             plan=plan,
             phase=phase,
             chair=clinic[0],
-            infusion_number=1,
             dose_mg=300,
             premed_start=local(day, 8, 45),
-            infusion_start=local(day, 9),
-            infusion_end=local(day, 10),
-            observation_end=local(day, 11),
+            premed_minutes=15,
+            infusion_minutes=60,
+            observation_minutes=60,
         )
     center = center_for_range(datetime.date(2026, 11, 1), datetime.date(2026, 11, 2))
     assert len(center.bookings) == 2

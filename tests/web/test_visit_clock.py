@@ -14,8 +14,14 @@ from scheduling.services import visits
 from scheduling.services.visit_clock import VisitTooEarly
 from scheduling.services.visit_corrections import visit_step_undo, visit_time_correct
 from tests.clock import local
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
-from tests.web.helpers import appointment_at, ocrevus_initial_doses_elsewhere
+from tests.factories import (
+    AppointmentFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    clear_first_dose_checks,
+)
+from tests.web.helpers import ocrevus_initial_doses_elsewhere
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 S = Appointment.Status
@@ -37,7 +43,7 @@ def visit(center, clock):
     ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
     plan = TreatmentPlanFactory(patient=patient)
     ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())  # the maintenance dose is due
-    appointment = appointment_at(chair=center[0], start=timezone.now(), plan=plan)
+    appointment = AppointmentFactory(ocrevus_maintenance=True, chair=center[0], premed_start=timezone.now(), plan=plan)
     visits.appointment_check_in(appointment=appointment, user=None)
     return appointment
 
