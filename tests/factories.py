@@ -221,16 +221,16 @@ class AppointmentFactory(DjangoModelFactory):
                 course_day=a.course_day,
             )
         )
-        premed_minutes = factory.LazyAttribute(lambda a: a.catalogue_time.premed_minutes)
-        infusion_minutes = factory.LazyAttribute(lambda a: a.catalogue_time.infusion_minutes)
-        observation_minutes = factory.LazyAttribute(lambda a: a.catalogue_time.observation_minutes)
-        ocrevus_maintenance = factory.Trait(
-            phase_order=3,
-            infusion_number=3,
-            dose_mg=Decimal("600"),
-            premed_minutes=30,
-            infusion_minutes=210,
-            observation_minutes=60,
+        ocrevus_maintenance = factory.Trait(phase_order=3, infusion_number=3, dose_mg=Decimal("600"))
+        # (a trait cannot set another parameter: the maintenance minutes are chosen here)
+        premed_minutes = factory.Maybe(
+            "ocrevus_maintenance", 30, factory.LazyAttribute(lambda a: a.catalogue_time.premed_minutes)
+        )
+        infusion_minutes = factory.Maybe(
+            "ocrevus_maintenance", 210, factory.LazyAttribute(lambda a: a.catalogue_time.infusion_minutes)
+        )
+        observation_minutes = factory.Maybe(
+            "ocrevus_maintenance", 60, factory.LazyAttribute(lambda a: a.catalogue_time.observation_minutes)
         )
 
     patient = factory.SubFactory(PatientFactory)

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_
 S = Appointment.Status
 # The patient's first Ocrevus dose (infusion 1, 300 mg over 2.5 h): the dose due with no dose history, and the one
 # the checks "before the first dose" (hepatitis B) apply to.
-FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"), "infusion": 150}
+FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"), "infusion_minutes": 150}
 REQUIREMENTS = importlib.import_module("scheduling.migrations.0020_check_requirements").REQUIREMENTS
 KINDS = importlib.import_module("patients.migrations.0020_check_catalogue").KINDS
 

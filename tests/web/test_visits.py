@@ -24,7 +24,7 @@ from tests.web.helpers import ocrevus_initial_doses_elsewhere
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
 # The patient's first Ocrevus dose: infusion 1, 300 mg over 2.5 h (the start checks it is the dose due).
-FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"), "infusion": 150}
+FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"), "infusion_minutes": 150}
 
 
 @pytest.fixture
