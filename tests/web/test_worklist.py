@@ -86,14 +86,7 @@ def test_filters_by_drug_due_within_overdue_and_readiness(signed_in):
 def test_a_booking_takes_the_plan_off_until_its_time_has_gone_by(signed_in):
     plan = _plan("Booked", start_in_days=1)
     (chair,) = chairs(1)
-    booking = AppointmentFactory(
-        ocrevus_maintenance=True,
-        chair=chair,
-        premed_start=local(plan.start_date, 9),
-        plan=plan,
-        phase_order=1,
-        infusion_number=1,
-    )
+    booking = AppointmentFactory(chair=chair, premed_start=local(plan.start_date, 9), plan=plan)  # infusion 1
     assert PlanNextDose.objects.get(plan=plan).booking == booking
     assert _listed(signed_in) == []
     # the patient never came: due again once the chair time has gone by, with no refresh needed
@@ -109,15 +102,7 @@ def test_a_booking_takes_the_plan_off_until_its_time_has_gone_by(signed_in):
 def test_a_dose_given_moves_the_next_dose_on(signed_in):
     plan = _plan("Given", start_in_days=-1)
     (chair,) = chairs(1)
-    given = AppointmentFactory(
-        ocrevus_maintenance=True,
-        chair=chair,
-        premed_start=local(plan.start_date, 9),
-        plan=plan,
-        phase_order=1,
-        infusion_number=1,
-        status=S.OBSERVING,
-    )
+    given = AppointmentFactory(chair=chair, premed_start=local(plan.start_date, 9), plan=plan, status=S.OBSERVING)
     given.status = S.COMPLETED
     given.save(update_fields=["status"])
     row = PlanNextDose.objects.get(plan=plan)
