@@ -9,9 +9,16 @@ from django.core import mail
 from django.utils import timezone
 
 from scheduling.models import Reminder
-from scheduling.services.booking import appointment_book, appointment_cancel, appointment_reschedule, course_book
+from scheduling.services.booking import appointment_book, appointment_cancel, appointment_reschedule, dose_book
 from tests.clock import local
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, UserFactory, opening_hours, seeded_drug
+from tests.factories import (
+    ChairFactory,
+    PatientFactory,
+    TreatmentPlanFactory,
+    UserFactory,
+    opening_hours,
+    seeded_drug,
+)
 from tests.reminders.test_worker import beat, wait_for, worker
 
 pytestmark = [
@@ -66,7 +73,7 @@ def test_a_course_booked_through_the_service_is_confirmed_in_one_email(center, s
     start = timezone.localdate() + datetime.timedelta(10)
     plan = TreatmentPlanFactory(drug=seeded_drug("Lemtrada"), patient=PatientFactory(), start_date=start)
     with worker(), beat():
-        days = course_book(plan=plan, chair_id=center[0].pk, premed_start=local(10, 8), user=user)
+        days = dose_book(plan=plan, chair_id=center[0].pk, premed_start=local(10, 8), user=user)
         assert len(days) == 5
         assert wait_for(lambda: len(mail.outbox) == 1)
         time.sleep(1.5)
