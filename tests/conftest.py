@@ -106,8 +106,19 @@ def drug_admin(db):
     return _staff("DRUG_ADMIN", "dana")
 
 
+@pytest.fixture
+def pharmacist(db):
+    return _staff("PHARMACY", "phil")
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but with no role at all."""
+    return _staff(None, "otto")
+
+
 def _staff(role_name, username, **extra):
     from infusion_center import roles  # imported once Django is set up
-    from tests.web.helpers import staff
+    from tests.factories import staff
 
-    return staff(getattr(roles, role_name), username, **extra)
+    return staff(getattr(roles, role_name) if role_name else None, username, **extra)

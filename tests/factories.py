@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from infusion_center import roles
 from patients.models import CheckKind, EmergencyContact, Patient, Screening
 from scheduling.catalogue import drug_spec, drugs_with_protocol
 from scheduling.engine.protocol import chair_time
@@ -28,6 +30,8 @@ from scheduling.models import (
     VisitNote,
 )
 
+PASSWORD = "correct-horse-battery-staple"
+
 
 class UserFactory(DjangoModelFactory):
     class Meta:
@@ -36,7 +40,19 @@ class UserFactory(DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@center.example")
-    password = factory.django.Password("correct-horse-battery-staple")
+    password = factory.django.Password(PASSWORD)
+
+
+def staff(role: str | None, username: str | None = None, **kwargs):
+    """A member of staff in one role (infusion_center.roles; None for a signed-in user with no role), with admin
+    access when the role works there. The same username gives the same user, so a persona can be asked for twice."""
+    user = UserFactory(username=username or (role or "nobody").lower().replace(" ", "_"), **kwargs)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    if role in roles.STAFF_ROLES and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return user
 
 
 class PatientFactory(DjangoModelFactory):
@@ -150,9 +166,15 @@ def seeded_drug(name: str) -> Drug:
     return Drug.objects.get(name=name)
 
 
-def weekday_hours(opens: datetime.time = datetime.time(7, 0), closes: datetime.time = datetime.time(19, 0), **kw):
-    """Monday-Friday opening hours, as the demo center has them."""
-    return [OpeningHoursFactory(weekday=day, opens_at=opens, closes_at=closes, **kw) for day in range(5)]
+EVERY_DAY = range(7)
+WEEKDAYS = range(5)  # Monday to Friday, as the demo center opens
+
+
+def opening_hours(
+    days=EVERY_DAY, opens: datetime.time = datetime.time(7, 0), closes: datetime.time = datetime.time(19, 0), **kw
+) -> list[OpeningHours]:
+    """The center's opening hours on each weekday of `days` (0 is Monday); `kw` sets the staffing of those days."""
+    return [OpeningHoursFactory(weekday=day, opens_at=opens, closes_at=closes, **kw) for day in days]
 
 
 class ClosureFactory(DjangoModelFactory):
@@ -179,17 +201,37 @@ class NurseStaffingFactory(DjangoModelFactory):
 
 
 class AppointmentFactory(DjangoModelFactory):
-    """A booked visit whose chair time is the catalogue's, through the engine: pass `premed_start` (aware), and
-    `plan` or `patient` and `drug` (by name); `phase_order` picks the regimen step. Written straight to the
-    table: tests of the booking rules book through scheduling.services.booking instead."""
+    """A booked visit written straight to the table (tests of the booking rules book through
+    scheduling.services.booking instead): pass `premed_start` (aware), and `plan`, or `patient` and `drug` (by name);
+    `phase_order` picks the regimen step. The chair time is the catalogue's, through the engine, unless
+    `premed_minutes`, `infusion_minutes` or `observation_minutes` (or the times themselves) are given.
+    `ocrevus_maintenance=True` is a standard-rate Ocrevus maintenance dose (infusion 3, 600 mg, 30 + 210 + 60
+    minutes), whatever the plan's drug unless `phase_order` is given too."""
 
     class Meta:
         model = Appointment
-        exclude = ("drug", "phase_order")
 
     class Params:
         drug = "Ocrevus (IV)"
         phase_order = 1
+        catalogue_time = factory.LazyAttribute(
+            lambda a: chair_time(
+                next(p for p in drug_spec(drugs_with_protocol().get(pk=a.phase.drug_id)).phases if p.id == a.phase.pk),
+                infusion_number=a.infusion_number,
+                course_day=a.course_day,
+            )
+        )
+        ocrevus_maintenance = factory.Trait(phase_order=3, infusion_number=3, dose_mg=Decimal("600"))
+        # (a trait cannot set another parameter: the maintenance minutes are chosen here)
+        premed_minutes = factory.Maybe(
+            "ocrevus_maintenance", 30, factory.LazyAttribute(lambda a: a.catalogue_time.premed_minutes)
+        )
+        infusion_minutes = factory.Maybe(
+            "ocrevus_maintenance", 210, factory.LazyAttribute(lambda a: a.catalogue_time.infusion_minutes)
+        )
+        observation_minutes = factory.Maybe(
+            "ocrevus_maintenance", 60, factory.LazyAttribute(lambda a: a.catalogue_time.observation_minutes)
+        )
 
     patient = factory.SubFactory(PatientFactory)
     plan = factory.LazyAttribute(
@@ -204,21 +246,19 @@ class AppointmentFactory(DjangoModelFactory):
     course_day = 1
     dose_mg = factory.LazyAttribute(lambda a: a.phase.dose_amount)
     premed_start = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+    infusion_start = factory.LazyAttribute(lambda a: a.premed_start + datetime.timedelta(minutes=a.premed_minutes))
+    infusion_end = factory.LazyAttribute(lambda a: a.infusion_start + datetime.timedelta(minutes=a.infusion_minutes))
+    observation_end = factory.LazyAttribute(
+        lambda a: a.infusion_end + datetime.timedelta(minutes=a.observation_minutes)
+    )
     status = Appointment.Status.SCHEDULED
 
     @classmethod
-    def _adjust_kwargs(cls, **kwargs):
-        phase = kwargs["phase"]
-        spec = drug_spec(drugs_with_protocol().get(pk=phase.drug_id))
-        phase_spec = next(p for p in spec.phases if p.id == phase.pk)
-        times = chair_time(phase_spec, infusion_number=kwargs["infusion_number"], course_day=kwargs["course_day"])
-        start = kwargs["premed_start"]
-        kwargs.setdefault("infusion_start", start + datetime.timedelta(minutes=times.premed_minutes))
-        kwargs.setdefault("infusion_end", kwargs["infusion_start"] + datetime.timedelta(minutes=times.infusion_minutes))
-        kwargs.setdefault(
-            "observation_end", kwargs["infusion_end"] + datetime.timedelta(minutes=times.observation_minutes)
-        )
-        return kwargs
+    def _generate(cls, strategy, params):
+        # the patient of a given plan, rather than a new one
+        if "plan" in params and "patient" not in params:
+            params = {**params, "patient": params["plan"].patient}
+        return super()._generate(strategy, params)
 
 
 class OutsideDoseFactory(DjangoModelFactory):

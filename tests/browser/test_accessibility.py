@@ -27,11 +27,12 @@ from scheduling.models import Appointment, Reminder
 from scheduling.reminders.emails import unsubscribe_token
 from scheduling.reminders.services import reminder_deliver
 from tests.browser.conftest import ARTIFACTS
+from tests.clock import local
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "demo-accessibility-password-1"
-MOMENT = datetime.datetime(2027, 3, 3, 11, 20)  # a Wednesday late morning: visits done, under way and to come
+MOMENT = local(datetime.date(2027, 3, 3), 11, 20)  # a Wednesday late morning: visits done, under way and to come
 WIDTHS = {"desktop": (1280, 800), "tablet": (768, 1024)}
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]}
@@ -90,7 +91,7 @@ class Checker:
 def demo(live_server, settings, tmp_path):
     """The demo center on a working day, with the emails the worker would already have sent."""
     settings.VAR_DIR = tmp_path
-    with time_machine.travel(timezone.make_aware(MOMENT), tick=True):
+    with time_machine.travel(MOMENT, tick=True):
         call_command("demo_center", "--password", PASSWORD, stdout=io.StringIO())
         for reminder_id in Reminder.objects.filter(
             status=Reminder.Status.PENDING, due_at__lte=timezone.now()

@@ -5,8 +5,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from infusion_center import roles
-from tests.factories import PatientFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, chairs, local, open_every_day, staff
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, TreatmentPlanFactory, opening_hours, staff
+from tests.web.helpers import chairs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,12 +20,14 @@ POLICY = (
 def test_no_csp_violation_on_the_main_pages(page, live_server, sign_in):
     """Every response carries the strict policy; each page and each htmx swap is waited for before the next step,
     so no request is cut off by the next navigation and no violation is reported after the check."""
-    open_every_day()
+    opening_hours()
     (chair,) = chairs(1)
     patient = PatientFactory(last_name="Noether")
     PatientFactory(last_name="Hilbert")
     plan = TreatmentPlanFactory(patient=patient)
-    appointment = appointment_at(chair=chair, start=local(timezone.localdate(), 9), plan=plan)
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True, chair=chair, premed_start=local(timezone.localdate(), 9), plan=plan
+    )
     staff(roles.NURSE, "nora")
 
     def with_policy(route):

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from infusion_center import roles
-from tests.factories import PatientFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, chairs, local, ocrevus_initial_doses_elsewhere, open_every_day, staff
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, TreatmentPlanFactory, opening_hours, staff
+from tests.web.helpers import chairs, ocrevus_initial_doses_elsewhere
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +32,7 @@ def _squash(text: str) -> str:
 def test_printed_day_list_keeps_every_name_whole_and_breaks_pages_by_hour(page, live_server, sign_in):
     from pypdf import PdfReader
 
-    open_every_day()
+    opening_hours()
     center = chairs(len(NAMES))  # one each: the visits overlap
     day = timezone.localdate() + datetime.timedelta(days=1)
     hours = [8, 8, 9, 11, 11]
@@ -39,7 +40,9 @@ def test_printed_day_list_keeps_every_name_whole_and_breaks_pages_by_hour(page, 
         patient = PatientFactory(first_name=first, last_name=last, allergies="Penicillin (anaphylaxis)\nLatex")
         plan = TreatmentPlanFactory(patient=patient)
         ocrevus_initial_doses_elsewhere(plan, maintenance_due=day)  # a maintenance dose: no first-dose checks
-        appointment_at(chair=center[index], start=local(day, hour, 15 * (index % 2)), plan=plan)
+        AppointmentFactory(
+            ocrevus_maintenance=True, chair=center[index], premed_start=local(day, hour, 15 * (index % 2)), plan=plan
+        )
     staff(roles.NURSE, "nora")
     sign_in("nora")
     page.goto(f"{live_server.url}/day-list/?day={day.isoformat()}")

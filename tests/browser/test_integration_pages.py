@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from infusion_center import roles
 from scheduling.models import Appointment, TreatmentPlan
-from tests.web.helpers import chairs, open_every_day, staff
+from tests.factories import opening_hours, staff
+from tests.web.helpers import chairs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +22,7 @@ def test_manager_imports_patients_with_past_doses_and_a_scheduler_books_the_next
     from infusion_center.celery import app as celery_app
 
     monkeypatch.setattr(celery_app.conf, "task_always_eager", True)  # the worker's part runs in the request
-    open_every_day()
+    opening_hours()
     chairs(2)
     today = timezone.localdate()
 

@@ -14,9 +14,18 @@ from playwright.sync_api import expect
 
 from infusion_center import roles
 from scheduling.models import Appointment, PremedicationGiven
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
+from tests.clock import local
+from tests.factories import (
+    AppointmentFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    clear_first_dose_checks,
+    opening_hours,
+    staff,
+)
 from tests.pharmacy.helpers import dose_ready
-from tests.web.helpers import appointment_at, chairs, local, ocrevus_initial_doses_elsewhere, open_every_day, staff
+from tests.web.helpers import chairs, ocrevus_initial_doses_elsewhere
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,22 +81,29 @@ def active_cell(page) -> str | None:
 
 @pytest.fixture
 def center(transactional_db):
-    open_every_day()
+    opening_hours()
     return chairs(3)
 
 
 def test_the_board_is_a_grid_with_one_tab_stop_arrow_keys_and_enter(page, live_server, center, shot):
     staff(roles.NURSE, "nora")
     today = timezone.localdate()
-    first = appointment_at(
-        chair=center[0], start=local(today, 8), plan=TreatmentPlanFactory(patient=PatientFactory(last_name="Ames"))
+    first = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=local(today, 8),
+        plan=TreatmentPlanFactory(patient=PatientFactory(last_name="Ames")),
     )
-    second = appointment_at(
-        chair=center[0], start=local(today, 13), plan=TreatmentPlanFactory(patient=PatientFactory(last_name="Bose"))
+    second = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=local(today, 13),
+        plan=TreatmentPlanFactory(patient=PatientFactory(last_name="Bose")),
     )
-    below = appointment_at(
+    below = AppointmentFactory(
+        ocrevus_maintenance=True,
         chair=center[1],
-        start=local(today, 13, 30),
+        premed_start=local(today, 13, 30),
         plan=TreatmentPlanFactory(patient=PatientFactory(last_name="Curie")),
     )
     sign_in_by_keyboard(page, live_server, "nora")
@@ -239,7 +255,7 @@ def test_a_whole_visit_with_the_keyboard_alone(page, live_server, center, shot):
     plan = TreatmentPlanFactory(patient=patient)
     ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())
     arrival = local(timezone.localdate(), 9)
-    appointment = appointment_at(chair=center[0], start=arrival, plan=plan)
+    appointment = AppointmentFactory(ocrevus_maintenance=True, chair=center[0], premed_start=arrival, plan=plan)
     dose_ready(appointment)
 
     def at(moment: datetime.datetime):

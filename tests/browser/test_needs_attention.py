@@ -9,14 +9,15 @@ from playwright.sync_api import expect
 from infusion_center import roles
 from scheduling.models import Appointment
 from scheduling.services.booking import appointment_book, appointment_cancel
-from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import chairs, local, open_every_day, staff
+from tests.clock import local
+from tests.factories import PatientFactory, TreatmentPlanFactory, opening_hours, seeded_drug, staff
+from tests.web.helpers import chairs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_scheduler_rebooks_a_flagged_dose_from_the_queue(page, live_server, sign_in, shot, transactional_db):
-    open_every_day()
+    opening_hours()
     center = chairs(3)
     scheduler = staff(roles.SCHEDULER, "sam")
     start = timezone.localdate() + datetime.timedelta(days=3)

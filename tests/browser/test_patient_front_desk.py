@@ -7,8 +7,7 @@ from playwright.sync_api import expect
 
 from infusion_center import roles
 from patients.models import Patient
-from tests.factories import PatientFactory
-from tests.web.helpers import staff
+from tests.factories import PatientFactory, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,15 +13,16 @@ from infusion_center import roles
 from replies import links
 from replies.models import AfterVisitAnswer, Confirmation
 from scheduling.models import Appointment, InfusionReaction
-from tests.factories import PatientFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, chairs, open_every_day, staff
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, TreatmentPlanFactory, opening_hours, staff
+from tests.web.helpers import chairs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def center(transactional_db):
-    open_every_day()
+    opening_hours()
     return chairs(2)
 
 
@@ -40,8 +41,8 @@ def path(live_server, name, token):
 
 def test_a_patient_confirms_from_the_email_link(page, live_server, center, csp_violations, shot):
     plan = TreatmentPlanFactory(patient=PatientFactory(first_name="Ada", last_name="Lovelace"))
-    start = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) + datetime.timedelta(days=5)
-    appointment = appointment_at(chair=center[0], start=start, plan=plan)
+    start = local(5, 10)
+    appointment = AppointmentFactory(ocrevus_maintenance=True, chair=center[0], premed_start=start, plan=plan)
     token = links.make_token(links.VISIT, appointment.uid)
 
     page.goto(path(live_server, "visit", token))
@@ -68,8 +69,13 @@ def test_a_patient_reports_symptoms_and_the_nurse_closes_it_as_a_reaction(
 ):
     plan = TreatmentPlanFactory(patient=PatientFactory(first_name="Grace", last_name="Hopper", phone="+1 555 010 4242"))
     start = timezone.localtime() - datetime.timedelta(hours=8)
-    visit = appointment_at(
-        chair=center[0], start=start, plan=plan, status=Appointment.Status.COMPLETED, infusion_started_at=start
+    visit = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=start,
+        plan=plan,
+        status=Appointment.Status.COMPLETED,
+        infusion_started_at=start,
     )
     Appointment.objects.filter(pk=visit.pk).update(discharged_at=visit.observation_end)
     token = links.make_token(links.AFTER, visit.uid)

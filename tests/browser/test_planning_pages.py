@@ -12,8 +12,17 @@ from scheduling.models import Appointment, ProposedMove, ReoptimisationProposal
 from scheduling.services.reoptimise import proposal_compute
 from scheduling.tasks import reoptimise_propose
 from tests.browser.test_csp import POLICY
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug, weekday_hours
-from tests.web.helpers import appointment_at, local, staff
+from tests.clock import local
+from tests.factories import (
+    WEEKDAYS,
+    AppointmentFactory,
+    ChairFactory,
+    PatientFactory,
+    TreatmentPlanFactory,
+    opening_hours,
+    seeded_drug,
+    staff,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,18 +35,19 @@ def next_monday(weeks_ahead: int) -> datetime.date:
 @pytest.fixture
 def crowded_monday():
     """Three first Tysabri doses (an eight-day window) on one Monday at 09:00, two weeks ahead or more."""
-    weekday_hours()
+    opening_hours(WEEKDAYS)
     monday = next_monday(3)
     tysabri = seeded_drug("Tysabri")
     for n in range(3):
         plan = TreatmentPlanFactory(patient=PatientFactory(last_name=f"Crowded{n}"), drug=tysabri, start_date=monday)
-        appointment_at(
+        AppointmentFactory(
+            ocrevus_maintenance=True,
             chair=ChairFactory(name=f"Chair {n + 1}", position=n),
-            start=local(monday, 9),
+            premed_start=local(monday, 9),
             plan=plan,
-            premed=0,
-            infusion=60,
-            observation=60,
+            premed_minutes=0,
+            infusion_minutes=60,
+            observation_minutes=60,
             phase_order=1,
             infusion_number=1,
         )

@@ -57,7 +57,7 @@ def test_screenshots_of_the_patient_pages_and_the_queues(browser, live_server, s
     settings.VAR_DIR = tmp_path
     OUT.mkdir(parents=True, exist_ok=True)
     written = []
-    with time_machine.travel(timezone.make_aware(MOMENT), tick=True):
+    with time_machine.travel(MOMENT, tick=True):
         call_command("demo_center", "--password", PASSWORD, stdout=io.StringIO())
         context = browser.new_context(viewport={"width": PHONE[0], "height": PHONE[1]}, locale="en-GB")
         page = context.new_page()

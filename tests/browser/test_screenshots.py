@@ -18,6 +18,7 @@ from django.utils import timezone
 from scheduling.models import Appointment, InfusionReaction, Reminder
 from scheduling.reminders.services import reminder_deliver
 from scheduling.selectors.worklist import WorklistFilters, worklist_rows
+from tests.clock import local
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,7 +28,7 @@ pytestmark = [
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "demo-screenshots-password-1"
-MOMENT = datetime.datetime(2027, 3, 3, 11, 20)  # a Wednesday, in the center's time zone
+MOMENT = local(datetime.date(2027, 3, 3), 11, 20)  # a Wednesday, in the center's time zone
 DESKTOP, TABLET = (1440, 900), (1024, 768)
 MAX_BYTES = 400_000
 
@@ -84,7 +85,7 @@ def _pages() -> dict[str, list[tuple[str, str, tuple[int, int], bool]]]:
 def test_screenshots_of_the_main_pages(browser, live_server, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     OUT.mkdir(parents=True, exist_ok=True)
-    with time_machine.travel(timezone.make_aware(MOMENT), tick=True):
+    with time_machine.travel(MOMENT, tick=True):
         call_command("demo_center", "--password", PASSWORD, stdout=io.StringIO())
         for reminder_id in Reminder.objects.filter(
             status=Reminder.Status.PENDING, due_at__lte=timezone.now()

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.utils import timezone
+
+from tests.clock import local
 
 pytestmark = [
     pytest.mark.browser,
@@ -21,7 +22,7 @@ pytestmark = [
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "demo-screenshots-password-1"
-MOMENT = datetime.datetime(2027, 3, 3, 9, 35)  # the other screenshots' Wednesday, as the morning's patients arrive
+MOMENT = local(datetime.date(2027, 3, 3), 9, 35)  # the other screenshots' Wednesday, as the morning's patients arrive
 DESKTOP, A4_LANDSCAPE = (1440, 900), (1123, 794)
 MAX_BYTES = 400_000
 
@@ -42,7 +43,7 @@ SHOTS = {
 def test_screenshots_of_the_infusion_day(browser, live_server, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     OUT.mkdir(parents=True, exist_ok=True)
-    with time_machine.travel(timezone.make_aware(MOMENT), tick=True):
+    with time_machine.travel(MOMENT, tick=True):
         call_command("demo_center", "--password", PASSWORD, stdout=io.StringIO())
         for username, shots in SHOTS.items():
             context = browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]}, locale="en-GB")

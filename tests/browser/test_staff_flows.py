@@ -9,16 +9,24 @@ from playwright.sync_api import expect
 
 from infusion_center import roles
 from scheduling.models import Appointment, InfusionReaction
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
+from tests.factories import (
+    AppointmentFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    clear_first_dose_checks,
+    opening_hours,
+    staff,
+)
 from tests.pharmacy.helpers import dose_ready
-from tests.web.helpers import appointment_at, chairs, ocrevus_initial_doses_elsewhere, open_every_day, staff
+from tests.web.helpers import chairs, ocrevus_initial_doses_elsewhere
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def center(transactional_db):
-    open_every_day()
+    opening_hours()
     return chairs(4)
 
 
@@ -89,7 +97,7 @@ def test_nurse_runs_a_full_visit_on_the_clock_and_an_early_discharge_needs_a_rea
     plan = TreatmentPlanFactory(patient=patient)
     ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())  # the maintenance dose is due
     start = timezone.now().replace(second=0, microsecond=0) - datetime.timedelta(minutes=30)
-    appointment = appointment_at(chair=center[0], start=start, plan=plan)
+    appointment = AppointmentFactory(ocrevus_maintenance=True, chair=center[0], premed_start=start, plan=plan)
     hour_ago = (timezone.localtime() - datetime.timedelta(minutes=61)).strftime("%Y-%m-%dT%H:%M")
     dose_ready(appointment)
 
@@ -160,8 +168,10 @@ def test_nurse_runs_a_full_visit_on_the_clock_and_an_early_discharge_needs_a_rea
 
 def test_scheduler_cancels_a_booking_with_a_reason(page, live_server, sign_in, shot, center):
     staff(roles.SCHEDULER, "sam")
-    appointment = appointment_at(
-        chair=center[1], start=timezone.now().replace(microsecond=0) + datetime.timedelta(days=2)
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[1],
+        premed_start=timezone.now().replace(microsecond=0) + datetime.timedelta(days=2),
     )
     sign_in("sam")
     page.goto(f"{live_server.url}/appointments/{appointment.pk}/")
@@ -179,7 +189,9 @@ def test_scheduler_cancels_a_booking_with_a_reason(page, live_server, sign_in, s
 def test_nurse_cannot_edit_drugs_and_scheduler_cannot_run_visits(page, live_server, sign_in, shot, center):
     staff(roles.NURSE, "nora")
     staff(roles.SCHEDULER, "sam")
-    appointment = appointment_at(chair=center[2], start=timezone.now() - datetime.timedelta(minutes=20))
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True, chair=center[2], premed_start=timezone.now() - datetime.timedelta(minutes=20)
+    )
 
     sign_in("nora")
     page.goto(f"{live_server.url}/admin/scheduling/drug/")

@@ -4,24 +4,17 @@ from decimal import Decimal
 import pytest
 
 from scheduling.models import Appointment, RegimenPhase
-from tests.scheduling.conftest import NY, at, clinic, frozen, make_plan, user  # noqa: F401 (fixtures used here)
+from tests.clock import local
+from tests.factories import AppointmentFactory
+from tests.scheduling.conftest import clinic, frozen, make_plan, user  # noqa: F401 (fixtures used here)
 
-__all__ = ["NY", "at", "given", "booked_row"]
-
-
-def _times(start, premed, infusion, observation):
-    infusion_start = start + datetime.timedelta(minutes=premed)
-    infusion_end = infusion_start + datetime.timedelta(minutes=infusion)
-    return infusion_start, infusion_end, infusion_end + datetime.timedelta(minutes=observation)
+__all__ = ["given", "booked_row"]
 
 
 def given(plan, chair, day, *, order, number, dose_mg=None, course_day=1, course_id=None, hour=9):
     """A dose completed here in the past (drawn in the database: the history it leaves is what matters)."""
     phase = RegimenPhase.objects.get(drug=plan.drug, order=order)
-    start = at(day, hour)
-    infusion_start, infusion_end, observation_end = _times(start, 30, phase.infusion_minutes, phase.observation_minutes)
-    return Appointment.objects.create(
-        patient=plan.patient,
+    return AppointmentFactory(
         plan=plan,
         phase=phase,
         chair=chair,
@@ -29,28 +22,26 @@ def given(plan, chair, day, *, order, number, dose_mg=None, course_day=1, course
         course_day=course_day,
         course_id=course_id,
         dose_mg=dose_mg if dose_mg is not None else phase.dose_amount,
-        premed_start=start,
-        infusion_start=infusion_start,
-        infusion_end=infusion_end,
-        observation_end=observation_end,
+        premed_start=local(day, hour),
+        premed_minutes=30,
+        infusion_minutes=phase.infusion_minutes,
+        observation_minutes=phase.observation_minutes,
         status=Appointment.Status.COMPLETED,
     )
 
 
 def booked_row(plan, chair, start, *, order, number, dose_mg=Decimal("300"), premed=60, infusion=150, obs=60):
-    phase = RegimenPhase.objects.get(drug=plan.drug, order=order)
-    infusion_start, infusion_end, observation_end = _times(start, premed, infusion, obs)
-    return Appointment.objects.create(
-        patient=plan.patient,
+    """A booking drawn in the database with the given chair time (the engine's answer is what the test checks)."""
+    return AppointmentFactory(
         plan=plan,
-        phase=phase,
+        phase_order=order,
         chair=chair,
         infusion_number=number,
         dose_mg=dose_mg,
         premed_start=start,
-        infusion_start=infusion_start,
-        infusion_end=infusion_end,
-        observation_end=observation_end,
+        premed_minutes=premed,
+        infusion_minutes=infusion,
+        observation_minutes=obs,
     )
 
 

@@ -63,7 +63,8 @@ from scheduling.services.booking import (
 )
 from scheduling.services.next_dose import HOLDS_THE_DOSE
 from scheduling.services.plans import PlanError, plan_start
-from tests.factories import ChairFactory, PatientFactory, ScreeningFactory, seeded_drug, weekday_hours
+from tests.clock import local
+from tests.factories import WEEKDAYS, ChairFactory, PatientFactory, ScreeningFactory, opening_hours, seeded_drug
 from tests.scheduling.conftest import NOW
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
@@ -454,13 +455,12 @@ def _minutes(a, b) -> int:
 
 
 def _day_start(moment: datetime.datetime) -> datetime.datetime:
-    local = timezone.localtime(moment)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return local(timezone.localdate(moment))
 
 
 @pytest.fixture
 def model_center(db):
-    weekday_hours(nurses_on_duty=2, setup_minutes=15, patients_per_nurse=3)
+    opening_hours(WEEKDAYS, nurses_on_duty=2, setup_minutes=15, patients_per_nurse=3)
     for i in (1, 2, 3):
         ChairFactory(name=f"Model chair {i}", position=i)
     user = get_user_model().objects.create_superuser("model-nurse", "nurse@center.example", "x-long-password-1")

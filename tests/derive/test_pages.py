@@ -10,10 +10,10 @@ from django.urls import reverse
 
 from scheduling.models import Appointment, Chair, Closure, NurseStaffing, OutsideDose, RegimenPhase
 from scheduling.services.booking import appointment_book, appointment_cancel
-from tests.derive.conftest import at
+from tests.clock import local
+from tests.factories import staff
 from tests.foundation.test_admin import _form_data
 from tests.scheduling.conftest import MON, give_mitoxantrone_doses
-from tests.web.helpers import staff
 
 pytestmark = pytest.mark.usefixtures("frozen", "clinic", "drugs_outside_the_pharmacy")
 
@@ -36,9 +36,9 @@ def test_2_cancel_flag_queue_refused_start_and_rebook_through_the_pages(
     client, make_plan, clinic, user, scheduler, nurse
 ):
     plan = make_plan("Briumvi")
-    first = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
+    first = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 8), user=user)
     second = appointment_book(
-        plan=plan, chair_id=clinic[0].pk, premed_start=at(MON + datetime.timedelta(14), 9), user=user
+        plan=plan, chair_id=clinic[0].pk, premed_start=local(MON + datetime.timedelta(14), 9), user=user
     )
     client.force_login(scheduler)
     response = client.post(reverse("scheduling:appointment-cancel", args=[first.pk]), {"reason": "Patient unwell"})
@@ -72,12 +72,12 @@ def test_2_cancel_flag_queue_refused_start_and_rebook_through_the_pages(
 
 def test_2_the_nurse_cannot_start_the_flagged_infusion_2_from_the_page(client, make_plan, clinic, user, nurse):
     plan = make_plan("Briumvi")
-    first = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
+    first = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 8), user=user)
     second = appointment_book(
-        plan=plan, chair_id=clinic[0].pk, premed_start=at(MON + datetime.timedelta(14), 9), user=user
+        plan=plan, chair_id=clinic[0].pk, premed_start=local(MON + datetime.timedelta(14), 9), user=user
     )
     appointment_cancel(appointment=first, reason="Patient unwell", user=user)
-    with time_machine.travel(at(MON + datetime.timedelta(14), 9, 5), tick=False):
+    with time_machine.travel(local(MON + datetime.timedelta(14), 9, 5), tick=False):
         client.force_login(nurse)  # a session of that day
         check_in = {"at": "2026-12-21T09:05"}
         assert client.post(reverse("scheduling:visit-step", args=[second.pk, "check-in"]), check_in).status_code == 302
@@ -93,8 +93,8 @@ def test_2_the_nurse_cannot_start_the_flagged_infusion_2_from_the_page(client, m
 def test_6_a_drug_admin_lengthening_observation_in_admin_updates_and_flags_bookings(
     client, make_plan, clinic, user, drug_admin
 ):
-    early = appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
-    late = appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[1].pk, premed_start=at(MON, 17), user=user)
+    early = appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
+    late = appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[1].pk, premed_start=local(MON, 17), user=user)
     phase = RegimenPhase.objects.get(drug__name="Tysabri")
     client.force_login(drug_admin)
     url = reverse("admin:scheduling_regimenphase_change", args=[phase.pk])
@@ -112,7 +112,7 @@ def test_6_a_drug_admin_lengthening_observation_in_admin_updates_and_flags_booki
 
 
 def test_7_a_closure_shows_the_count_it_flags_before_it_is_saved(client, make_plan, clinic, user, manager):
-    booked = appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    booked = appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     client.force_login(manager)
     data = {"chair": "", "starts_on": MON.isoformat(), "ends_on": MON.isoformat(), "reason": "Power cut"}
     preview = client.post(reverse("scheduling:closure-create"), data)
@@ -126,7 +126,7 @@ def test_7_a_closure_shows_the_count_it_flags_before_it_is_saved(client, make_pl
 
 
 def test_7_an_inactive_chair_keeps_its_bookings_on_the_board_marked(client, make_plan, clinic, user, manager):
-    booked = appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    booked = appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     client.force_login(manager)
     url = reverse("scheduling:chair-edit", args=[clinic[0].pk])
     data = {"name": clinic[0].name, "position": clinic[0].position, "notes": ""}  # is_active unticked
@@ -141,7 +141,7 @@ def test_7_an_inactive_chair_keeps_its_bookings_on_the_board_marked(client, make
 
 
 def test_7_staffing_cut_to_zero_flags_after_the_confirm_step(client, make_plan, clinic, user, manager):
-    booked = appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    booked = appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     client.force_login(manager)
     data = {
         "date": MON.isoformat(),
@@ -165,7 +165,7 @@ def test_7_a_change_that_flags_nothing_saves_at_once(client, clinic, manager):
 
 def test_accept_after_review_only_for_a_capacity_overload(client, make_plan, clinic, user, scheduler, nurse):
     bookings = [
-        appointment_book(plan=make_plan(), chair_id=clinic[i].pk, premed_start=at(MON, 9, 15 * i), user=user)
+        appointment_book(plan=make_plan(), chair_id=clinic[i].pk, premed_start=local(MON, 9, 15 * i), user=user)
         for i in range(3)
     ]
     NurseStaffing.objects.create(date=MON, nurses_on_duty=1, patients_per_nurse=2)
@@ -188,16 +188,16 @@ def test_8_the_reschedule_page_offers_only_bookable_times_never_the_current_one(
     client, make_plan, clinic, user, scheduler
 ):
     plan = make_plan("Ocrevus (IV)")
-    first = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
-    appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON + datetime.timedelta(14), 9), user=user)
+    first = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
+    appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON + datetime.timedelta(14), 9), user=user)
     client.force_login(scheduler)
     page = client.get(reverse("scheduling:appointment-reschedule", args=[first.pk]))
     offers = _offers(page)
     assert offers and all(start.startswith(MON.isoformat()) for _chair, start in offers)
-    assert (str(first.chair_id), first.premed_start.astimezone(at(MON, 9).tzinfo).isoformat()) not in offers
+    assert (str(first.chair_id), first.premed_start.astimezone(local(MON, 9).tzinfo).isoformat()) not in offers
     same = client.post(
         reverse("scheduling:appointment-reschedule", args=[first.pk]),
-        {"chair_id": first.chair_id, "premed_start": at(MON, 9).isoformat()},
+        {"chair_id": first.chair_id, "premed_start": local(MON, 9).isoformat()},
     )
     assert same.status_code == 409 and "current time" in same.content.decode()
     later = client.get(
@@ -219,7 +219,7 @@ def test_8_mitoxantrone_past_the_lifetime_limit_shows_no_book_buttons(client, ma
 
 def test_8_nothing_fits_before_the_window_names_the_date_and_the_rule(client, make_plan, clinic, user, scheduler):
     plan = make_plan("Ocrevus (IV)")
-    appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     client.force_login(scheduler)
     page = client.get(
         reverse("scheduling:plan-find", args=[plan.pk]),
@@ -235,7 +235,7 @@ def test_a_nurse_records_a_dose_given_elsewhere_and_the_bookings_follow(
     client, make_plan, clinic, user, nurse, scheduler
 ):
     plan = make_plan("Tysabri")
-    booked = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    booked = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     phase = RegimenPhase.objects.get(drug__name="Tysabri")
     url = reverse("scheduling:outside-dose-create", args=[plan.patient.pk])
     client.force_login(scheduler)

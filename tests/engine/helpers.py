@@ -6,6 +6,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from scheduling.engine.capacity import Booking, Center, ChairSpec, ClosureSpec, Staffing, WeekdayHours
+from tests.clock import local
 
 NY = ZoneInfo("America/New_York")
 
@@ -37,7 +38,7 @@ def center(
 
 def booking(pk, chair, patient, day, start_hhmm, minutes, tz=NY) -> Booking:
     h, m = start_hhmm
-    start = datetime.datetime.combine(day, datetime.time(h, m), tzinfo=tz).astimezone(datetime.UTC)
+    start = local(day, h, m, tz=tz).astimezone(datetime.UTC)
     return Booking(pk, chair, patient, start, start + datetime.timedelta(minutes=minutes))
 
 

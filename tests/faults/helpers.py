@@ -10,7 +10,7 @@ from django.test import Client
 
 from infusion_center import roles
 from scheduling.models import Appointment, Reminder
-from tests.web.helpers import staff
+from tests.factories import staff
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ALREADY_BOOKED = re.compile(r"already booked", re.IGNORECASE)

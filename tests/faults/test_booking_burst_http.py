@@ -17,9 +17,8 @@ from django.utils import timezone
 
 from scheduling.models import Appointment
 from scheduling.services import booking
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug
+from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, opening_hours, seeded_drug
 from tests.faults.helpers import ALREADY_BOOKED, CSRF_INPUT, overlapping_pairs, scheduler_session_keys
-from tests.web.helpers import open_every_day
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +26,7 @@ THREADS = 50
 
 
 def test_fifty_concurrent_booking_posts_for_one_chair_give_one_booking(live_server):
-    open_every_day(nurses_on_duty=THREADS, patients_per_nurse=4)
+    opening_hours(nurses_on_duty=THREADS, patients_per_nurse=4)
     chair = ChairFactory(name="Chair 1")
     ChairFactory(name="Chair 2")
     day = timezone.localdate() + datetime.timedelta(days=10)

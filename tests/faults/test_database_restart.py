@@ -29,9 +29,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Appointment
-from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
+from tests.clock import local
+from tests.factories import PatientFactory, TreatmentPlanFactory, opening_hours, seeded_drug
 from tests.faults.helpers import incomplete_bookings, overlapping_pairs, scheduler_session_keys
-from tests.web.helpers import chairs, local, open_every_day
+from tests.web.helpers import chairs
 
 CLUSTERS = sorted(glob.glob("/etc/postgresql/*/main"))
 BASE_DIR = Path(settings.BASE_DIR)
@@ -133,7 +134,7 @@ def _wait_for_postgres(timeout: float = 60) -> None:
 
 
 def test_bookings_survive_a_postgresql_restart_in_the_middle_of_a_burst(app_server):
-    open_every_day(nurses_on_duty=60, patients_per_nurse=4)
+    opening_hours(nurses_on_duty=60, patients_per_nurse=4)
     center = chairs(10)
     first_day = timezone.localdate() + datetime.timedelta(days=10)
     tysabri = seeded_drug("Tysabri")

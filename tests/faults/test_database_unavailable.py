@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from infusion_center import roles
-from tests.web.helpers import staff
+from tests.factories import staff
 
 pytestmark = pytest.mark.django_db
 

@@ -25,9 +25,19 @@ from infusion_center import roles
 from patients.models import Patient
 from scheduling.models import Appointment, Reminder
 from scheduling.reminders.services import reminders_on_booked
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
+from tests.clock import local
+from tests.factories import (
+    PASSWORD,
+    AppointmentFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    opening_hours,
+    seeded_drug,
+    staff,
+)
 from tests.faults.helpers import incomplete_bookings
-from tests.web.helpers import PASSWORD, appointment_at, chairs, local, open_every_day, staff
+from tests.web.helpers import chairs
 
 pytestmark = pytest.mark.django_db
 EXAMPLES = int(os.environ.get("FAULTS_EXAMPLES", "15"))  # per form; raise it for a longer hunt
@@ -384,7 +394,7 @@ FORMS = [
 @pytest.fixture
 def records(db):
     """A center with bookings in every state, a plan to book, a course plan, and one of each record a form needs."""
-    hours = open_every_day(nurses_on_duty=6)
+    hours = opening_hours(nurses_on_duty=6)
     center_chairs = chairs(3)
     today = timezone.localdate()
     book_day = today + datetime.timedelta(days=12)
@@ -392,31 +402,38 @@ def records(db):
     ScreeningFactory(patient=patient)
     plan = TreatmentPlanFactory(patient=patient, drug=seeded_drug("Tysabri"), start_date=book_day)
     course_plan = TreatmentPlanFactory(patient=PatientFactory(), drug=seeded_drug("Lemtrada"), start_date=book_day)
-    booked = appointment_at(chair=center_chairs[2], start=local(book_day + datetime.timedelta(days=1), 8))
+    booked = AppointmentFactory(
+        ocrevus_maintenance=True, chair=center_chairs[2], premed_start=local(book_day + datetime.timedelta(days=1), 8)
+    )
     reminders_on_booked(appointment=booked)
     now = timezone.localtime()
     start = now.replace(minute=0, second=0, microsecond=0) - datetime.timedelta(hours=1)
     S = Appointment.Status
     visits = {
-        "today": appointment_at(chair=center_chairs[0], start=start + datetime.timedelta(hours=8)),
-        "checked_in": appointment_at(
+        "today": AppointmentFactory(
+            ocrevus_maintenance=True, chair=center_chairs[0], premed_start=start + datetime.timedelta(hours=8)
+        ),
+        "checked_in": AppointmentFactory(
+            ocrevus_maintenance=True,
             chair=center_chairs[1],
-            start=start,
+            premed_start=start,
             status=S.CHECKED_IN,
             checked_in_at=start,
             phase_order=1,
             infusion_number=1,
         ),
-        "infusing": appointment_at(
+        "infusing": AppointmentFactory(
+            ocrevus_maintenance=True,
             chair=center_chairs[2],
-            start=start - datetime.timedelta(hours=1),
+            premed_start=start - datetime.timedelta(hours=1),
             status=S.INFUSING,
             checked_in_at=start,
             infusion_started_at=start,
         ),
-        "observing": appointment_at(
+        "observing": AppointmentFactory(
+            ocrevus_maintenance=True,
             chair=center_chairs[0],
-            start=start - datetime.timedelta(hours=5),
+            premed_start=start - datetime.timedelta(hours=5),
             status=S.OBSERVING,
             checked_in_at=start - datetime.timedelta(hours=5),
             infusion_started_at=start - datetime.timedelta(hours=4, minutes=30),

@@ -14,8 +14,9 @@ from infusion_center import roles
 from patients.models import Patient
 from scheduling.models import Appointment, Reminder
 from scheduling.services import booking
-from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, chairs, local, open_every_day, staff
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, TreatmentPlanFactory, opening_hours, seeded_drug, staff
+from tests.web.helpers import chairs
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -23,7 +24,7 @@ IMG = '"><img src=x onerror=alert(1)>'
 
 @pytest.mark.django_db
 def test_a_patient_named_with_markup_is_shown_escaped_on_the_patient_page_list_and_board():
-    open_every_day()
+    opening_hours()
     chair = chairs(1)[0]
     client = Client(raise_request_exception=False)
     client.force_login(staff(roles.MANAGER, "max", is_superuser=True))
@@ -52,7 +53,7 @@ def test_a_patient_named_with_markup_is_shown_escaped_on_the_patient_page_list_a
     assert patient.first_name == SCRIPT and patient.last_name == IMG  # stored as typed
     plan = TreatmentPlanFactory(patient=patient)
     today = timezone.localdate()
-    appointment_at(chair=chair, start=local(today, 9), plan=plan)
+    AppointmentFactory(ocrevus_maintenance=True, chair=chair, premed_start=local(today, 9), plan=plan)
     pages = {
         "patient": reverse("patients:patient-detail", args=[patient.pk]),
         "list": reverse("patients:patient-list"),
@@ -71,14 +72,16 @@ def test_a_patient_named_with_markup_is_shown_escaped_on_the_patient_page_list_a
 def test_a_course_refused_by_the_database_on_its_third_day_leaves_no_day_written(monkeypatch):
     """The engine's check is bypassed so that the exclusion constraint refuses day 3 after days 1-2 were inserted:
     the whole course rolls back, reminders included."""
-    open_every_day(nurses_on_duty=10)
+    opening_hours(nurses_on_duty=10)
     chair = chairs(1)[0]
     user = staff(roles.SCHEDULER, "sam")
     start = timezone.localdate() + datetime.timedelta(days=14)
     plan = TreatmentPlanFactory(drug=seeded_drug("Lemtrada"), start_date=start, patient=PatientFactory())
     slot = booking.slots_find(plan=plan, chair_id=chair.pk, date_from=start, date_to=start + datetime.timedelta(7))[0]
     day3 = timezone.localtime(slot.premed_start).date() + datetime.timedelta(days=2)
-    blocker = appointment_at(chair=chair, start=local(day3, timezone.localtime(slot.premed_start).hour))
+    blocker = AppointmentFactory(
+        ocrevus_maintenance=True, chair=chair, premed_start=local(day3, timezone.localtime(slot.premed_start).hour)
+    )
     before = (Appointment.objects.count(), Reminder.objects.count())
     monkeypatch.setattr("scheduling.services.booking._check_times", lambda center, candidates: None)
     with pytest.raises(booking.BookingError, match="already booked"):

@@ -20,6 +20,7 @@ from patients.models import Patient, Screening
 from scheduling.catalogue import drug_specs
 from scheduling.engine.protocol import chair_time
 from scheduling.models import Appointment, Chair, InfusionReaction, OpeningHours, TreatmentPlan
+from tests.clock import local
 
 pytestmark = pytest.mark.django_db
 
@@ -296,14 +297,14 @@ def test_missed_visits_were_booked_no_earlier_than_the_minimum_gap(demo):
 @pytest.mark.parametrize(
     "day",
     [
-        datetime.datetime(2027, 3, 8, 9, 30),  # a Monday, days before the clocks change
-        datetime.datetime(2026, 12, 16, 15, 0),  # Christmas closure inside the two weeks
-        datetime.datetime(2027, 7, 2, 18, 0),  # a Friday evening
+        local(datetime.date(2027, 3, 8), 9, 30),  # a Monday, days before the clocks change
+        local(datetime.date(2026, 12, 16), 15),  # Christmas closure inside the two weeks
+        local(datetime.date(2027, 7, 2), 18),  # a Friday evening
     ],
 )
 def test_the_demo_holds_its_rules_whatever_the_day(settings, tmp_path, day):
     settings.VAR_DIR = tmp_path
-    with time_machine.travel(timezone.make_aware(day), tick=False):
+    with time_machine.travel(day, tick=False):
         run_demo()
         test_appointments_never_overlap_and_stay_inside_hours_and_nurse_caps(None)
         test_chair_time_is_the_engines_for_each_dose(None)
@@ -321,7 +322,7 @@ def test_the_demo_plans_its_patients_emails_through_the_reminder_hooks(settings,
 
     settings.VAR_DIR = tmp_path
     K, S = Reminder.Kind, Reminder.Status
-    with time_machine.travel(timezone.make_aware(datetime.datetime(2027, 3, 3, 9, 30)), tick=False):  # a Wednesday
+    with time_machine.travel(local(datetime.date(2027, 3, 3), 9, 30), tick=False):  # a Wednesday
         run_demo()
         now = timezone.now()
         yesterday = timezone.localdate() - datetime.timedelta(days=1)
@@ -375,7 +376,7 @@ def test_the_demo_plans_its_patients_emails_through_the_reminder_hooks(settings,
 def test_todays_visits_have_run_up_to_now(settings, tmp_path):
     """The board of a demo day looks like a real one: earlier visits done or under way, later ones booked."""
     settings.VAR_DIR = tmp_path
-    with time_machine.travel(timezone.make_aware(datetime.datetime(2027, 3, 3, 11, 30)), tick=False):
+    with time_machine.travel(local(datetime.date(2027, 3, 3), 11, 30), tick=False):
         run_demo()
         now = timezone.now()
         today = [a for a in active_appointments() if timezone.localtime(a.premed_start).date() == timezone.localdate()]

@@ -12,6 +12,7 @@ from daylist.models import ChairAssignment
 from pharmacy.models import Preparation
 from pharmacy.selectors import preparation_queue, waste_report
 from scheduling.models import Appointment
+from tests.clock import local
 from tests.foundation.test_demo_center import run_demo
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def test_the_demo_day_has_authorisations_a_queue_and_waste(settings, tmp_path):
     """At mid-morning (as the demo's visit test): done, running and later visits, so every state shows."""
     settings.VAR_DIR = tmp_path
-    with time_machine.travel(timezone.make_aware(datetime.datetime(2027, 3, 3, 11, 30)), tick=False):
+    with time_machine.travel(local(datetime.date(2027, 3, 3), 11, 30), tick=False):
         run_demo()
         today = timezone.localdate()
         assert Authorisation.objects.count() >= 20

@@ -17,9 +17,10 @@ from fhir.resources.R4B.slot import Slot
 
 from patients.models import PatientAccess
 from scheduling.models import Appointment
-from tests.factories import PatientFactory, TreatmentPlanFactory
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, TreatmentPlanFactory, opening_hours
 from tests.integrations.fhir_helpers import ALL_SCOPES, token_for
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.web.helpers import chairs
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def day(offset: int) -> datetime.date:
 
 @pytest.fixture
 def booked(db):
-    open_every_day()
+    opening_hours()
     chair_a, chair_b = chairs(2)
     plan = TreatmentPlanFactory(patient=PatientFactory(mrn="MRN-FHIR-1"))
     statuses = [
@@ -51,7 +52,13 @@ def booked(db):
         Appointment.Status.NO_SHOW,
     ]
     made = [
-        appointment_at(chair=chair_a if n % 2 else chair_b, start=local(day(n - 2), 9), plan=plan, status=status)
+        AppointmentFactory(
+            ocrevus_maintenance=True,
+            chair=chair_a if n % 2 else chair_b,
+            premed_start=local(day(n - 2), 9),
+            plan=plan,
+            status=status,
+        )
         for n, status in enumerate(statuses)
     ]
     return plan, made, (chair_a, chair_b)
@@ -154,7 +161,7 @@ def test_schedule_one_per_chair_and_locations(client, token, booked):
 def test_slots_are_the_engines_free_times_for_the_patients_next_dose(client, token):
     from scheduling.services.booking import slots_find
 
-    open_every_day()
+    opening_hours()
     chair, _other = chairs(2)
     plan = TreatmentPlanFactory(start_date=day(3))
     url = (

@@ -13,8 +13,9 @@ from fhirclient.models.slot import Slot
 from fhirclient.server import FHIRServer, FHIRUnauthorizedException
 
 from integrations.services import fhir_client_register
-from tests.factories import PatientFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, TreatmentPlanFactory, opening_hours
+from tests.web.helpers import chairs
 
 
 def token_over_http(base: str, scopes: list[str]) -> str:
@@ -34,13 +35,18 @@ def token_over_http(base: str, scopes: list[str]) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_fhir_client_reads_appointments_and_slots_with_a_token_and_is_refused_without(live_server):
-    open_every_day()
+    opening_hours()
     chair, _other = chairs(2)
     patient = PatientFactory(mrn="LIVE-1")
     today = timezone.localdate()
     plan = TreatmentPlanFactory(patient=patient, start_date=today + datetime.timedelta(days=2))
     booked = [
-        appointment_at(chair=chair, start=local(today - datetime.timedelta(days=n * 30), 9), plan=plan)
+        AppointmentFactory(
+            ocrevus_maintenance=True,
+            chair=chair,
+            premed_start=local(today - datetime.timedelta(days=n * 30), 9),
+            plan=plan,
+        )
         for n in range(1, 4)
     ]
     server = FHIRServer(None, base_uri=f"{live_server.url}/fhir")

@@ -275,10 +275,12 @@ def test_readme_documents_every_import_column():
 
 def test_booked_doses_follow_the_imported_history(importer):
     from scheduling.models import Appointment
+    from tests.clock import local
+    from tests.factories import opening_hours
     from tests.reminders.conftest import make_appointment
-    from tests.web.helpers import chairs, local, open_every_day
+    from tests.web.helpers import chairs
 
-    open_every_day()
+    opening_hours()
     (chair,) = chairs(1)
     import_run(files={PATIENTS: ("patients.csv", PATIENTS_CSV)}, user=importer, dry_run=False)
     maria = Patient.objects.get(mrn="A1")

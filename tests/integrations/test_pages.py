@@ -12,8 +12,8 @@ from integrations.models import FhirClient, ImportBatch
 from integrations.services import import_batch_run
 from patients.models import Patient
 from scheduling.models import OutsideDose
+from tests.factories import staff
 from tests.integrations.test_import import DOSES_CSV, PATIENTS_CSV, PLANS_CSV
-from tests.web.helpers import staff
 
 pytestmark = pytest.mark.django_db
 

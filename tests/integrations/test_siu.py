@@ -15,6 +15,7 @@ from integrations.tasks import siu_deliver
 from scheduling.models import Appointment
 from scheduling.services.booking import appointment_cancel
 from scheduling.services.visits import appointment_no_show
+from tests.clock import local
 from tests.factories import UserFactory
 from tests.integrations.mllp_listener import MllpListener
 from tests.reminders.conftest import make_appointment, reschedule
@@ -36,13 +37,8 @@ def siu_on(settings):
     return settings
 
 
-def later(days: int, hour: int = 9) -> datetime.datetime:
-    day = timezone.localdate() + datetime.timedelta(days=days)
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
-
-
 def test_off_by_default_nothing_is_written():
-    make_appointment(premed_start=later(3))
+    make_appointment(premed_start=local(3, 9))
     assert not SiuMessage.objects.exists()
 
 
@@ -50,8 +46,8 @@ def test_every_change_sends_one_message_in_order(siu_on):
     user = UserFactory()
     with MllpListener() as ehr:
         siu_on.HL7_SIU_PORT = ehr.port
-        booked = make_appointment(premed_start=later(3))
-        reschedule(booked, premed_start=later(4))
+        booked = make_appointment(premed_start=local(3, 9))
+        reschedule(booked, premed_start=local(4, 9))
         booked.refresh_from_db()
         booked.dose_mg += 1
         booked.save()
@@ -77,8 +73,8 @@ def test_every_change_sends_one_message_in_order(siu_on):
 
 def test_an_outage_delays_but_loses_nothing(siu_on):
     siu_on.HL7_SIU_PORT = free_port()  # nobody listens
-    appointment = make_appointment(premed_start=later(3))
-    reschedule(appointment, premed_start=later(5))
+    appointment = make_appointment(premed_start=local(3, 9))
+    reschedule(appointment, premed_start=local(5, 9))
     answered, retry_in = siu_deliver_pending()
     assert answered == 0 and retry_in == siu_on.HL7_SIU_RETRY_BASE_SECONDS
     first = SiuMessage.objects.order_by("id").first()
@@ -97,13 +93,13 @@ def test_an_error_ack_is_kept_and_shown_to_staff(siu_on, client, code):
     with MllpListener(ack_code=code) as ehr:
         ehr.ack_text = "Unknown patient"
         siu_on.HL7_SIU_PORT = ehr.port
-        appointment = make_appointment(premed_start=later(3))
+        appointment = make_appointment(premed_start=local(3, 9))
         siu_deliver_pending()
     message = SiuMessage.objects.get()
     assert (message.status, message.ack_code) == ("rejected", code)
     assert message.last_error == f"The EHR answered {code}: Unknown patient"
     from infusion_center import roles
-    from tests.web.helpers import staff
+    from tests.factories import staff
 
     client.force_login(staff(roles.MANAGER, "max"))
     page = client.get(reverse("integrations:siu-outbox"))
@@ -120,7 +116,7 @@ def test_an_error_ack_is_kept_and_shown_to_staff(siu_on, client, code):
 
 
 def test_visit_steps_and_attention_flags_send_nothing(siu_on):
-    appointment = make_appointment(premed_start=later(3))
+    appointment = make_appointment(premed_start=local(3, 9))
     appointment.attention_reason = "Needs a look"
     appointment.save()
     appointment.status = Appointment.Status.CHECKED_IN
@@ -135,7 +131,7 @@ def test_a_message_that_cannot_be_built_never_stops_the_booking(siu_on, monkeypa
         raise ValueError("no such field")
 
     monkeypatch.setattr(services, "siu_message", broken)
-    appointment = make_appointment(premed_start=later(3))
+    appointment = make_appointment(premed_start=local(3, 9))
     assert Appointment.objects.filter(pk=appointment.pk).exists()
     message = SiuMessage.objects.get()
     assert message.status == "rejected" and "could not be built: no such field" in message.last_error

@@ -12,13 +12,12 @@ from infusion_center import roles
 from integrations.models import ImportBatch, SiuMessage
 from patients.models import Patient
 from scheduling.services.booking import appointment_cancel
-from tests.factories import UserFactory
+from tests.clock import local
+from tests.factories import UserFactory, staff
 from tests.integrations.mllp_listener import MllpListener
 from tests.integrations.test_import import DOSES_CSV, PATIENTS_CSV, PLANS_CSV
-from tests.integrations.test_siu import later
 from tests.reminders.conftest import make_appointment, reschedule
 from tests.reminders.test_worker import wait_for, worker
-from tests.web.helpers import staff
 
 pytestmark = [
     pytest.mark.postgres,
@@ -49,8 +48,8 @@ def test_siu_messages_reach_the_listener_through_the_worker_in_order(settings):
     settings.HL7_SIU_TIMEOUT_SECONDS = 2
     with MllpListener() as ehr, worker():
         settings.HL7_SIU_PORT = ehr.port
-        appointment = make_appointment(premed_start=later(3))
-        reschedule(appointment, premed_start=later(4))
+        appointment = make_appointment(premed_start=local(3, 9))
+        reschedule(appointment, premed_start=local(4, 9))
         appointment_cancel(appointment=appointment, reason="Unwell", user=UserFactory())
         assert wait_for(lambda: len(ehr.received) == 3)
     assert ehr.events() == ["SIU^S12^SIU_S12", "SIU^S13^SIU_S13", "SIU^S15^SIU_S15"]

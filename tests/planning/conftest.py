@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from scheduling.services.booking import appointment_book
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug, weekday_hours
-from tests.web.helpers import local
+from tests.clock import local
+from tests.factories import WEEKDAYS, ChairFactory, PatientFactory, TreatmentPlanFactory, opening_hours, seeded_drug
 
 NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)  # a Tuesday
 START = datetime.date(2026, 12, 14)  # a Monday, 13 days ahead: the bookings may move
@@ -22,7 +22,7 @@ def frozen():
 @pytest.fixture
 def crowded(frozen, scheduler):
     """Three first Tysabri doses (window Mon 14 - Mon 21 Dec) all booked on Monday at 09:00: a peak of three."""
-    weekday_hours(nurses_on_duty=3, setup_minutes=15, patients_per_nurse=4)
+    opening_hours(WEEKDAYS, nurses_on_duty=3, setup_minutes=15, patients_per_nurse=4)
     chairs = [ChairFactory(name=f"Chair {n}", position=n) for n in (1, 2, 3)]
     booked = []
     for n, chair in enumerate(chairs):

@@ -8,9 +8,9 @@ from scheduling.models import Appointment, OpeningHours, ProposedMove, Reminder,
 from scheduling.services.booking import appointment_book
 from scheduling.services.reoptimise import proposal_compute, proposal_request
 from scheduling.tasks import reoptimise_propose
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
 from tests.planning.conftest import START
-from tests.web.helpers import local
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,17 @@ from infusion_center import roles
 from infusion_center.celery import app as celery_app
 from scheduling.models import Appointment, ReoptimisationProposal
 from scheduling.services.reoptimise import proposal_request
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug, weekday_hours
-from tests.web.helpers import appointment_at, local, staff
+from tests.clock import local
+from tests.factories import (
+    WEEKDAYS,
+    AppointmentFactory,
+    ChairFactory,
+    PatientFactory,
+    TreatmentPlanFactory,
+    opening_hours,
+    seeded_drug,
+    staff,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -33,18 +42,19 @@ def _close_thread_connections(**_):
 
 
 def test_the_button_s_task_computes_the_proposal_in_a_worker():
-    weekday_hours()
+    opening_hours(WEEKDAYS)
     today = timezone.localdate()
     monday = today + datetime.timedelta(days=21 - today.weekday())
     for n in range(3):
         plan = TreatmentPlanFactory(patient=PatientFactory(), drug=seeded_drug("Tysabri"), start_date=monday)
-        appointment_at(
+        AppointmentFactory(
+            ocrevus_maintenance=True,
             chair=ChairFactory(name=f"Chair {n + 1}", position=n),
-            start=local(monday, 9),
+            premed_start=local(monday, 9),
             plan=plan,
-            premed=0,
-            infusion=60,
-            observation=60,
+            premed_minutes=0,
+            infusion_minutes=60,
+            observation_minutes=60,
             phase_order=1,
             infusion_number=1,
         )

@@ -10,12 +10,13 @@ from django.utils import timezone
 
 from scheduling.models import Reminder
 from scheduling.services.booking import appointment_book, appointment_cancel, appointment_reschedule, dose_book
+from tests.clock import local
 from tests.factories import (
     ChairFactory,
-    OpeningHoursFactory,
     PatientFactory,
     TreatmentPlanFactory,
     UserFactory,
+    opening_hours,
     seeded_drug,
 )
 from tests.reminders.test_worker import beat, wait_for, worker
@@ -33,14 +34,8 @@ STATUS = Reminder.Status
 
 @pytest.fixture
 def center():
-    for weekday in range(7):
-        OpeningHoursFactory(weekday=weekday, opens_at=datetime.time(7), closes_at=datetime.time(19))
+    opening_hours()
     return ChairFactory(), ChairFactory()
-
-
-def local_at(days: int, hour: int) -> datetime.datetime:
-    day = timezone.localdate() + datetime.timedelta(days=days)
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
 
 
 def test_the_booking_services_plan_send_replan_and_cancel_the_emails(center, settings):
@@ -50,14 +45,14 @@ def test_the_booking_services_plan_send_replan_and_cancel_the_emails(center, set
     start = timezone.localdate() + datetime.timedelta(days)
     plan = TreatmentPlanFactory(drug=seeded_drug("Ocrevus (IV)"), patient=PatientFactory(), start_date=start)
     with worker(), beat():
-        appointment = appointment_book(plan=plan, chair_id=center[0].pk, premed_start=local_at(days, 9), user=user)
+        appointment = appointment_book(plan=plan, chair_id=center[0].pk, premed_start=local(days, 9), user=user)
         assert wait_for(lambda: len(mail.outbox) == 2)
         # The worker records each send just after the mail backend took it: wait for the records too.
         expected = {KIND.CONFIRMATION: STATUS.SENT, KIND.PREPARATION: STATUS.SENT, KIND.HYDRATION: STATUS.PENDING}
         assert wait_for(lambda: {r.kind: r.status for r in appointment.reminders.all()} == expected)
 
         moved = appointment_reschedule(
-            appointment=appointment, chair_id=center[1].pk, premed_start=local_at(days + 1, 10), user=user
+            appointment=appointment, chair_id=center[1].pk, premed_start=local(days + 1, 10), user=user
         )
         assert moved.ics_sequence == 1
         assert wait_for(lambda: len(mail.outbox) == 3)
@@ -78,7 +73,7 @@ def test_a_course_booked_through_the_service_is_confirmed_in_one_email(center, s
     start = timezone.localdate() + datetime.timedelta(10)
     plan = TreatmentPlanFactory(drug=seeded_drug("Lemtrada"), patient=PatientFactory(), start_date=start)
     with worker(), beat():
-        days = dose_book(plan=plan, chair_id=center[0].pk, premed_start=local_at(10, 8), user=user)
+        days = dose_book(plan=plan, chair_id=center[0].pk, premed_start=local(10, 8), user=user)
         assert len(days) == 5
         assert wait_for(lambda: len(mail.outbox) == 1)
         time.sleep(1.5)

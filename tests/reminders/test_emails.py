@@ -12,16 +12,12 @@ from icalendar import Calendar
 
 from scheduling.models import Appointment, Drug, Reminder
 from scheduling.reminders.emails import reminder_message
+from tests.clock import local
 from tests.reminders.conftest import ALL_DRUGS, book, discharge
 
 pytestmark = pytest.mark.django_db
 
 KIND = Reminder.Kind
-
-
-def visit_time(days=10, hour=9, minute=0):
-    local = timezone.localtime() + datetime.timedelta(days=days)
-    return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
 def messages_for(appointment):
@@ -44,7 +40,7 @@ def forbidden_words(drug: Drug) -> list[str]:
 def all_kinds(drug_name, **patient):
     from tests.factories import PatientFactory
 
-    appointment = book(premed_start=visit_time(), drug_name=drug_name, patient=PatientFactory(**patient))
+    appointment = book(premed_start=local(10, 9), drug_name=drug_name, patient=PatientFactory(**patient))
     discharge(appointment, at=appointment.observation_end)
     return appointment, messages_for(appointment)
 
@@ -120,8 +116,8 @@ def test_lemtrada_preparation_names_the_steroid_on_course_days_1_to_3_only():
     from tests.factories import PatientFactory
 
     patient = PatientFactory()
-    first = book(premed_start=visit_time(), drug_name="Lemtrada", patient=patient, course_id=course, course_day=1)
-    fourth = book(premed_start=visit_time(days=13), drug_name="Lemtrada", course_day=4, course_id=uuid.uuid4())
+    first = book(premed_start=local(10, 9), drug_name="Lemtrada", patient=patient, course_id=course, course_day=1)
+    fourth = book(premed_start=local(13, 9), drug_name="Lemtrada", course_day=4, course_id=uuid.uuid4())
     text_first, _ = texts(reminder_message(first.reminders.get(kind=KIND.PREPARATION)))
     text_fourth, _ = texts(reminder_message(fourth.reminders.get(kind=KIND.PREPARATION)))
     assert "Methylprednisolone 1,000 mg, through the drip, about 60 minutes before" in text_first
@@ -188,8 +184,8 @@ def test_hydration_for_a_course_mentions_each_day():
     from tests.factories import PatientFactory
 
     patient, course = PatientFactory(), uuid.uuid4()
-    first = book(premed_start=visit_time(), drug_name="Lemtrada", patient=patient, course_id=course, course_day=1)
-    book(premed_start=visit_time(days=11), drug_name="Lemtrada", patient=patient, course_id=course, course_day=2)
+    first = book(premed_start=local(10, 9), drug_name="Lemtrada", patient=patient, course_id=course, course_day=1)
+    book(premed_start=local(11, 9), drug_name="Lemtrada", patient=patient, course_id=course, course_day=2)
     text, _ = texts(reminder_message(first.reminders.get(kind=KIND.HYDRATION)))
     assert "and on each day of your course" in text
 
@@ -226,11 +222,11 @@ def test_confirmation_calendar_file_parses_with_the_appointments_uid_sequence_an
 def test_update_and_cancellation_calendar_files_keep_the_uid_and_carry_the_sequence():
     from tests.reminders.conftest import cancel, reschedule
 
-    appointment = book(premed_start=visit_time())
+    appointment = book(premed_start=local(10, 9))
     Reminder.objects.filter(appointment=appointment, kind=KIND.CONFIRMATION).update(
         status=Reminder.Status.SENT, sent_at=timezone.now()
     )
-    reschedule(appointment, premed_start=visit_time(days=12, hour=11))
+    reschedule(appointment, premed_start=local(12, 11))
     update = reminder_message(appointment.reminders.get(kind=KIND.UPDATE))
     cal = Calendar.from_ical(update.attachments[0].get_payload(decode=True))
     event = cal.walk("VEVENT")[0]
@@ -255,7 +251,7 @@ def test_a_course_is_confirmed_once_with_every_day_and_a_calendar_file_per_day()
     course = uuid.uuid4()
     days = [
         book(
-            premed_start=visit_time(days=10 + n),
+            premed_start=local(10 + n, 9),
             drug_name="Lemtrada",
             patient=patient,
             course_id=course,

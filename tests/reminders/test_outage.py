@@ -11,7 +11,6 @@ import datetime
 from collections import Counter
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -19,10 +18,10 @@ from django.utils import timezone
 from scheduling.models import Reminder
 from scheduling.reminders import services
 from scheduling.reminders.health import mail_outage
-from tests.factories import UserFactory
+from tests.clock import local
 from tests.reminders import outage_backend
 from tests.reminders.conftest import book
-from tests.reminders.test_services import QUEUE, queued, queued_after_commit, visit  # noqa: F401
+from tests.reminders.test_services import QUEUE, queued, queued_after_commit  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 STATUS = Reminder.Status
@@ -50,7 +49,7 @@ def test_a_two_hour_smtp_outage_loses_nothing_and_sends_each_email_once(queued, 
     assert settings.REMINDERS_RETRY_HOURS >= 24
     time_machine.move_to(timezone.now(), tick=False)
     smtp_down["at"] = timezone.now() + datetime.timedelta(hours=2)
-    appointments = [book(premed_start=visit(days=10 + i % 5)) for i in range(40)]  # 40 confirmations due now
+    appointments = [book(premed_start=local(10 + i % 5, 9)) for i in range(40)]  # 40 confirmations due now
 
     _run_worker_for(30, time_machine)
     assert mail_outage() is not None  # staff are told while it lasts
@@ -69,7 +68,7 @@ def test_a_reminder_fails_for_good_only_after_the_retry_window(queued, smtp_down
     settings.REMINDERS_RETRY_HOURS = 24
     time_machine.move_to(timezone.now(), tick=False)
     smtp_down["at"] = timezone.now() + datetime.timedelta(days=30)
-    appointment = book(premed_start=visit(days=20))
+    appointment = book(premed_start=local(20, 9))
     confirmation = appointment.reminders.get(kind=Reminder.Kind.CONFIRMATION)
     start = timezone.now()
     while True:
@@ -81,10 +80,10 @@ def test_a_reminder_fails_for_good_only_after_the_retry_window(queued, smtp_down
     assert timezone.now() - start >= datetime.timedelta(hours=24)
 
 
-def test_the_outage_shows_on_the_outbox_and_in_the_mail_health_check(queued, smtp_down, client, time_machine):  # noqa: F811
+def test_the_outage_shows_on_the_outbox_and_in_the_mail_health_check(queued, smtp_down, client, time_machine, nurse):  # noqa: F811
     time_machine.move_to(timezone.now(), tick=False)
     smtp_down["at"] = timezone.now() + datetime.timedelta(hours=2)
-    book(premed_start=visit())
+    book(premed_start=local(10, 9))
     _run_worker_for(5, time_machine)
     health = client.get("/healthz/mail/")
     assert (health.status_code, health.content) == (200, b"ok"), health  # too short to alert
@@ -92,9 +91,7 @@ def test_the_outage_shows_on_the_outbox_and_in_the_mail_health_check(queued, smt
     health = client.get("/healthz/mail/")
     assert health.status_code == 503 and b"mail failing since" in health.content
 
-    staff = UserFactory(username="outbox-staff")
-    staff.user_permissions.add(Permission.objects.get(codename="view_appointment"))
-    client.force_login(staff)
+    client.force_login(nurse)
     assert "The mail server has been failing" in client.get("/outbox/").content.decode()
 
     smtp_down["at"] = None
@@ -102,18 +99,14 @@ def test_the_outage_shows_on_the_outbox_and_in_the_mail_health_check(queued, smt
     assert Client().get("/healthz/mail/").content == b"ok"
 
 
-def test_staff_retry_every_failed_reminder_at_once(queued, client, settings):  # noqa: F811
-    appointments = [book(premed_start=visit()) for _ in range(3)]
+def test_staff_retry_every_failed_reminder_at_once(queued, client, settings, nurse, scheduler):  # noqa: F811
+    appointments = [book(premed_start=local(10, 9)) for _ in range(3)]
     Reminder.objects.filter(kind=Reminder.Kind.CONFIRMATION).update(status=STATUS.FAILED, attempts=5, last_error="x")
     QUEUE.clear()
-    viewer = UserFactory(username="viewer")
-    viewer.user_permissions.add(Permission.objects.get(codename="view_appointment"))
-    client.force_login(viewer)
+    client.force_login(nurse)
     assert client.post(reverse("scheduling:reminders-retry-failed")).status_code == 403
     assert Reminder.objects.filter(status=STATUS.FAILED).count() == 3
 
-    scheduler = UserFactory(username="sched")
-    scheduler.user_permissions.add(*Permission.objects.filter(codename__in=["view_appointment", "change_appointment"]))
     client.force_login(scheduler)
     page = client.get("/outbox/").content.decode()
     assert "Retry all 3 failed emails" in page

@@ -11,6 +11,7 @@ from django.utils import timezone
 from scheduling.models import Reminder
 from scheduling.reminders import services
 from scheduling.reminders.timing import plan_after_discharge
+from tests.clock import local
 from tests.factories import PatientFactory
 from tests.reminders.conftest import book, cancel, discharge, make_appointment, reschedule
 
@@ -42,11 +43,6 @@ def queued(queued_after_commit, monkeypatch):
     return queued_after_commit
 
 
-def visit(days=10, hour=9):
-    local = timezone.localtime() + datetime.timedelta(days=days)
-    return local.replace(hour=hour, minute=0, second=0, microsecond=0)
-
-
 def rows(appointment):
     return {r.kind: r for r in Reminder.objects.filter(appointment=appointment)}
 
@@ -63,7 +59,7 @@ def test_booking_plans_confirmation_preparation_and_hydration_and_queues_the_con
     queued_after_commit, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        appointment = book(premed_start=visit())
+        appointment = book(premed_start=local(10, 9))
     planned = rows(appointment)
     assert set(planned) == {KIND.CONFIRMATION, KIND.PREPARATION, KIND.HYDRATION}
     assert all(r.status == STATUS.PENDING for r in planned.values())
@@ -76,7 +72,7 @@ def test_a_rolled_back_booking_leaves_no_reminder_and_queues_nothing(
     queued_after_commit, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
-        appointment = make_appointment(premed_start=visit())
+        appointment = make_appointment(premed_start=local(10, 9))
         services.reminders_on_booked(appointment=appointment)
         raise RuntimeError("the booking failed after planning")
     assert not Reminder.objects.exists()
@@ -92,13 +88,13 @@ def test_a_rolled_back_booking_leaves_no_reminder_and_queues_nothing(
     ],
 )
 def test_patients_who_cannot_receive_emails_get_skipped_rows_with_the_reason(queued, patient, reason):
-    appointment = book(premed_start=visit(), patient=PatientFactory(**patient))
+    appointment = book(premed_start=local(10, 9), patient=PatientFactory(**patient))
     assert {(r.status, r.skip_reason) for r in rows(appointment).values()} == {(STATUS.SKIPPED, reason)}
     assert deliver_all() == [] and mail.outbox == []
 
 
 def test_sweep_sends_each_due_reminder_once_and_leaves_future_ones(queued):
-    appointment = book(premed_start=visit())
+    appointment = book(premed_start=local(10, 9))
     assert deliver_all() == ["sent"]
     assert deliver_all() == []
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [appointment.patient.email]
@@ -111,7 +107,7 @@ def test_sweep_sends_each_due_reminder_once_and_leaves_future_ones(queued):
 
 
 def test_a_due_time_arriving_is_picked_up_by_the_sweep(queued, time_machine):
-    appointment = book(premed_start=visit(days=10))
+    appointment = book(premed_start=local(10, 9))
     deliver_all()
     preparation = rows(appointment)[KIND.PREPARATION]
     time_machine.move_to(preparation.due_at + datetime.timedelta(seconds=30))
@@ -120,25 +116,25 @@ def test_a_due_time_arriving_is_picked_up_by_the_sweep(queued, time_machine):
 
 
 def test_booking_less_than_a_week_ahead_sends_the_preparation_at_once(queued):
-    appointment = book(premed_start=visit(days=3))
+    appointment = book(premed_start=local(3, 9))
     prep = rows(appointment)[KIND.PREPARATION]
     assert prep.status == STATUS.PENDING and prep.due_at <= timezone.now()
 
 
 def test_rescheduling_before_the_confirmation_went_out_sends_only_the_confirmation_with_the_new_time(queued):
-    appointment = book(premed_start=visit(days=10))
-    reschedule(appointment, premed_start=visit(days=20, hour=13))
+    appointment = book(premed_start=local(10, 9))
+    reschedule(appointment, premed_start=local(20, 13))
     assert KIND.UPDATE not in rows(appointment)
     deliver_all()
     assert len(mail.outbox) == 1 and "13:00" in mail.outbox[0].body
 
 
 def test_each_reschedule_after_the_confirmation_sends_one_update_and_replans(queued, time_machine):
-    appointment = book(premed_start=visit(days=10))
+    appointment = book(premed_start=local(10, 9))
     deliver_all()
     first_prep_due = rows(appointment)[KIND.PREPARATION].due_at
 
-    reschedule(appointment, premed_start=visit(days=20, hour=13))
+    reschedule(appointment, premed_start=local(20, 13))
     planned = rows(appointment)
     assert planned[KIND.UPDATE].status == STATUS.PENDING
     assert planned[KIND.PREPARATION].due_at == first_prep_due + datetime.timedelta(days=10)
@@ -146,7 +142,7 @@ def test_each_reschedule_after_the_confirmation_sends_one_update_and_replans(que
     assert deliver_all() == []
 
     time_machine.move_to(timezone.now() + datetime.timedelta(minutes=5))
-    reschedule(appointment, premed_start=visit(days=21, hour=14))
+    reschedule(appointment, premed_start=local(21, 14))
     assert rows(appointment)[KIND.UPDATE].status == STATUS.PENDING
     assert deliver_all() == ["sent"]
     assert deliver_all() == []
@@ -157,21 +153,21 @@ def test_each_reschedule_after_the_confirmation_sends_one_update_and_replans(que
 
 
 def test_a_reschedule_while_the_update_is_being_sent_sends_the_newer_one_too(queued):
-    appointment = book(premed_start=visit(days=10))
+    appointment = book(premed_start=local(10, 9))
     deliver_all()
-    reschedule(appointment, premed_start=visit(days=20))
+    reschedule(appointment, premed_start=local(20, 9))
     update = rows(appointment)[KIND.UPDATE]
     # A worker claims the update...
     now = timezone.now()
     Reminder.objects.filter(pk=update.pk).update(status=STATUS.SENDING, claimed_at=now)
     # ...and the appointment moves again before the worker records its result.
-    reschedule(appointment, premed_start=visit(days=22))
+    reschedule(appointment, premed_start=local(22, 9))
     assert services._finish(update.pk, now, status=STATUS.SENT) is False
     assert rows(appointment)[KIND.UPDATE].status == STATUS.PENDING
 
 
 def test_cancelling_cancels_the_pending_reminders_and_sends_only_the_cancellation(queued):
-    appointment = book(premed_start=visit(days=10))
+    appointment = book(premed_start=local(10, 9))
     deliver_all()
     mail.outbox.clear()
     cancel(appointment)
@@ -183,7 +179,7 @@ def test_cancelling_cancels_the_pending_reminders_and_sends_only_the_cancellatio
 
 
 def test_cancelling_before_anything_was_sent_sends_nothing(queued):
-    appointment = book(premed_start=visit(days=10))
+    appointment = book(premed_start=local(10, 9))
     cancel(appointment)
     assert rows(appointment)[KIND.CANCELLATION].status == STATUS.SKIPPED
     assert rows(appointment)[KIND.CONFIRMATION].status == STATUS.CANCELLED
@@ -209,8 +205,8 @@ def test_a_course_day_with_another_day_to_come_gets_no_check_in(queued):
 
     course = uuid.uuid4()
     patient = PatientFactory()
-    day1 = book(premed_start=visit(days=1), drug_name="Lemtrada", patient=patient, course_id=course, course_day=1)
-    book(premed_start=visit(days=2), drug_name="Lemtrada", patient=patient, course_id=course, course_day=2)
+    day1 = book(premed_start=local(1, 9), drug_name="Lemtrada", patient=patient, course_id=course, course_day=1)
+    book(premed_start=local(2, 9), drug_name="Lemtrada", patient=patient, course_id=course, course_day=2)
     discharge(day1, at=timezone.now())
     assert rows(day1)[KIND.CHECK_IN].status == STATUS.SKIPPED
     assert rows(day1)[KIND.REACTION_MONITORING].status == STATUS.PENDING
@@ -221,7 +217,7 @@ def test_mail_failures_retry_with_backoff_then_fail_and_a_manual_retry_sends(
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: connection refused
-    appointment = book(premed_start=visit())
+    appointment = book(premed_start=local(10, 9))
     confirmation = rows(appointment)[KIND.CONFIRMATION]
 
     outcomes = []
@@ -249,13 +245,13 @@ def test_an_smtp_refusal_is_recorded_not_raised(queued, monkeypatch):
         raise smtplib.SMTPRecipientsRefused({"x@patients.example": (550, b"No such user")})
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
-    appointment = book(premed_start=visit())
+    appointment = book(premed_start=local(10, 9))
     assert deliver_all() == ["retry"]
     assert "SMTPRecipientsRefused" in rows(appointment)[KIND.CONFIRMATION].last_error
 
 
 def test_a_stale_claim_from_a_dead_worker_is_sent_again_and_a_fresh_one_is_not(queued, settings, time_machine):
-    appointment = book(premed_start=visit())
+    appointment = book(premed_start=local(10, 9))
     confirmation = rows(appointment)[KIND.CONFIRMATION]
     claimed = timezone.now()
     Reminder.objects.filter(pk=confirmation.pk).update(status=STATUS.SENDING, claimed_at=claimed, attempts=1)
@@ -266,7 +262,7 @@ def test_a_stale_claim_from_a_dead_worker_is_sent_again_and_a_fresh_one_is_not(q
 
 
 def test_a_lost_queue_message_is_queued_again_by_a_later_sweep(queued, settings, time_machine):
-    appointment = book(premed_start=visit())
+    appointment = book(premed_start=local(10, 9))
     confirmation = rows(appointment)[KIND.CONFIRMATION]
     assert queued == [confirmation.pk]  # queued at booking, but say the message was lost
     assert services.reminders_sweep() == []
@@ -275,7 +271,7 @@ def test_a_lost_queue_message_is_queued_again_by_a_later_sweep(queued, settings,
 
 
 def test_pre_visit_reminders_are_not_sent_once_the_visit_has_started(queued, time_machine):
-    appointment = book(premed_start=visit(days=10))
+    appointment = book(premed_start=local(10, 9))
     hydration = rows(appointment)[KIND.HYDRATION]
     time_machine.move_to(appointment.premed_start + datetime.timedelta(minutes=1))
     outcomes = deliver_all()
@@ -285,14 +281,14 @@ def test_pre_visit_reminders_are_not_sent_once_the_visit_has_started(queued, tim
 
 
 def test_unsubscribing_skips_what_is_pending_and_what_comes_later(queued):
-    appointment = book(premed_start=visit(days=10))
+    appointment = book(premed_start=local(10, 9))
     services.patient_unsubscribe(patient=appointment.patient)
     assert {r.status for r in rows(appointment).values()} == {STATUS.SKIPPED}
     assert deliver_all() == [] and mail.outbox == []
 
 
 def test_calling_the_booking_and_discharge_hooks_twice_sends_nothing_twice(queued):
-    appointment = book(premed_start=visit())
+    appointment = book(premed_start=local(10, 9))
     deliver_all()
     services.reminders_on_booked(appointment=appointment)
     discharge(appointment, at=timezone.now())
@@ -305,14 +301,14 @@ def test_calling_the_booking_and_discharge_hooks_twice_sends_nothing_twice(queue
 def test_patient_reminders_selector_lists_the_patients_emails_newest_first(queued):
     from scheduling.reminders.selectors import reminders_for_patient
 
-    appointment = book(premed_start=visit())
-    book(premed_start=visit(days=40))
+    appointment = book(premed_start=local(10, 9))
+    book(premed_start=local(40, 9))
     rows = reminders_for_patient(patient_id=appointment.patient_id)
     assert len(rows) == 3 and rows[0].due_at >= rows[-1].due_at
 
 
 def test_cancelling_while_the_confirmation_is_being_sent_lets_it_finish_and_sends_the_cancellation(queued):
-    appointment = book(premed_start=visit(days=10))
+    appointment = book(premed_start=local(10, 9))
     confirmation = rows(appointment)[KIND.CONFIRMATION]
     claim = timezone.now()
     Reminder.objects.filter(pk=confirmation.pk).update(status=STATUS.SENDING, claimed_at=claim, attempts=1)
@@ -325,7 +321,7 @@ def test_cancelling_while_the_confirmation_is_being_sent_lets_it_finish_and_send
 
 def _confirmations(count):
     """`count` bookings whose confirmations are due, none of them queued yet."""
-    ids = [rows(book(premed_start=visit(hour=8 + n % 8)))[KIND.CONFIRMATION].pk for n in range(count)]
+    ids = [rows(book(premed_start=local(10, 8 + n % 8)))[KIND.CONFIRMATION].pk for n in range(count)]
     Reminder.objects.filter(pk__in=ids).update(enqueued_at=None)
     QUEUE.clear()
     return ids

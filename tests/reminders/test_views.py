@@ -1,43 +1,31 @@
 """Staff outbox (login + permission, filters, retry) and the patient's public unsubscribe page."""
 
-import datetime
-
 import pytest
-from django.contrib.auth.models import Permission
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
 
 from scheduling.models import Reminder
 from scheduling.reminders.emails import unsubscribe_token
-from tests.factories import PatientFactory, UserFactory
+from tests.clock import local
+from tests.factories import PatientFactory
 from tests.reminders.conftest import book
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("staff_base_template")]
 
 
-def staff(*perms):
-    user = UserFactory()
-    for perm in perms:
-        app, codename = perm.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app, codename=codename))
-    return user
-
-
 @pytest.fixture
 def appointment():
-    local = timezone.localtime() + datetime.timedelta(days=10)
-    return book(premed_start=local.replace(hour=9, minute=0, second=0, microsecond=0))
+    return book(premed_start=local(10, 9))
 
 
-def test_outbox_needs_login_and_the_view_appointment_permission(client, appointment):
+def test_outbox_needs_login_and_the_view_appointment_permission(client, appointment, outsider, nurse):
     url = reverse("scheduling:outbox")
     assert url == "/outbox/"
     assert client.get(url).status_code == 302
-    client.force_login(staff())
+    client.force_login(outsider)
     assert client.get(url).status_code == 403
-    client.force_login(staff("scheduling.view_appointment"))
+    client.force_login(nurse)
     response = client.get(url)
     assert response.status_code == 200
     body = response.content.decode()
@@ -45,11 +33,11 @@ def test_outbox_needs_login_and_the_view_appointment_permission(client, appointm
     assert "Booking confirmation" in body and "Preparation (a week before)" in body
 
 
-def test_outbox_filters_by_status_and_kind(client, appointment):
+def test_outbox_filters_by_status_and_kind(client, appointment, nurse):
     Reminder.objects.filter(kind=Reminder.Kind.HYDRATION).update(
         status=Reminder.Status.FAILED, last_error="SMTPServerDisconnected: gone", attempts=5
     )
-    client.force_login(staff("scheduling.view_appointment"))
+    client.force_login(nurse)
     page = client.get("/outbox/", {"status": "failed"}).context["reminders"]
     assert [r.kind for r in page] == [Reminder.Kind.HYDRATION]
     page = client.get("/outbox/", {"kind": "confirmation"}).context["reminders"]
@@ -58,15 +46,15 @@ def test_outbox_filters_by_status_and_kind(client, appointment):
     assert "SMTPServerDisconnected: gone" in body
 
 
-def test_retry_is_a_post_for_staff_who_can_change_appointments(client, appointment, monkeypatch):
+def test_retry_is_a_post_for_staff_who_can_change_appointments(client, appointment, monkeypatch, nurse, scheduler):
     monkeypatch.setattr("scheduling.reminders.tasks.reminders_send.apply_async", lambda *a, **k: None)
     failed = appointment.reminders.get(kind=Reminder.Kind.CONFIRMATION)
     Reminder.objects.filter(pk=failed.pk).update(status=Reminder.Status.FAILED, attempts=5, last_error="boom")
     url = reverse("scheduling:reminder-retry", args=[failed.pk])
 
-    client.force_login(staff("scheduling.view_appointment"))
+    client.force_login(nurse)
     assert client.post(url).status_code == 403
-    client.force_login(staff("scheduling.view_appointment", "scheduling.change_appointment"))
+    client.force_login(scheduler)
     assert client.get(url).status_code == 405
     response = client.post(url, {"next": "https://evil.example/"})
     assert response.status_code == 302 and response["Location"] == "/outbox/"
@@ -76,12 +64,11 @@ def test_retry_is_a_post_for_staff_who_can_change_appointments(client, appointme
     assert "Only a failed reminder can be retried" in response.content.decode()
 
 
-def test_appointment_include_lists_each_reminder_with_status_and_reason():
+def test_appointment_include_lists_each_reminder_with_status_and_reason(nurse):
     patient = PatientFactory(reminder_consent=False)
-    local = timezone.localtime() + datetime.timedelta(days=10)
-    appointment = book(premed_start=local.replace(hour=9, minute=0, second=0, microsecond=0), patient=patient)
+    appointment = book(premed_start=local(10, 9), patient=patient)
     request = RequestFactory().get("/")
-    request.user = staff("scheduling.view_appointment")
+    request.user = nurse
     html = render_to_string("scheduling/_appointment_reminders.html", {"appointment": appointment}, request=request)
     assert html.count("No consent") == 3
     assert "Hydration (the day before)" in html and "Skipped" in html

@@ -29,7 +29,7 @@ from django.utils import timezone
 from infusion_center.celery import app as celery_app
 from scheduling.models import Reminder
 from scheduling.reminders.tasks import reminders_sweep
-from tests.factories import UserFactory
+from tests.clock import local
 from tests.reminders.conftest import book, cancel, reschedule
 
 pytestmark = [
@@ -91,11 +91,6 @@ def subjects():
     return [m.subject.split(" at ")[0].split(":")[0] for m in mail.outbox]
 
 
-def soon(days: int) -> datetime.datetime:
-    local = timezone.localtime() + datetime.timedelta(days=days)
-    return local.replace(hour=9, minute=0, second=0, microsecond=0)
-
-
 def test_beat_schedule_sweeps_every_minute():
     entry = django_settings.CELERY_BEAT_SCHEDULE["reminders-sweep"]
     assert entry["task"] == reminders_sweep.name and entry["schedule"] == 60.0
@@ -106,7 +101,7 @@ def test_booking_rebooking_and_cancelling_through_the_worker(settings):
     # The preparation reminder falls due a few seconds after booking: only the sweep can send it.
     settings.REMINDERS_PREPARATION_TIME = (timezone.localtime() + datetime.timedelta(seconds=3)).strftime("%H:%M:%S")
     with worker(), beat():
-        appointment = book(premed_start=soon(days=settings.REMINDERS_PREPARATION_DAYS_BEFORE))
+        appointment = book(premed_start=local(settings.REMINDERS_PREPARATION_DAYS_BEFORE, 9))
         assert wait_for(lambda: len(mail.outbox) >= 2), subjects()
         assert sorted(subjects()) == ["Getting ready for your appointment", "Your appointment"]
         # The worker records a send just after the mail backend took the message: wait for the record too.
@@ -122,7 +117,7 @@ def test_booking_rebooking_and_cancelling_through_the_worker(settings):
         )
         assert appointment.reminders.get(kind=KIND.HYDRATION).status == STATUS.PENDING
 
-        reschedule(appointment, premed_start=soon(days=12))
+        reschedule(appointment, premed_start=local(12, 9))
         assert wait_for(lambda: len(mail.outbox) >= 3)
         assert mail.outbox[2].subject.startswith("Your appointment at") and "has changed" in mail.outbox[2].subject
         prep = appointment.reminders.get(kind=KIND.PREPARATION)
@@ -150,9 +145,9 @@ def test_booking_succeeds_with_redis_down_and_the_sweep_sends_once_redis_is_back
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     try:
-        first = book(premed_start=soon(days=10))  # waits for the Redis client's connection retries, then gives up
+        first = book(premed_start=local(10, 9))  # waits for the Redis client's connection retries, then gives up
         started = time.monotonic()
-        second = book(premed_start=soon(days=11))  # the broker is known to be down: no waiting
+        second = book(premed_start=local(11, 9))  # the broker is known to be down: no waiting
         assert time.monotonic() - started < 1.0
     finally:
         celery_app.conf.broker_url = good_url
@@ -187,17 +182,16 @@ def free_port() -> int:
 
 
 def test_mail_server_down_retries_then_fails_and_a_staff_retry_sends_through_real_smtp(
-    settings, fast_retries, client, staff_base_template
+    settings, fast_retries, client, staff_base_template, scheduler
 ):
     from aiosmtpd.controller import Controller
-    from django.contrib.auth.models import Permission
 
     port = free_port()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
 
     with worker(), beat(every=0.3):
-        appointment = book(premed_start=soon(days=10))
+        appointment = book(premed_start=local(10, 9))
         confirmation = appointment.reminders.get(kind=KIND.CONFIRMATION)
 
         def failed():
@@ -211,11 +205,7 @@ def test_mail_server_down_retries_then_fails_and_a_staff_retry_sends_through_rea
         controller = Controller(sink, hostname="127.0.0.1", port=port)
         controller.start()
         try:
-            user = UserFactory()
-            user.user_permissions.add(
-                *Permission.objects.filter(codename__in=["view_appointment", "change_appointment"])
-            )
-            client.force_login(user)
+            client.force_login(scheduler)
             response = client.post(reverse("scheduling:reminder-retry", args=[confirmation.pk]))
             assert response.status_code == 302
             assert wait_for(lambda: len(sink.messages) == 1, timeout=20)
@@ -260,7 +250,7 @@ def test_a_worker_killed_mid_send_leads_to_one_email_after_restart(tmp_path):
     first = _worker_process(tmp_path, slow_seconds=60, name="doomed")
     second = None
     try:
-        appointment = book(premed_start=soon(days=10))
+        appointment = book(premed_start=local(10, 9))
         confirmation = appointment.reminders.get(kind=KIND.CONFIRMATION)
 
         def sending():

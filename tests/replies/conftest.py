@@ -7,9 +7,9 @@ import re
 
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
 from django.core import mail
 
+from infusion_center import roles
 from scheduling.models import Appointment
 from scheduling.services.booking import appointment_book
 from scheduling.services.visits import (
@@ -20,10 +20,19 @@ from scheduling.services.visits import (
     premedication_record,
     required_premedications,
 )
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, UserFactory, seeded_drug, weekday_hours
-from tests.scheduling.conftest import MON, NOW, NY, at
+from tests.factories import (
+    WEEKDAYS,
+    ChairFactory,
+    PatientFactory,
+    TreatmentPlanFactory,
+    UserFactory,
+    opening_hours,
+    seeded_drug,
+    staff,
+)
+from tests.scheduling.conftest import MON, NOW
 
-__all__ = ["MON", "NOW", "NY", "at", "book", "visit_done", "links_in"]
+__all__ = ["MON", "NOW", "book", "visit_done", "links_in"]
 
 
 @pytest.fixture
@@ -34,19 +43,8 @@ def clock():
 
 @pytest.fixture
 def center(db):
-    weekday_hours(nurses_on_duty=4, patients_per_nurse=4)
+    opening_hours(WEEKDAYS, nurses_on_duty=4, patients_per_nurse=4)
     return [ChairFactory(name=f"Chair {n}") for n in (1, 2, 3)]
-
-
-def charge_nurse():
-    """The charge nurse on duty: the one role allowed to start an infusion over a blocking readiness check."""
-    from django.contrib.auth.models import Group
-
-    from infusion_center import roles
-
-    user = get_user_model().objects.filter(username="charge-nurse-1").first() or UserFactory(username="charge-nurse-1")
-    user.groups.add(Group.objects.get(name=roles.CHARGE_NURSE))
-    return user
 
 
 def book(chair, start: datetime.datetime, *, drug: str = "Tysabri", patient=None, plan=None, user=None) -> Appointment:
@@ -66,8 +64,10 @@ def visit_done(appointment: Appointment, traveller, user) -> Appointment:
             appointment=appointment, premedication_id=premed.pk, given_at=appointment.premed_start, user=user
         )
     traveller.move_to(appointment.infusion_start)
-    # The screening override is the charge nurse's (plain nurses may not override readiness checks).
-    infusion_start(appointment=appointment, user=charge_nurse(), override_reason="Screening on paper in the test.")
+    # The screening override is the charge nurse's (plain nurses may not override readiness checks); the same
+    # persona as the charge_nurse fixture.
+    charge_nurse = staff(roles.CHARGE_NURSE, "cora")
+    infusion_start(appointment=appointment, user=charge_nurse, override_reason="Screening on paper in the test.")
     traveller.move_to(appointment.infusion_end)
     infusion_end(appointment=appointment, user=user, at=appointment.infusion_end)
     traveller.move_to(appointment.observation_end)

@@ -14,8 +14,9 @@ from replies.selectors import follow_up_queue
 from replies.services.after_visit import follow_up_close, patient_symptoms
 from scheduling.models import InfusionReaction
 from scheduling.selectors.plan_state import plan_state
+from tests.clock import local
 from tests.factories import PatientFactory, UserFactory
-from tests.replies.conftest import MON, at, book, visit_done
+from tests.replies.conftest import MON, book, visit_done
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 
@@ -41,7 +42,7 @@ def test_every_drug_has_a_seeded_symptom_list_with_urgent_signs():
 def test_the_symptom_page_shows_the_urgent_signs_and_emergency_number_before_anything_else(
     client, clock, center, nurse
 ):
-    done = visit_done(book(center[0], at(MON, 9)), clock, nurse)
+    done = visit_done(book(center[0], local(MON, 9)), clock, nurse)
     page = client.get(symptoms_path(done)).content.decode()
     main = page[page.index("<main") :]
     urgent = main.index('data-testid="urgent-signs"')
@@ -54,8 +55,8 @@ def test_the_symptom_page_shows_the_urgent_signs_and_emergency_number_before_any
 
 
 def test_an_urgent_sign_goes_first_in_the_queue_and_tells_the_patient_to_call_now(client, clock, center, nurse):
-    first = book(center[0], at(MON, 9), patient=PatientFactory(last_name="Early"))
-    second = book(center[1], at(MON, 13), patient=PatientFactory(last_name="Urgent"))
+    first = book(center[0], local(MON, 9), patient=PatientFactory(last_name="Early"))
+    second = book(center[1], local(MON, 13), patient=PatientFactory(last_name="Urgent"))
     first, second = visit_done(first, clock, nurse), visit_done(second, clock, nurse)
     mild = first.phase.drug.symptom_options.filter(urgent=False).first()
     breath = first.phase.drug.symptom_options.get(label="Shortness of breath or wheezing")
@@ -71,7 +72,7 @@ def test_an_urgent_sign_goes_first_in_the_queue_and_tells_the_patient_to_call_no
 
 
 def test_the_form_needs_a_symptom_and_a_phone_number(client, clock, center, nurse):
-    done = visit_done(book(center[0], at(MON, 9)), clock, nurse)
+    done = visit_done(book(center[0], local(MON, 9)), clock, nurse)
     response = client.post(symptoms_path(done), {"started": "few_hours", "callback_phone": ""})
     assert response.status_code == 400
     assert b"Tick at least one symptom" in response.content and b"Give a phone number" in response.content
@@ -79,7 +80,7 @@ def test_the_form_needs_a_symptom_and_a_phone_number(client, clock, center, nurs
 
 
 def test_an_option_of_another_drug_is_ignored(clock, center, nurse):
-    done = visit_done(book(center[0], at(MON, 9)), clock, nurse)
+    done = visit_done(book(center[0], local(MON, 9)), clock, nurse)
     other = SymptomOption.objects.filter(drug__name="Lemtrada", urgent=True).first()
     report = patient_symptoms(
         appointment=done, symptom_ids=[other.pk], other="rash", started="few_hours", callback_phone="555"
@@ -89,8 +90,8 @@ def test_an_option_of_another_drug_is_ignored(clock, center, nurse):
 
 def test_no_answer_by_the_end_of_the_window_puts_the_patient_up_for_a_call(clock, center, nurse):
     silent_patient = PatientFactory(last_name="Silent")
-    tysabri = book(center[0], at(MON, 9), patient=silent_patient)  # a 24 h window
-    answered = book(center[1], at(MON, 9, 30))
+    tysabri = book(center[0], local(MON, 9), patient=silent_patient)  # a 24 h window
+    answered = book(center[1], local(MON, 9, 30))
     tysabri, answered = visit_done(tysabri, clock, nurse), visit_done(answered, clock, nurse)
     from replies.services.after_visit import patient_fine
 
@@ -106,7 +107,7 @@ def test_lemtradas_window_is_48_hours(clock, center, nurse, settings):
     from scheduling.models import Drug
 
     Drug.objects.filter(name="Tysabri").update(reaction_window_hours=48)  # the window comes from the drug's data
-    done = visit_done(book(center[0], at(MON, 9)), clock, nurse)
+    done = visit_done(book(center[0], local(MON, 9)), clock, nurse)
     clock.move_to(done.discharged_at + datetime.timedelta(hours=30))
     assert follow_up_queue() == []
     clock.move_to(done.discharged_at + datetime.timedelta(hours=48, minutes=1))
@@ -114,8 +115,8 @@ def test_lemtradas_window_is_48_hours(clock, center, nurse, settings):
 
 
 def test_queue_order_urgent_then_symptoms_oldest_first_then_no_answer(clock, center, nurse):
-    booked = [book(center[0], at(MON, 8)), book(center[1], at(MON, 9)), book(center[2], at(MON, 10))]
-    booked.append(book(center[0], at(MON, 12)))
+    booked = [book(center[0], local(MON, 8)), book(center[1], local(MON, 9)), book(center[2], local(MON, 10))]
+    booked.append(book(center[0], local(MON, 12)))
     silent, a, b, c = (visit_done(appointment, clock, nurse) for appointment in booked)
     options = {o.urgent: o for o in a.phase.drug.symptom_options.all()}
     clock.move_to(c.discharged_at + datetime.timedelta(hours=1))
@@ -134,7 +135,7 @@ def test_queue_order_urgent_then_symptoms_oldest_first_then_no_answer(clock, cen
 
 
 def test_a_nurse_records_a_reaction_which_feeds_the_eligibility_rules(client, clock, center, nurse):
-    done = visit_done(book(center[0], at(MON, 9), patient=PatientFactory(last_name="Reacting")), clock, nurse)
+    done = visit_done(book(center[0], local(MON, 9), patient=PatientFactory(last_name="Reacting")), clock, nurse)
     breath = done.phase.drug.symptom_options.get(label="Shortness of breath or wheezing")
     client.post(symptoms_path(done), {"symptoms": [breath.pk], "started": "last_hour", "callback_phone": "555 3030"})
     report = AfterVisitAnswer.objects.get()
@@ -163,7 +164,7 @@ def test_a_nurse_records_a_reaction_which_feeds_the_eligibility_rules(client, cl
 def test_closing_twice_is_refused_and_a_reaction_needs_a_severity(clock, center, nurse):
     from replies.services.confirm import ReplyError
 
-    done = visit_done(book(center[0], at(MON, 9)), clock, nurse)
+    done = visit_done(book(center[0], local(MON, 9)), clock, nurse)
     option = done.phase.drug.symptom_options.first()
     report = patient_symptoms(appointment=done, symptom_ids=[option.pk], other="", started="", callback_phone="1")
     with pytest.raises(ReplyError, match="severity"):
@@ -175,7 +176,7 @@ def test_closing_twice_is_refused_and_a_reaction_needs_a_severity(clock, center,
 
 
 def test_a_no_answer_call_is_closed_with_its_outcome(clock, center, nurse):
-    done = visit_done(book(center[0], at(MON, 9)), clock, nurse)
+    done = visit_done(book(center[0], local(MON, 9)), clock, nurse)
     clock.move_to(done.discharged_at + datetime.timedelta(hours=25))
     follow_up_close(appointment=done, outcome="called", note="feels fine", user=nurse)
     closed = AfterVisitAnswer.objects.get()
@@ -184,7 +185,7 @@ def test_a_no_answer_call_is_closed_with_its_outcome(clock, center, nurse):
 
 
 def test_im_fine_is_recorded_and_nothing_is_answerable_before_the_visit(client, clock, center, nurse):
-    booked = book(center[0], at(MON, 9))
+    booked = book(center[0], local(MON, 9))
     assert b"nothing to answer yet" in client.post(fine_path(booked)).content
     assert not AfterVisitAnswer.objects.exists()
     done = visit_done(booked, clock, nurse)
@@ -200,7 +201,7 @@ def test_the_follow_up_queue_is_for_nurses(client, clock, center, scheduler):
 
 
 def test_a_silent_visit_leaves_the_call_list_three_days_after_its_window(clock, center, nurse):
-    done = visit_done(book(center[0], at(MON, 9)), clock, nurse)
+    done = visit_done(book(center[0], local(MON, 9)), clock, nurse)
     clock.move_to(done.discharged_at + datetime.timedelta(hours=24 + 71))
     assert [item.kind for item in follow_up_queue()] == ["no_answer"]
     clock.move_to(done.discharged_at + datetime.timedelta(hours=24 + 73))
@@ -210,7 +211,7 @@ def test_a_silent_visit_leaves_the_call_list_three_days_after_its_window(clock, 
 def test_a_called_patient_without_an_answer_can_be_recorded_as_a_reaction_from_the_note(clock, center, nurse):
     from replies.services.confirm import ReplyError
 
-    done = visit_done(book(center[0], at(MON, 9)), clock, nurse)
+    done = visit_done(book(center[0], local(MON, 9)), clock, nurse)
     clock.move_to(done.discharged_at + datetime.timedelta(hours=25))
     with pytest.raises(ReplyError, match="in the note"):
         follow_up_close(appointment=done, outcome="reaction", severity="mild", note="", user=nurse)

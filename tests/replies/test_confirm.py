@@ -16,8 +16,9 @@ from replies.selectors import calls_to_confirm, confirmation_marks
 from scheduling.models import Appointment, Reminder
 from scheduling.reminders.emails import reminder_message
 from scheduling.services.booking import appointment_reschedule
+from tests.clock import local
 from tests.factories import PatientFactory, UserFactory
-from tests.replies.conftest import MON, at, book
+from tests.replies.conftest import MON, book
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
@@ -32,7 +33,7 @@ def visit_path(appointment, page="visit"):
 
 
 def test_the_visit_page_shows_only_the_day_time_and_center(client, clock, center):
-    appointment = book(center[0], at(MON, 9), patient=PatientFactory(first_name="Ada", last_name="Lovelace"))
+    appointment = book(center[0], local(MON, 9), patient=PatientFactory(first_name="Ada", last_name="Lovelace"))
     page = client.get(visit_path(appointment)).content.decode()
     assert "Monday 7 December 2026" in page and "08:45" in page and "Riverside Infusion Center" in page
     for private in ("Lovelace", "Tysabri", "natalizumab", appointment.patient.mrn, "Chair 1", "sclerosis"):
@@ -42,7 +43,7 @@ def test_the_visit_page_shows_only_the_day_time_and_center(client, clock, center
 
 
 def test_confirm_from_the_email_shows_on_the_board_and_the_appointment(client, clock, center):
-    appointment = book(center[0], at(MON, 9))
+    appointment = book(center[0], local(MON, 9))
     assert confirmation_marks([appointment])[appointment.pk].code == "unconfirmed"
     response = client.post(visit_path(appointment))
     assert b"you are confirmed" in response.content
@@ -58,18 +59,18 @@ def test_confirm_from_the_email_shows_on_the_board_and_the_appointment(client, c
 
 
 def test_a_moved_visit_is_unconfirmed_again(clock, center):
-    appointment = book(center[0], at(MON, 9))
+    appointment = book(center[0], local(MON, 9))
     from replies.services.confirm import patient_confirm
 
     patient_confirm(appointment=appointment)
-    appointment_reschedule(appointment=appointment, chair_id=center[1].pk, premed_start=at(MON, 13), user=None)
+    appointment_reschedule(appointment=appointment, chair_id=center[1].pk, premed_start=local(MON, 13), user=None)
     appointment.refresh_from_db()
     mark = confirmation_marks([appointment])[appointment.pk]
     assert mark.code == "unconfirmed" and mark.detail == "moved since the patient answered"
 
 
 def test_cancel_before_the_cut_off_cancels_with_the_reason_and_frees_the_chair(client, clock, center):
-    appointment = book(center[0], at(MON, 9))  # Monday; now is Tuesday noon: 6 days ahead
+    appointment = book(center[0], local(MON, 9))  # Monday; now is Tuesday noon: 6 days ahead
     appointment.reminders.filter(kind="confirmation").update(status="sent", sent_at=clock_now())
     response = client.post(visit_path(appointment, "cancel"), {"reason": "I have a fever"})
     assert response.status_code == 200 and b"Your appointment is cancelled" in response.content
@@ -87,7 +88,7 @@ def test_cancel_before_the_cut_off_cancels_with_the_reason_and_frees_the_chair(c
 
 @pytest.mark.parametrize(("hours_before", "allowed"), [(48 + 1 / 60, True), (48, False), (47, False), (2, False)])
 def test_the_cut_off_is_48_hours_before_then_the_page_gives_the_phone(client, clock, center, hours_before, allowed):
-    appointment = book(center[0], at(MON, 9))
+    appointment = book(center[0], local(MON, 9))
     clock.move_to(appointment.premed_start - datetime.timedelta(hours=hours_before))
     page = client.get(visit_path(appointment, "cancel")).content.decode()
     assert ('data-testid="call-to-cancel"' in page) is not allowed
@@ -101,7 +102,7 @@ def test_the_cut_off_is_48_hours_before_then_the_page_gives_the_phone(client, cl
 
 
 def test_cancel_without_a_reason(client, clock, center):
-    appointment = book(center[0], at(MON, 9))
+    appointment = book(center[0], local(MON, 9))
     assert b"Your appointment is cancelled" in client.post(visit_path(appointment, "cancel")).content
     appointment.refresh_from_db()
     assert (
@@ -112,14 +113,14 @@ def test_cancel_without_a_reason(client, clock, center):
 
 def test_the_cut_off_is_a_setting(client, clock, center, settings):
     settings.PATIENT_CANCEL_CUTOFF_HOURS = 200
-    appointment = book(center[0], at(MON, 9))  # 141 hours ahead
+    appointment = book(center[0], local(MON, 9))  # 141 hours ahead
     client.post(visit_path(appointment, "cancel"))
     appointment.refresh_from_db()
     assert appointment.status == S.SCHEDULED
 
 
 def test_ask_for_another_time_lands_in_the_schedulers_queue(client, clock, center, scheduler):
-    appointment = book(center[0], at(MON, 9), patient=PatientFactory(last_name="Hopper"))
+    appointment = book(center[0], local(MON, 9), patient=PatientFactory(last_name="Hopper"))
     response = client.post(visit_path(appointment, "another-time"), {"weekdays": ["1", "3"], "note": "mornings"})
     assert b"Tuesday, Thursday" in response.content
     request = AnotherTimeRequest.objects.get()
@@ -140,7 +141,7 @@ def test_ask_for_another_time_lands_in_the_schedulers_queue(client, clock, cente
 def test_the_preparation_email_reminds_those_who_have_not_confirmed(clock, center):
     from replies.services.confirm import patient_confirm
 
-    later = book(center[0], at(MON + datetime.timedelta(days=7), 9))  # the preparation is a week before
+    later = book(center[0], local(MON + datetime.timedelta(days=7), 9))  # the preparation is a week before
     preparation = later.reminders.get(kind=Reminder.Kind.PREPARATION)
     text = reminder_message(preparation).body
     assert "You have not confirmed yet" in text and "Yes, I will come: http" in text
@@ -150,10 +151,12 @@ def test_the_preparation_email_reminds_those_who_have_not_confirmed(clock, cente
 
 
 def test_patients_without_email_or_consent_are_on_the_call_list_until_confirmed(client, clock, center, scheduler):
-    no_email = book(center[0], at(MON, 9), patient=PatientFactory(email="", last_name="Noemail"))
-    no_consent = book(center[1], at(MON, 9), patient=PatientFactory(reminder_consent=False, last_name="Noconsent"))
-    emailed = book(center[2], at(MON, 9), patient=PatientFactory(last_name="Emailed"))
-    far = book(center[0], at(MON + datetime.timedelta(days=14), 9), patient=PatientFactory(email="", last_name="Far"))
+    no_email = book(center[0], local(MON, 9), patient=PatientFactory(email="", last_name="Noemail"))
+    no_consent = book(center[1], local(MON, 9), patient=PatientFactory(reminder_consent=False, last_name="Noconsent"))
+    emailed = book(center[2], local(MON, 9), patient=PatientFactory(last_name="Emailed"))
+    far = book(
+        center[0], local(MON + datetime.timedelta(days=14), 9), patient=PatientFactory(email="", last_name="Far")
+    )
     assert [row["appointment"] for row in calls_to_confirm()] == [no_email, no_consent]
     assert emailed and far
 
@@ -193,7 +196,7 @@ def test_a_course_is_answered_as_a_whole(client, clock, center, scheduler):
 
     def lemtrada_course(chair, **patient):
         plan = TreatmentPlanFactory(drug=seeded_drug("Lemtrada"), start_date=MON, patient=PatientFactory(**patient))
-        return dose_book(plan=plan, chair_id=chair.pk, premed_start=at(MON, 8), user=None)
+        return dose_book(plan=plan, chair_id=chair.pk, premed_start=local(MON, 8), user=None)
 
     days = lemtrada_course(center[0])
     assert len(days) == 5

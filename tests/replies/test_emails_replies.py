@@ -13,19 +13,13 @@ from icalendar import Calendar
 
 from scheduling.models import Reminder
 from scheduling.reminders.emails import reminder_message
+from tests.clock import local
 from tests.factories import PatientFactory
 from tests.reminders.conftest import book, cancel, discharge
 from tests.replies.conftest import links_in
 
 pytestmark = pytest.mark.django_db
 KIND = Reminder.Kind
-
-
-def visit_time(days=10, hour=9):
-    from django.utils import timezone
-
-    local = timezone.localtime() + datetime.timedelta(days=days)
-    return local.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
 def message(appointment, kind):
@@ -37,7 +31,7 @@ def html_of(msg):
 
 
 def test_confirmation_and_preparation_links_open_the_visit_pages(client):
-    appointment = book(premed_start=visit_time())
+    appointment = book(premed_start=local(10, 9))
     for kind in (KIND.CONFIRMATION, KIND.PREPARATION):
         msg = message(appointment, kind)
         paths = [p for p in links_in(msg.body) if p.startswith("/p/visit/")]
@@ -51,7 +45,7 @@ def test_confirmation_and_preparation_links_open_the_visit_pages(client):
 
 
 def test_after_visit_emails_carry_im_fine_and_i_have_symptoms(client):
-    appointment = book(premed_start=visit_time(days=-1))
+    appointment = book(premed_start=local(-1, 9))
     discharge(appointment, at=appointment.observation_end)
     for kind in (KIND.REACTION_MONITORING, KIND.CHECK_IN):
         msg = message(appointment, kind)
@@ -65,20 +59,20 @@ def test_after_visit_emails_carry_im_fine_and_i_have_symptoms(client):
 
 def test_arrival_is_the_check_in_margin_before_the_premedication(settings):
     settings.REMINDERS_ARRIVAL_MARGIN_MINUTES = 20
-    appointment = book(premed_start=visit_time(hour=9))
+    appointment = book(premed_start=local(10, 9))
     body = message(appointment, KIND.CONFIRMATION).body
     assert "Please arrive at: 08:40 (to check in)" in body and "Your first medicines: 09:00" in body
 
 
 def test_cancellation_raises_the_sequence_and_requests_carry_an_alarm():
-    appointment = book(premed_start=visit_time())
+    appointment = book(premed_start=local(10, 9))
     confirmation = message(appointment, KIND.CONFIRMATION)
     event = Calendar.from_ical(confirmation.attachments[0].get_payload(decode=True)).walk("VEVENT")[0]
     alarms = event.walk("VALARM")
     assert len(alarms) == 1 and alarms[0].decoded("trigger") == -datetime.timedelta(hours=2)
     assert str(alarms[0]["action"]) == "DISPLAY"
     Reminder.objects.filter(appointment=appointment, kind=KIND.CONFIRMATION).update(
-        status="sent", sent_at=visit_time(-20)
+        status="sent", sent_at=local(-20, 9)
     )
     cancel(appointment)
     appointment.refresh_from_db()
@@ -91,7 +85,7 @@ def test_cancellation_raises_the_sequence_and_requests_carry_an_alarm():
 
 @pytest.mark.parametrize(("days", "phrase"), [(0, "today, "), (1, "tomorrow, "), (3, "on ")])
 def test_the_hydration_email_never_says_the_weekday_twice(time_machine, days, phrase):
-    appointment = book(premed_start=visit_time(days=10))
+    appointment = book(premed_start=local(10, 9))
     hydration = appointment.reminders.get(kind=KIND.HYDRATION)
     time_machine.move_to(appointment.premed_start - datetime.timedelta(days=days, hours=2))
     body = reminder_message(hydration).body
@@ -102,14 +96,14 @@ def test_the_hydration_email_never_says_the_weekday_twice(time_machine, days, ph
 
 
 def test_the_pregnancy_line_only_for_patients_it_applies_to():
-    could = book(premed_start=visit_time(), patient=PatientFactory(reproductive_potential=True))
-    cannot = book(premed_start=visit_time(days=11), patient=PatientFactory(reproductive_potential=False))
+    could = book(premed_start=local(10, 9), patient=PatientFactory(reproductive_potential=True))
+    cannot = book(premed_start=local(11, 9), patient=PatientFactory(reproductive_potential=False))
     assert "might be pregnant" in message(could, KIND.PREPARATION).body
     assert "pregnant" not in message(cannot, KIND.PREPARATION).body + html_of(message(cannot, KIND.PREPARATION))
 
 
 def test_preparation_asks_about_past_reactions_and_lists_each_thing_to_bring_once():
-    appointment = book(premed_start=visit_time())
+    appointment = book(premed_start=local(10, 9))
     msg = message(appointment, KIND.PREPARATION)
     assert "tell the nurse if you had any reaction during or after a past infusion" in msg.body
     for needle in ("written order if you have one", "a pillow", "a water bottle", "insurance card"):
@@ -121,16 +115,16 @@ def test_preparation_asks_about_past_reactions_and_lists_each_thing_to_bring_onc
 
 
 def test_the_hydration_caveat_is_for_everyone():
-    appointment = book(premed_start=visit_time(), patient=PatientFactory(fluid_restriction=False))
+    appointment = book(premed_start=local(10, 9), patient=PatientFactory(fluid_restriction=False))
     body = message(appointment, KIND.HYDRATION).body
     assert "If you have a heart or kidney condition" in body and "ask your clinician first" in body
 
 
 def test_lemtrada_emails_give_the_listeria_advice():
-    appointment = book(premed_start=visit_time(), drug_name="Lemtrada")
+    appointment = book(premed_start=local(10, 9), drug_name="Lemtrada")
     discharge(appointment, at=appointment.observation_end)
     assert "Listeria" in message(appointment, KIND.PREPARATION).body
     assert "Listeria" in message(appointment, KIND.REACTION_MONITORING).body
     assert "Listeria" in message(appointment, KIND.CHECK_IN).body
-    other = book(premed_start=visit_time(days=12), drug_name="Ocrevus (IV)")
+    other = book(premed_start=local(12, 9), drug_name="Ocrevus (IV)")
     assert "Listeria" not in message(other, KIND.PREPARATION).body

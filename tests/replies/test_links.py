@@ -14,7 +14,8 @@ from django.urls import reverse
 from replies import links
 from replies.models import AfterVisitAnswer, Confirmation, FreedTime
 from scheduling.models import Appointment, Reminder
-from tests.replies.conftest import MON, at, book, visit_done
+from tests.clock import local
+from tests.replies.conftest import MON, book, visit_done
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 
@@ -24,7 +25,7 @@ def path(name, token):
 
 
 def test_a_token_names_no_patient_or_row_id_only_a_random_reference(clock, center):
-    appointment = book(center[0], at(MON, 9))
+    appointment = book(center[0], local(MON, 9))
     token = links.make_token(links.VISIT, appointment.uid)
     payload = signing.loads(token, salt=links.SALT)
     assert payload == {"k": "visit", "u": appointment.uid.hex}
@@ -43,7 +44,7 @@ def test_a_token_names_no_patient_or_row_id_only_a_random_reference(clock, cente
     ],
 )
 def test_each_link_expires_after_its_lifetime(client, clock, center, purpose, page, lifetime):
-    appointment = book(center[0], at(MON, 9))
+    appointment = book(center[0], local(MON, 9))
     token = links.make_token(purpose, appointment.uid)
     clock.shift(lifetime + datetime.timedelta(minutes=1))
     response = client.get(path(page, token))
@@ -56,7 +57,7 @@ def test_each_link_expires_after_its_lifetime(client, clock, center, purpose, pa
 
 @pytest.mark.parametrize("page", ["visit", "cancel", "another-time", "fine", "symptoms", "offer"])
 def test_a_tampered_token_is_refused_and_changes_nothing(client, clock, center, page):
-    appointment = book(center[0], at(MON, 9))
+    appointment = book(center[0], local(MON, 9))
     purpose = {"fine": links.AFTER, "symptoms": links.AFTER, "offer": links.OFFER}.get(page, links.VISIT)
     token = links.make_token(purpose, appointment.uid)
     forged = signing.dumps({"k": purpose, "u": appointment.uid.hex}, salt="someone-else")
@@ -73,7 +74,7 @@ def test_a_tampered_token_is_refused_and_changes_nothing(client, clock, center, 
 
 
 def test_a_token_for_one_purpose_does_not_open_another(client, clock, center):
-    appointment = book(center[0], at(MON, 9))
+    appointment = book(center[0], local(MON, 9))
     after_token = links.make_token(links.AFTER, appointment.uid)
     assert client.post(path("visit", after_token)).status_code == 404
     assert client.post(path("cancel", after_token)).status_code == 404
@@ -84,7 +85,7 @@ def test_a_token_for_one_purpose_does_not_open_another(client, clock, center):
 
 def test_get_never_confirms_cancels_or_answers(client, clock, center, nurse):
     """A mail scanner opens every link in the email: nothing may happen until the patient presses a button."""
-    appointment = book(center[0], at(MON, 9))
+    appointment = book(center[0], local(MON, 9))
     visit_token = links.make_token(links.VISIT, appointment.uid)
     for page in ("visit", "cancel", "another-time"):
         assert client.get(path(page, visit_token)).status_code == 200
@@ -100,7 +101,7 @@ def test_get_never_confirms_cancels_or_answers(client, clock, center, nurse):
 
 
 def test_replaying_a_confirm_or_cancel_does_not_repeat_it(client, clock, center):
-    appointment = book(center[0], at(MON, 9))
+    appointment = book(center[0], local(MON, 9))
     token = links.make_token(links.VISIT, appointment.uid)
     for _ in range(3):
         assert b"you are confirmed" in client.post(path("visit", token)).content
@@ -120,7 +121,7 @@ def test_replaying_a_confirm_or_cancel_does_not_repeat_it(client, clock, center)
 
 
 def test_replaying_im_fine_and_the_symptom_form_makes_one_answer_each(client, clock, center, nurse):
-    done = visit_done(book(center[0], at(MON, 9)), clock, nurse)
+    done = visit_done(book(center[0], local(MON, 9)), clock, nurse)
     token = links.make_token(links.AFTER, done.uid)
     for _ in range(2):
         client.post(path("fine", token))

@@ -19,8 +19,9 @@ from replies.services import confirm
 from replies.services.confirm import ReplyError
 from scheduling.models import Appointment
 from scheduling.services.booking import BookingError, appointment_reschedule
+from tests.clock import local
 from tests.factories import PatientFactory
-from tests.replies.conftest import MON, NOW, at, book
+from tests.replies.conftest import MON, NOW, book
 
 pytestmark = pytest.mark.django_db
 TIMES = [(0, 9), (1, 13), (2, 7)]  # (chair index, hour) the visit moves between, all on Monday
@@ -38,7 +39,7 @@ class ReplyEvents(RuleBasedStateMachine):
         Appointment.objects.all().delete()  # each example starts from an empty center (its answers cascade)
         self.patient = PatientFactory(email="" if not emails else "patient@patients.example")
         self.emails = emails
-        self.appointment = book(self.chairs[0], at(MON, 9), patient=self.patient)
+        self.appointment = book(self.chairs[0], local(MON, 9), patient=self.patient)
         self.where = 0
         self.expected = "unconfirmed"
         self.cancelled = False
@@ -86,7 +87,7 @@ class ReplyEvents(RuleBasedStateMachine):
         chair, hour = TIMES[target_index]
         try:
             appointment_reschedule(
-                appointment=self._fresh(), chair_id=self.chairs[chair].pk, premed_start=at(MON, hour), user=None
+                appointment=self._fresh(), chair_id=self.chairs[chair].pk, premed_start=local(MON, hour), user=None
             )
         except BookingError:
             assert self.cancelled

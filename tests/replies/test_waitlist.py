@@ -15,8 +15,9 @@ from replies.services import waitlist
 from scheduling.engine.waitlist import NOT_BOOKED_GAIN, WaitlistFit, rank
 from scheduling.models import Appointment
 from scheduling.services.booking import appointment_cancel, appointment_reschedule
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory, UserFactory, seeded_drug
-from tests.replies.conftest import MON, NOW, at, book, ready
+from tests.replies.conftest import MON, NOW, book, ready
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
@@ -32,7 +33,7 @@ def tysabri_plan(name, start=MON, **patient):
 @pytest.fixture
 def freed_monday(clock, center):
     """Monday 09:00 on chair 1 was booked for someone who then cancelled: 09:00-11:00 is free."""
-    leaving = book(center[0], at(MON, 9), patient=ready(PatientFactory(last_name="Leaving")))
+    leaving = book(center[0], local(MON, 9), patient=ready(PatientFactory(last_name="Leaving")))
     appointment_cancel(appointment=leaving, reason="Patient moved away", user=None)
     return FreedTime.objects.get(source=leaving)
 
@@ -42,16 +43,16 @@ def add(plan, *, weekdays=(), appointment=None):
 
 
 def test_a_cancellation_and_a_move_record_the_freed_chair_time(clock, center):
-    moving = book(center[0], at(MON, 9))
+    moving = book(center[0], local(MON, 9))
     old = (moving.chair_id, moving.premed_start, moving.observation_end)
-    appointment_reschedule(appointment=moving, chair_id=center[1].pk, premed_start=at(MON, 14), user=None)
+    appointment_reschedule(appointment=moving, chair_id=center[1].pk, premed_start=local(MON, 14), user=None)
     freed = FreedTime.objects.get()
     assert (freed.chair_id, freed.starts_at, freed.ends_at, freed.reason) == (*old, "Moved to another time")
 
 
 def test_the_engine_decides_who_fits_and_the_ranking(clock, center, freed_monday):
     booked_later = tysabri_plan("Later")
-    later = book(center[1], at(LATER, 9), plan=booked_later)
+    later = book(center[1], local(LATER, 9), plan=booked_later)
     not_booked = tysabri_plan("Unbooked")
     tuesdays_only = tysabri_plan("Tuesdays")
     too_early = tysabri_plan("TooEarly", start=MON + datetime.timedelta(days=21))  # window opens on the 24th
@@ -64,7 +65,7 @@ def test_the_engine_decides_who_fits_and_the_ranking(clock, center, freed_monday
     found = waitlist.candidates(freed_monday)
     assert [c.entry.plan.patient.last_name for c in found] == ["Unbooked", "Later"]
     assert [c.days_gained for c in found] == [None, 7]
-    assert all(c.slot.chair_id == center[0].pk and c.slot.premed_start == at(MON, 9) for c in found)
+    assert all(c.slot.chair_id == center[0].pk and c.slot.premed_start == local(MON, 9) for c in found)
 
 
 def test_ranking_puts_doses_in_their_window_and_most_urgent_first():
@@ -84,7 +85,7 @@ def test_ranking_puts_doses_in_their_window_and_most_urgent_first():
 
 def test_a_scheduler_books_a_candidate_in_one_click(client, clock, center, freed_monday, scheduler):
     plan = tysabri_plan("Later")
-    later = book(center[1], at(LATER, 9), plan=plan)
+    later = book(center[1], local(LATER, 9), plan=plan)
     entry = add(plan, appointment=later)
     client.force_login(scheduler)
     page = client.get(reverse("replies:waitlist")).content.decode()
@@ -92,12 +93,12 @@ def test_a_scheduler_books_a_candidate_in_one_click(client, clock, center, freed
     response = client.post(reverse("replies:freed-book", args=[freed_monday.pk, entry.pk]))
     later.refresh_from_db()
     assert response.status_code == 302 and response["Location"] == later.get_absolute_url()
-    assert (later.premed_start, later.chair_id, later.status) == (at(MON, 9), center[0].pk, S.SCHEDULED)
+    assert (later.premed_start, later.chair_id, later.status) == (local(MON, 9), center[0].pk, S.SCHEDULED)
     freed_monday.refresh_from_db()
     entry.refresh_from_db()
     assert freed_monday.status == "filled" and freed_monday.filled_by == later and entry.status == "booked"
     # the move freed the later time in turn: it is offered to the waitlist too
-    assert FreedTime.objects.filter(starts_at=at(LATER, 9), status="open").exists()
+    assert FreedTime.objects.filter(starts_at=local(LATER, 9), status="open").exists()
     # a second click (another scheduler, a double submit) books nothing more
     other = add(tysabri_plan("Second"))
     response = client.post(reverse("replies:freed-book", args=[freed_monday.pk, other.pk]), follow=True)
@@ -112,7 +113,7 @@ def test_offers_are_emailed_to_the_top_candidates_when_the_center_turns_them_on(
     settings.WAITLIST_OFFER_CANDIDATES = 2
     entries = [add(tysabri_plan(name)) for name in ("First", "Second", "Third")]
     add(tysabri_plan("NoEmail", email=""))
-    leaving = book(center[0], at(MON, 9), patient=ready(PatientFactory()))
+    leaving = book(center[0], local(MON, 9), patient=ready(PatientFactory()))
     mail.outbox = []
     sent = []
     import replies.services.waitlist as module
@@ -136,7 +137,7 @@ def test_offers_are_emailed_to_the_top_candidates_when_the_center_turns_them_on(
     assert "Take this time" in first_page
     booked = client.post(path)
     assert b"It is yours" in booked.content
-    assert Appointment.objects.get(plan=entries[0].plan).premed_start == at(MON, 9)
+    assert Appointment.objects.get(plan=entries[0].plan).premed_start == local(MON, 9)
     second_path = links.offer_url(offers[1].uid).split("8000", 1)[1]
     taken = client.post(second_path)
     assert taken.status_code == 409 and b"taken" in taken.content
@@ -150,7 +151,7 @@ def test_offers_are_emailed_to_the_top_candidates_when_the_center_turns_them_on(
 def test_the_offer_link_expires(client, clock, center, freed_monday):
     entry = add(tysabri_plan("Slow"))
     offer = WaitlistOffer.objects.create(
-        freed=freed_monday, entry=entry, chair=center[0], premed_start=at(MON, 9), rank=1
+        freed=freed_monday, entry=entry, chair=center[0], premed_start=local(MON, 9), rank=1
     )
     path = links.offer_url(offer.uid).split("8000", 1)[1]
     clock.shift(datetime.timedelta(hours=25))
@@ -160,7 +161,7 @@ def test_the_offer_link_expires(client, clock, center, freed_monday):
 
 def test_waitlist_add_form_and_guard_rails(client, clock, center, scheduler):
     plan = tysabri_plan("Form")
-    booked = book(center[1], at(LATER, 9), plan=plan)
+    booked = book(center[1], local(LATER, 9), plan=plan)
     client.force_login(scheduler)
     page = client.get(reverse("replies:waitlist-add", args=[plan.pk])).content.decode()
     assert "an earlier time moves this visit" in page

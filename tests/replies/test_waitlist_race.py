@@ -13,8 +13,9 @@ from replies.models import FreedTime, WaitlistEntry, WaitlistOffer
 from replies.services.waitlist import OfferTaken, offer_accept
 from scheduling.models import Appointment
 from scheduling.services.booking import appointment_cancel
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, seeded_drug, weekday_hours
-from tests.replies.conftest import MON, NOW, at, book, ready
+from tests.clock import local
+from tests.factories import WEEKDAYS, ChairFactory, PatientFactory, TreatmentPlanFactory, opening_hours, seeded_drug
+from tests.replies.conftest import MON, NOW, book, ready
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ACCEPTS = 50
@@ -47,10 +48,10 @@ def race(jobs):
 
 
 def freed_time_with_offers(count):
-    weekday_hours(nurses_on_duty=6, patients_per_nurse=4)
+    opening_hours(WEEKDAYS, nurses_on_duty=6, patients_per_nurse=4)
     chair = ChairFactory(name="Chair 1")
     with time_machine.travel(NOW, tick=False):
-        leaving = book(chair, at(MON, 9), patient=ready(PatientFactory()))
+        leaving = book(chair, local(MON, 9), patient=ready(PatientFactory()))
         appointment_cancel(appointment=leaving, reason="ill", user=None)
         freed = FreedTime.objects.get()
         offers = []
@@ -58,7 +59,9 @@ def freed_time_with_offers(count):
             plan = TreatmentPlanFactory(drug=seeded_drug("Tysabri"), start_date=MON, patient=ready(PatientFactory()))
             entry = WaitlistEntry.objects.create(plan=plan)
             offers.append(
-                WaitlistOffer.objects.create(freed=freed, entry=entry, chair=chair, premed_start=at(MON, 9), rank=rank)
+                WaitlistOffer.objects.create(
+                    freed=freed, entry=entry, chair=chair, premed_start=local(MON, 9), rank=rank
+                )
             )
     return freed, offers
 
@@ -70,7 +73,7 @@ def test_fifty_patients_accepting_one_freed_time_give_exactly_one_booking():
     assert kinds.count("booked") == 1, outcomes
     assert kinds.count("taken") == ACCEPTS - 1, outcomes
     assert all("taken" in message for kind, message in outcomes if kind == "taken")
-    booked = Appointment.objects.filter(status="scheduled", premed_start=at(MON, 9))
+    booked = Appointment.objects.filter(status="scheduled", premed_start=local(MON, 9))
     assert booked.count() == 1
     freed.refresh_from_db()
     assert freed.status == "filled" and freed.filled_by_id == booked.get().pk

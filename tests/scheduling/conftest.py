@@ -1,46 +1,39 @@
 import datetime
-import zoneinfo
 from decimal import Decimal
 
 import pytest
 import time_machine
 
-from scheduling.models import Appointment
+from tests.clock import local
 from tests.factories import (
+    WEEKDAYS,
+    AppointmentFactory,
     ChairFactory,
     PatientFactory,
     ScreeningFactory,
     TreatmentPlanFactory,
     UserFactory,
+    opening_hours,
     seeded_drug,
-    weekday_hours,
 )
 
-NY = zoneinfo.ZoneInfo("America/New_York")
-NOW = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=NY)  # a Tuesday
+NOW = local(datetime.date(2026, 12, 1), 12)  # a Tuesday, in the center's zone
 MON = datetime.date(2026, 12, 7)
-
-
-def at(day, hour, minute=0):
-    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=NY)
 
 
 def give_mitoxantrone_doses(plan, chair, count):
     """`count` completed 12 mg/m2 doses every 91 days from 1 Jan 2024 (21.6 mg at a BSA of 1.8 m2)."""
-    phase = plan.drug.phases.get()
     for i in range(count):
         day = datetime.date(2024, 1, 1) + datetime.timedelta(days=91 * i)
-        Appointment.objects.create(
-            patient=plan.patient,
+        AppointmentFactory(
             plan=plan,
-            phase=phase,
             chair=chair,
             infusion_number=i + 1,
             dose_mg=Decimal("21.6"),
-            premed_start=at(day, 9),
-            infusion_start=at(day, 9),
-            infusion_end=at(day, 9, 30),
-            observation_end=at(day, 10),
+            premed_start=local(day, 9),
+            premed_minutes=0,
+            infusion_minutes=30,
+            observation_minutes=30,
             status="completed",
         )
 
@@ -53,7 +46,7 @@ def frozen():
 
 @pytest.fixture
 def clinic(db):
-    weekday_hours(nurses_on_duty=3, setup_minutes=15, patients_per_nurse=4)
+    opening_hours(WEEKDAYS, nurses_on_duty=3, setup_minutes=15, patients_per_nurse=4)
     return [ChairFactory(name=f"Chair {i}", position=i) for i in (1, 2, 3)]
 
 

@@ -17,91 +17,92 @@ from scheduling.services.booking import (
     slots_find,
 )
 from scheduling.services.plans import PlanError, plan_start
-from tests.factories import PatientFactory, seeded_drug
-from tests.scheduling.conftest import MON, at, give_mitoxantrone_doses
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, seeded_drug
+from tests.scheduling.conftest import MON, give_mitoxantrone_doses
 
 pytestmark = pytest.mark.usefixtures("frozen", "clinic")
 
 
 def test_booking_the_first_ocrevus_dose_stores_every_field(make_plan, clinic, user):
     plan = make_plan()
-    appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     assert appt.phase.order == 1 and appt.infusion_number == 1 and appt.course_day == 1 and appt.course_id is None
     assert appt.dose_mg == Decimal("300") and appt.created_by == user and not appt.short_infusion
-    assert appt.infusion_start == at(MON, 10) and appt.infusion_end == at(MON, 12, 30)
-    assert appt.observation_end == at(MON, 13, 30)
+    assert appt.infusion_start == local(MON, 10) and appt.infusion_end == local(MON, 12, 30)
+    assert appt.observation_end == local(MON, 13, 30)
     assert appt.history.latest().history_user == user
 
 
 def test_the_second_loading_dose_cannot_be_booked_before_day_15(make_plan, clinic, user):
     plan = make_plan()
-    appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     with pytest.raises(BookingError) as err:
-        appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON + datetime.timedelta(10), 9), user=user)
+        appointment_book(
+            plan=plan, chair_id=clinic[0].pk, premed_start=local(MON + datetime.timedelta(10), 9), user=user
+        )
     assert str(err.value) == (
         "Ocrevus (IV) 300 mg cannot be given before 21 Dec 2026: the last dose was 7 Dec 2026 and doses must be at "
         "least 14 days apart."
     )
     second = appointment_book(
-        plan=plan, chair_id=clinic[0].pk, premed_start=at(MON + datetime.timedelta(14), 9), user=user
+        plan=plan, chair_id=clinic[0].pk, premed_start=local(MON + datetime.timedelta(14), 9), user=user
     )
     assert second.phase.order == 2 and second.infusion_number == 2
 
 
 def test_a_busy_chair_and_a_busy_patient_are_refused_in_words(make_plan, clinic, user):
-    appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     with pytest.raises(BookingError, match=r"^Chair 1 is already booked from 09:00 to 13:30 on 7 Dec 2026\.$"):
-        appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=at(MON, 11), user=user)
+        appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=local(MON, 11), user=user)
     patient = PatientFactory()
-    appointment_book(plan=make_plan(patient=patient), chair_id=clinic[1].pk, premed_start=at(MON, 9, 30), user=user)
+    appointment_book(plan=make_plan(patient=patient), chair_id=clinic[1].pk, premed_start=local(MON, 9, 30), user=user)
     tysabri = make_plan("Tysabri", patient=patient)
     with pytest.raises(BookingError, match="The patient already has an appointment from 09:30 to 14:00"):
-        appointment_book(plan=tysabri, chair_id=clinic[2].pk, premed_start=at(MON, 12), user=user)
+        appointment_book(plan=tysabri, chair_id=clinic[2].pk, premed_start=local(MON, 12), user=user)
 
 
 def test_outside_hours_past_and_paused_are_refused(make_plan, clinic, user):
     plan = make_plan()
     with pytest.raises(BookingError, match="outside opening hours"):
-        appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 16), user=user)
+        appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 16), user=user)
     with pytest.raises(BookingError, match="is in the past"):
         appointment_book(
             plan=make_plan("Tysabri", start=datetime.date(2026, 11, 30)),
             chair_id=clinic[0].pk,
-            premed_start=at(datetime.date(2026, 11, 30), 9),
+            premed_start=local(datetime.date(2026, 11, 30), 9),
             user=user,
         )
     plan.status = "paused"
     plan.save()
     with pytest.raises(BookingError, match="The plan is paused"):
-        appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+        appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
 
 
 def test_short_infusion_unless_a_serious_reaction(make_plan, clinic, user):
     plan = make_plan(start=datetime.date(2026, 6, 1))
-    first = Appointment.objects.create(
-        patient=plan.patient,
+    first = AppointmentFactory(
         plan=plan,
-        phase=plan.drug.phases.get(order=1),
+        phase_order=1,
         chair=clinic[0],
         infusion_number=1,
         dose_mg=300,
-        premed_start=at(datetime.date(2026, 6, 1), 9),
-        infusion_start=at(datetime.date(2026, 6, 1), 10),
-        infusion_end=at(datetime.date(2026, 6, 1), 12, 30),
-        observation_end=at(datetime.date(2026, 6, 1), 13, 30),
+        premed_start=local(datetime.date(2026, 6, 1), 9),
+        premed_minutes=60,
+        infusion_minutes=150,
+        observation_minutes=60,
         status="completed",
     )
-    Appointment.objects.create(
-        patient=plan.patient,
+    AppointmentFactory(
         plan=plan,
-        phase=plan.drug.phases.get(order=2),
+        phase_order=2,
         chair=clinic[0],
         infusion_number=2,
         dose_mg=300,
-        premed_start=at(datetime.date(2026, 6, 15), 9),
-        infusion_start=at(datetime.date(2026, 6, 15), 10),
-        infusion_end=at(datetime.date(2026, 6, 15), 12, 30),
-        observation_end=at(datetime.date(2026, 6, 15), 13, 30),
+        premed_start=local(datetime.date(2026, 6, 15), 9),
+        premed_minutes=60,
+        infusion_minutes=150,
+        observation_minutes=60,
         status="completed",
     )
     dose = plan_next_dose(plan=plan)
@@ -119,7 +120,7 @@ def test_short_infusion_unless_a_serious_reaction(make_plan, clinic, user):
         severity="severe",
         symptoms="Hypotension",
     )
-    appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
+    appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 8), user=user)
     assert not appt.short_infusion and appt.infusion_end - appt.infusion_start == datetime.timedelta(minutes=210)
     assert appt.dose_mg == Decimal("600") and appt.infusion_number == 3
 
@@ -127,18 +128,18 @@ def test_short_infusion_unless_a_serious_reaction(make_plan, clinic, user):
 def test_a_lemtrada_course_is_booked_whole_or_not_at_all(make_plan, clinic, user):
     plan = make_plan("Lemtrada")
     with pytest.raises(BookingError, match="5-day course: book it as a course"):
-        appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
+        appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 8), user=user)
     Closure.objects.create(
         starts_on=MON + datetime.timedelta(2), ends_on=MON + datetime.timedelta(2), reason="Fire drill"
     )
     with pytest.raises(BookingError, match="The center is closed on 9 Dec 2026: Fire drill."):
-        dose_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
+        dose_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 8), user=user)
     assert not Appointment.objects.exists()
     Closure.objects.all().delete()
-    days = dose_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
+    days = dose_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 8), user=user)
     assert [a.course_day for a in days] == [1, 2, 3, 4, 5] and len({a.course_id for a in days}) == 1
     assert [a.infusion_number for a in days] == [1, 2, 3, 4, 5]
-    assert days[3].infusion_start == days[3].premed_start and days[0].infusion_start == at(MON, 9)
+    assert days[3].infusion_start == days[3].premed_start and days[0].infusion_start == local(MON, 9)
 
 
 def test_methylprednisolone_course_length_within_its_range(clinic, user):
@@ -147,18 +148,18 @@ def test_methylprednisolone_course_length_within_its_range(clinic, user):
     with pytest.raises(PlanError, match="is given over 3-5 days"):
         plan_start(patient=patient, drug=drug, start_date=MON, user=user, course_days=6)
     plan = plan_start(patient=patient, drug=drug, start_date=MON, user=user, course_days=4)
-    days = dose_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
+    days = dose_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 8), user=user)
     assert [a.course_day for a in days] == [1, 2, 3, 4]
 
 
 def test_mitoxantrone_needs_a_body_surface_area_and_stops_at_the_lifetime_limit(make_plan, clinic, user):
     plan = make_plan("Mitoxantrone", patient=PatientFactory(height_cm=None))
     with pytest.raises(BookingError, match="body surface area is unknown"):
-        appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+        appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     plan = make_plan("Mitoxantrone", start=datetime.date(2024, 1, 1))
     give_mitoxantrone_doses(plan, clinic[0], 11)  # 11 x 12 = 132 mg/m2 given
     with pytest.raises(BookingError, match="would exceed 140 mg/m²"):
-        appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+        appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
 
 
 def test_maintenance_book_books_six_tysabri_doses_each_from_the_one_before(make_plan, clinic, user):
@@ -194,10 +195,10 @@ def test_slots_find_and_dose_book(make_plan, clinic, user):
 
 def test_reschedule_in_place_and_keep_history(make_plan, clinic, user):
     plan = make_plan("Tysabri")
-    appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     uid = appt.uid
     moved = appointment_reschedule(
-        appointment=appt, chair_id=clinic[1].pk, premed_start=at(MON + datetime.timedelta(1), 10), user=user
+        appointment=appt, chair_id=clinic[1].pk, premed_start=local(MON + datetime.timedelta(1), 10), user=user
     )
     assert moved.pk == appt.pk and moved.uid == uid and moved.ics_sequence == 1 and moved.chair_id == clinic[1].pk
     assert moved.observation_end - moved.premed_start == datetime.timedelta(minutes=120)
@@ -208,21 +209,21 @@ def test_reschedule_in_place_and_keep_history(make_plan, clinic, user):
     )
     with pytest.raises(BookingError, match="cannot be given before"):
         appointment_reschedule(
-            appointment=moved, chair_id=clinic[1].pk, premed_start=at(MON - datetime.timedelta(5), 10), user=user
+            appointment=moved, chair_id=clinic[1].pk, premed_start=local(MON - datetime.timedelta(5), 10), user=user
         )
     other = appointment_book(
-        plan=make_plan(), chair_id=clinic[2].pk, premed_start=at(MON + datetime.timedelta(2), 9), user=user
+        plan=make_plan(), chair_id=clinic[2].pk, premed_start=local(MON + datetime.timedelta(2), 9), user=user
     )
     with pytest.raises(BookingError, match="Chair 3 is already booked"):
         appointment_reschedule(
-            appointment=moved, chair_id=clinic[2].pk, premed_start=at(MON + datetime.timedelta(2), 10), user=user
+            appointment=moved, chair_id=clinic[2].pk, premed_start=local(MON + datetime.timedelta(2), 10), user=user
         )
     moved.refresh_from_db()
-    assert moved.premed_start == at(MON + datetime.timedelta(1), 10) and other.pk
+    assert moved.premed_start == local(MON + datetime.timedelta(1), 10) and other.pk
 
 
 def test_cancel_needs_a_reason_and_keeps_it(make_plan, clinic, user):
-    appt = appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    appt = appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     with pytest.raises(BookingError, match="Give a reason"):
         appointment_cancel(appointment=appt, reason="  ", user=user)
     cancelled = appointment_cancel(appointment=appt, reason="Patient has a cold", user=user)
@@ -234,7 +235,7 @@ def test_cancel_needs_a_reason_and_keeps_it(make_plan, clinic, user):
     with pytest.raises(BookingError, match="only a booked appointment can be cancelled"):
         appointment_cancel(appointment=cancelled, reason="again", user=user)
     # the chair is free again
-    appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    appointment_book(plan=make_plan(), chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
 
 
 def test_the_slot_grid_step_is_configurable(make_plan, settings):
@@ -250,9 +251,9 @@ def test_moving_a_dose_later_cannot_make_the_next_booked_dose_too_early(make_pla
     assert (second.local_date - first.local_date).days == 28
     with pytest.raises(BookingError, match=r"The next booked dose on .* would then be too early"):
         appointment_reschedule(
-            appointment=first, chair_id=first.chair_id, premed_start=at(MON + datetime.timedelta(7), 9), user=user
+            appointment=first, chair_id=first.chair_id, premed_start=local(MON + datetime.timedelta(7), 9), user=user
         )
     moved = appointment_reschedule(
-        appointment=first, chair_id=first.chair_id, premed_start=at(MON + datetime.timedelta(1), 9), user=user
+        appointment=first, chair_id=first.chair_id, premed_start=local(MON + datetime.timedelta(1), 9), user=user
     )
     assert moved.local_date == MON + datetime.timedelta(1)

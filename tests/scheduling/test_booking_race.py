@@ -10,8 +10,17 @@ from django.db import connection, connections
 
 from scheduling.models import Appointment
 from scheduling.services.booking import BookingError, appointment_book
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory, UserFactory, seeded_drug, weekday_hours
-from tests.scheduling.conftest import MON, NOW, at
+from tests.clock import local
+from tests.factories import (
+    WEEKDAYS,
+    ChairFactory,
+    PatientFactory,
+    TreatmentPlanFactory,
+    UserFactory,
+    opening_hours,
+    seeded_drug,
+)
+from tests.scheduling.conftest import MON, NOW
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 20
@@ -65,13 +74,13 @@ def overlapping_pairs(column):
 
 
 def test_twenty_bookings_for_one_chair_and_time_give_one_appointment():
-    weekday_hours(nurses_on_duty=30, patients_per_nurse=4)
+    opening_hours(WEEKDAYS, nurses_on_duty=30, patients_per_nurse=4)
     chair = ChairFactory(name="Chair 1")
     user = UserFactory()
     tysabri = seeded_drug("Tysabri")
     plans = [TreatmentPlanFactory(drug=tysabri, start_date=MON, patient=PatientFactory()) for _ in range(THREADS)]
     jobs = [
-        lambda plan=plan: appointment_book(plan=plan, chair_id=chair.pk, premed_start=at(MON, 9), user=user)
+        lambda plan=plan: appointment_book(plan=plan, chair_id=chair.pk, premed_start=local(MON, 9), user=user)
         for plan in plans
     ]
     outcomes = race(jobs)
@@ -83,7 +92,7 @@ def test_twenty_bookings_for_one_chair_and_time_give_one_appointment():
 
 
 def test_two_chairs_racing_for_one_patient_give_one_appointment():
-    weekday_hours(nurses_on_duty=30, patients_per_nurse=4)
+    opening_hours(WEEKDAYS, nurses_on_duty=30, patients_per_nurse=4)
     chairs = [ChairFactory(name=f"Chair {i}") for i in (1, 2)]
     user = UserFactory()
     patient = PatientFactory()
@@ -92,8 +101,8 @@ def test_two_chairs_racing_for_one_patient_give_one_appointment():
         TreatmentPlanFactory(drug=seeded_drug("Ocrevus (IV)"), start_date=MON, patient=patient),
     ]
     jobs = [
-        lambda: appointment_book(plan=plans[0], chair_id=chairs[0].pk, premed_start=at(MON, 9), user=user),
-        lambda: appointment_book(plan=plans[1], chair_id=chairs[1].pk, premed_start=at(MON, 9, 30), user=user),
+        lambda: appointment_book(plan=plans[0], chair_id=chairs[0].pk, premed_start=local(MON, 9), user=user),
+        lambda: appointment_book(plan=plans[1], chair_id=chairs[1].pk, premed_start=local(MON, 9, 30), user=user),
     ]
     outcomes = race(jobs)
     assert sorted(o[0] for o in outcomes) == ["ok", "refused"], outcomes
@@ -104,7 +113,7 @@ def test_two_chairs_racing_for_one_patient_give_one_appointment():
 
 def test_the_exclusion_constraint_becomes_a_clear_refusal(monkeypatch):
     """Even if the engine's re-check were bypassed, the database refuses and the service says 'already booked'."""
-    weekday_hours()
+    opening_hours(WEEKDAYS)
     chair = ChairFactory(name="Chair 1")
     user = UserFactory()
     tysabri = seeded_drug("Tysabri")
@@ -112,7 +121,7 @@ def test_the_exclusion_constraint_becomes_a_clear_refusal(monkeypatch):
         appointment_book(
             plan=TreatmentPlanFactory(drug=tysabri, start_date=MON),
             chair_id=chair.pk,
-            premed_start=at(MON, 9),
+            premed_start=local(MON, 9),
             user=user,
         )
         monkeypatch.setattr("scheduling.services.booking._check_times", lambda center, candidates: None)
@@ -120,7 +129,7 @@ def test_the_exclusion_constraint_becomes_a_clear_refusal(monkeypatch):
             appointment_book(
                 plan=TreatmentPlanFactory(drug=tysabri, start_date=MON),
                 chair_id=chair.pk,
-                premed_start=at(MON, 9, 30),
+                premed_start=local(MON, 9, 30),
                 user=user,
             )
     assert Appointment.objects.count() == 1

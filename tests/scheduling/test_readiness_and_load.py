@@ -9,15 +9,16 @@ from scheduling.selectors.capacity import day_load
 from scheduling.selectors.plan_state import plan_next_dose
 from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plans
 from scheduling.services.booking import appointment_book, dose_book
-from tests.factories import PatientFactory, ScreeningFactory
-from tests.scheduling.conftest import MON, NOW, at, give_mitoxantrone_doses
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, ScreeningFactory
+from tests.scheduling.conftest import MON, NOW, give_mitoxantrone_doses
 
 pytestmark = pytest.mark.usefixtures("frozen", "clinic")
 
 
 def test_readiness_of_booked_appointments(make_plan, clinic, user):
     plan = make_plan()
-    appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     readiness = readiness_for_appointments([appt])[appt.pk]
     assert readiness.status == "blocked"
     assert readiness.blocking == (
@@ -31,7 +32,7 @@ def test_readiness_of_booked_appointments(make_plan, clinic, user):
 
 def test_an_expired_screening_counts_as_missing_on_the_appointment_date(make_plan, clinic, user):
     plan = make_plan("Tysabri")
-    appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    appt = appointment_book(plan=plan, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     ScreeningFactory(patient=plan.patient, kind="jcv", taken_on=NOW.date(), result="negative", valid_days=182)
     ScreeningFactory(
         patient=plan.patient, kind="rems", taken_on=datetime.date(2026, 6, 10), result="authorised", valid_days=170
@@ -42,21 +43,21 @@ def test_an_expired_screening_counts_as_missing_on_the_appointment_date(make_pla
 
 
 def test_readiness_for_appointments_uses_a_fixed_number_of_queries(make_plan, clinic, user, django_assert_num_queries):
-    one = appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    one = appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     many = [one]
     for i, drug in enumerate(["Ocrevus (IV)", "Briumvi", "Mitoxantrone"]):
         many.append(
             appointment_book(
                 plan=make_plan(drug, patient=PatientFactory(reproductive_potential=True)),
                 chair_id=clinic[i % 3].pk,
-                premed_start=at(MON + datetime.timedelta(1 + i), 9),
+                premed_start=local(MON + datetime.timedelta(1 + i), 9),
                 user=user,
             )
         )
     many += dose_book(
         plan=make_plan("Lemtrada", start=MON + datetime.timedelta(7)),
         chair_id=clinic[1].pk,
-        premed_start=at(MON + datetime.timedelta(7), 8),
+        premed_start=local(MON + datetime.timedelta(7), 8),
         user=user,
     )
     # 8 for the checks, screenings and history, 1 for the plans' insurance authorisations, and 2 for the doses
@@ -83,7 +84,7 @@ def test_readiness_for_plans_agrees_with_each_plan_and_uses_four_queries(
         make_plan("Tysabri"),
         make_plan("Mitoxantrone"),
     ]
-    appointment_book(plan=plans[1], chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    appointment_book(plan=plans[1], chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     ScreeningFactory(patient=plans[1].patient, kind="jcv", taken_on=NOW.date(), result="negative", valid_days=182)
     ScreeningFactory(patient=plans[2].patient, kind="lvef", taken_on=NOW.date(), value=45, valid_days=90)
     items = [(plan, plan_next_dose(plan=plan), MON + datetime.timedelta(days=i)) for i, plan in enumerate(plans)]
@@ -96,8 +97,8 @@ def test_readiness_for_plans_agrees_with_each_plan_and_uses_four_queries(
 
 
 def test_day_load_ticks_caps_and_closures(make_plan, clinic, user):
-    appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
-    appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[1].pk, premed_start=at(MON, 9, 15), user=user)
+    appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
+    appointment_book(plan=make_plan("Tysabri"), chair_id=clinic[1].pk, premed_start=local(MON, 9, 15), user=user)
     NurseStaffing.objects.create(date=MON, nurses_on_duty=2, setup_minutes=20, patients_per_nurse=3)
     Closure.objects.create(chair=clinic[2], starts_on=MON, ends_on=MON, reason="Broken recliner")
     load = day_load(day=MON)
@@ -124,17 +125,16 @@ def test_center_snapshot_reads_only_the_range_and_local_times_match(make_plan, c
     plan = make_plan("Tysabri")
     phase = plan.drug.phases.get()
     for day in (datetime.date(2026, 11, 1), datetime.date(2026, 11, 2), MON):
-        Appointment.objects.create(
+        AppointmentFactory(
             patient=PatientFactory(),
             plan=plan,
             phase=phase,
             chair=clinic[0],
-            infusion_number=1,
             dose_mg=300,
-            premed_start=at(day, 8, 45),
-            infusion_start=at(day, 9),
-            infusion_end=at(day, 10),
-            observation_end=at(day, 11),
+            premed_start=local(day, 8, 45),
+            premed_minutes=15,
+            infusion_minutes=60,
+            observation_minutes=60,
         )
     center = center_for_range(datetime.date(2026, 11, 1), datetime.date(2026, 11, 2))
     assert len(center.bookings) == 2
@@ -148,13 +148,13 @@ def test_center_snapshot_reads_only_the_range_and_local_times_match(make_plan, c
 def test_readiness_in_one_batch_reads_first_doses_and_lifetime_totals(make_plan, clinic, user):
     """The batch reads only the first dose of drugs without a lifetime limit, every dose of the others."""
     ocrevus = make_plan("Ocrevus (IV)")
-    first = appointment_book(plan=ocrevus, chair_id=clinic[0].pk, premed_start=at(MON, 9), user=user)
+    first = appointment_book(plan=ocrevus, chair_id=clinic[0].pk, premed_start=local(MON, 9), user=user)
     second = appointment_book(
-        plan=ocrevus, chair_id=clinic[0].pk, premed_start=at(MON + datetime.timedelta(14), 9), user=user
+        plan=ocrevus, chair_id=clinic[0].pk, premed_start=local(MON + datetime.timedelta(14), 9), user=user
     )
     mitoxantrone = make_plan("Mitoxantrone", start=datetime.date(2024, 1, 1))
     give_mitoxantrone_doses(mitoxantrone, clinic[1], 10)  # 10 x 12 = 120 mg/m2 given
-    dose = appointment_book(plan=mitoxantrone, chair_id=clinic[1].pk, premed_start=at(MON, 9), user=user)
+    dose = appointment_book(plan=mitoxantrone, chair_id=clinic[1].pk, premed_start=local(MON, 9), user=user)
     result = readiness_for_appointments([first, second, dose])
     hep_b_first = "Hepatitis B screening (HBsAg, anti-HBc) is needed before the first dose: none is on record."
     assert hep_b_first in result[first.pk].blocking

@@ -19,9 +19,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import is_protected_account
 from infusion_center.roles import MANAGER, NURSE, ROLE_PERMISSIONS
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff
 from tests.security.admin_helpers import data_fingerprint, form_data
-from tests.security.conftest import user_in_role
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -31,8 +30,8 @@ def _targets(model, records):
     if model is User:
         return [
             UserFactory(username="walk-root", is_staff=True, is_superuser=True),
-            user_in_role(MANAGER, username="walk-other-manager", is_staff=True),
-            user_in_role(NURSE, username="walk-nurse"),
+            staff(MANAGER, username="walk-other-manager", is_staff=True),
+            staff(NURSE, username="walk-nurse"),
         ]
     obj = model._default_manager.order_by("pk").first()
     return [obj] if obj is not None else []
@@ -85,7 +84,7 @@ def test_no_role_gains_a_permission_it_lacks_in_admin(role, records):
     superuser = UserFactory(username="walk-superuser", is_staff=True, is_superuser=True)
     superuser_client = Client()
     superuser_client.force_login(superuser)
-    acting = user_in_role(role, username=f"walk-{role.lower().replace(' ', '-')}", is_staff=True)
+    acting = staff(role, username=f"walk-{role.lower().replace(' ', '-')}", is_staff=True)
     client = Client()
     client.force_login(acting)
     acting = User.objects.get(pk=acting.pk)  # fresh permission cache

@@ -11,8 +11,7 @@ from django.urls import reverse
 
 from infusion_center.roles import SCHEDULER
 from patients.models import EmergencyContact
-from tests.factories import UserFactory
-from tests.security.conftest import user_in_role
+from tests.factories import UserFactory, staff
 
 pytestmark = pytest.mark.django_db
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -56,7 +55,7 @@ def test_refusals_and_not_found_are_no_store_even_when_signed_out(client, record
 
 def test_flash_messages_naming_a_patient_stay_on_the_server(client, records):
     patient = records["patient"]
-    client.force_login(user_in_role(SCHEDULER, username="sam"))
+    client.force_login(staff(SCHEDULER, username="sam"))
     data = {
         "mrn": patient.mrn,
         "first_name": patient.first_name,
@@ -82,7 +81,7 @@ def test_flash_messages_naming_a_patient_stay_on_the_server(client, records):
 def test_the_server_refuses_more_than_five_emergency_contacts(client, records):
     patient = records["patient"]
     EmergencyContact.objects.filter(patient=patient).delete()
-    client.force_login(user_in_role(SCHEDULER, username="sam"))
+    client.force_login(staff(SCHEDULER, username="sam"))
     data = {
         "mrn": patient.mrn,
         "first_name": patient.first_name,

@@ -24,8 +24,7 @@ from accounts.tasks import password_reset_send
 from infusion_center import ratelimit
 from infusion_center.client_ip import client_ip
 from infusion_center.roles import NURSE
-from tests.factories import UserFactory
-from tests.security.conftest import user_in_role
+from tests.factories import UserFactory, staff
 
 PASSWORD = "correct-horse-battery-staple"
 PROXY = "10.0.0.2"
@@ -268,7 +267,7 @@ def test_only_managers_see_or_lift_lock_outs(client):
     UserFactory(username="nina")
     client.post("/accounts/login/", {"username": "nina", "password": "guess"}, REMOTE_ADDR="203.0.113.5")
     attempt = AccessAttempt.objects.get()
-    client.force_login(user_in_role(NURSE, username="nora-nurse"))
+    client.force_login(staff(NURSE, username="nora-nurse"))
     assert client.get("/accounts/lockouts/").status_code == 403
     assert client.post(f"/accounts/lockouts/{attempt.pk}/clear/").status_code == 403
     assert AccessAttempt.objects.filter(pk=attempt.pk).exists()

@@ -17,9 +17,8 @@ from django.urls import reverse
 
 from accounts.tasks import password_reset_send
 from infusion_center.roles import DRUG_ADMIN, MANAGER, NURSE
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff
 from tests.security.admin_helpers import data_fingerprint, form_data
-from tests.security.conftest import user_in_role
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +50,7 @@ def _escalating_post(client, target, **extra):
 
 
 def test_a_manager_cannot_make_a_nurse_superuser_or_give_single_permissions(manager_client):
-    nurse = user_in_role(NURSE, username="nina-nurse")
+    nurse = staff(NURSE, username="nina-nurse")
     response = _escalating_post(manager_client, nurse, groups=[str(Group.objects.get(name=NURSE).pk)])
     assert response.status_code == 302
     nurse.refresh_from_db()
@@ -61,7 +60,7 @@ def test_a_manager_cannot_make_a_nurse_superuser_or_give_single_permissions(mana
 
 
 def test_a_manager_cannot_give_the_manager_role(manager_client):
-    nurse = user_in_role(NURSE, username="nina-nurse")
+    nurse = staff(NURSE, username="nina-nurse")
     response = _escalating_post(manager_client, nurse, groups=[str(Group.objects.get(name=MANAGER).pk)])
     assert response.status_code == 200  # the form says the choice is not valid
     assert "groups" in response.context["adminform"].form.errors
@@ -69,7 +68,7 @@ def test_a_manager_cannot_give_the_manager_role(manager_client):
 
 
 def test_a_drug_admin_role_given_by_a_manager_brings_admin_access_and_nothing_more(manager_client):
-    nurse = user_in_role(NURSE, username="nina-nurse")
+    nurse = staff(NURSE, username="nina-nurse")
     _escalating_post(manager_client, nurse, groups=[str(Group.objects.get(name=DRUG_ADMIN).pk)])
     nurse.refresh_from_db()
     assert nurse.is_staff and not nurse.is_superuser
@@ -81,7 +80,7 @@ def test_a_manager_cannot_change_protected_accounts(manager_client, manager, tar
     if target_kind == "superuser":
         target = UserFactory(username="root", is_staff=True, is_superuser=True)
     elif target_kind == "other manager":
-        target = user_in_role(MANAGER, username="max-manager", is_staff=True)
+        target = staff(MANAGER, username="max-manager", is_staff=True)
     elif target_kind == "themself":
         target = manager
     else:
@@ -102,7 +101,7 @@ def test_a_manager_cannot_change_protected_accounts(manager_client, manager, tar
 @pytest.mark.parametrize("target_kind", ["nurse", "superuser"])
 def test_a_manager_cannot_set_any_password(manager_client, target_kind):
     target = (
-        user_in_role(NURSE, username="nina-nurse")
+        staff(NURSE, username="nina-nurse")
         if target_kind == "nurse"
         else UserFactory(username="root", is_superuser=True, is_staff=True)
     )
@@ -117,7 +116,7 @@ def test_a_manager_cannot_set_any_password(manager_client, target_kind):
 
 def test_the_email_of_an_account_with_a_password_is_fixed_for_managers(manager_client):
     """Otherwise a manager could point the account at their own address and send themself the reset link."""
-    nurse = user_in_role(NURSE, username="nina-nurse", email="nina@center.example")
+    nurse = staff(NURSE, username="nina-nurse", email="nina@center.example")
     data = form_data(manager_client.get(_change_url(nurse)))
     data["email"] = "attacker@example.com"
     manager_client.post(_change_url(nurse), data)

@@ -1,19 +1,14 @@
 import pytest
 
 from infusion_center import roles
-from tests.web.helpers import chairs, open_every_day, staff
+from tests.factories import opening_hours, staff
+from tests.web.helpers import chairs
 
 
 @pytest.fixture
 def center(db):
-    open_every_day()
+    opening_hours()
     return chairs(3)
-
-
-@pytest.fixture
-def outsider(db):
-    """Signed in, but with no role at all."""
-    return staff(None, "otto")
 
 
 @pytest.fixture

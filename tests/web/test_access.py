@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, local
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, ScreeningFactory, TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +16,11 @@ def ids(center):
     patient = PatientFactory(first_name="Secretia", last_name="Confidentia")
     ScreeningFactory(patient=patient)
     plan = TreatmentPlanFactory(patient=patient)
-    appointment = appointment_at(
-        chair=center[0], start=local(timezone.localdate() + datetime.timedelta(days=1), 9), plan=plan
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=local(timezone.localdate() + datetime.timedelta(days=1), 9),
+        plan=plan,
     )
     assert patient.pk and plan.pk and appointment.pk
     # Every id is the same number where possible, so any parameter name points at an existing row.

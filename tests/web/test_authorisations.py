@@ -14,8 +14,8 @@ from scheduling.engine.authorisation import AuthorisationSpec, DoseSpec, allocat
 from scheduling.models import Appointment
 from scheduling.selectors.readiness import readiness_for_appointments
 from scheduling.services import booking
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, local
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 12, 1)
@@ -26,7 +26,7 @@ def _auth(id, start, end, units, unit="doses", number=None):
 
 
 def _dose(key, day, mg="300"):
-    return DoseSpec(key, day, datetime.datetime.combine(day, datetime.time(9)), Decimal(mg))
+    return DoseSpec(key, day, local(day, 9), Decimal(mg))
 
 
 # -- the rule ------------------------------------------------------------------------------------------------------
@@ -200,7 +200,12 @@ def test_front_desk_list_and_navigation_count(client, scheduler, center, setting
     far_plan = TreatmentPlanFactory(patient=PatientFactory(last_name="Far"))
     _authorise(far_plan, start=today, end=today + datetime.timedelta(days=21))
     uncovered_plan = TreatmentPlanFactory(patient=PatientFactory(first_name="Sofia", last_name="Uncovered"))
-    booked = appointment_at(chair=center[0], start=local(today + datetime.timedelta(days=2), 9), plan=uncovered_plan)
+    booked = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=local(today + datetime.timedelta(days=2), 9),
+        plan=uncovered_plan,
+    )
 
     names = [a.plan.patient.last_name for a in expiring_authorisations()]
     assert names == ["Renewed", "Ending"]

@@ -30,8 +30,16 @@ from scheduling.models import (
     ScreeningRequirement,
 )
 from scheduling.services import booking, visits
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.clock import local
+from tests.factories import (
+    AppointmentFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    clear_first_dose_checks,
+    opening_hours,
+)
+from tests.web.helpers import chairs
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo(settings.TIME_ZONE)
@@ -48,12 +56,12 @@ def clock():
 @pytest.fixture
 def board(clock, client, nurse):
     """A center open every day, two chairs, one patient booked at 09:00 today (checked in) and one at 13:00."""
-    open_every_day()
+    opening_hours()
     first, second = chairs(2)
     patient = PatientFactory(first_name="Ada", last_name="Lovelace")
     plan = TreatmentPlanFactory(patient=patient)
     clear_first_dose_checks(patient, taken_on=DAY - datetime.timedelta(days=30))
-    later = appointment_at(chair=first, start=local(DAY, 13), plan=plan)
+    later = AppointmentFactory(ocrevus_maintenance=True, chair=first, premed_start=local(DAY, 13), plan=plan)
     client.force_login(nurse)
     return {"client": client, "chairs": (first, second), "patient": patient, "plan": plan, "later": later}
 
@@ -120,7 +128,9 @@ def test_the_key_holds_the_minute(board, clock):
 def test_another_day_is_kept_across_minutes_with_its_updated_time_refreshed(board, clock, nurse):
     client = board["client"]
     tomorrow = DAY + datetime.timedelta(days=1)
-    appointment_at(chair=board["chairs"][1], start=local(tomorrow, 9), plan=board["plan"])
+    AppointmentFactory(
+        ocrevus_maintenance=True, chair=board["chairs"][1], premed_start=local(tomorrow, 9), plan=board["plan"]
+    )
     before = htmx(client, tomorrow)
     clock.move_to(NOON + datetime.timedelta(minutes=7))
     with CaptureQueriesContext(connection) as ctx:
@@ -138,7 +148,9 @@ def test_another_day_is_kept_across_minutes_with_its_updated_time_refreshed(boar
 
 def test_the_now_line_and_a_running_stay_move_with_the_clock(board, clock, nurse):
     client = board["client"]
-    early = appointment_at(chair=board["chairs"][1], start=local(DAY, 11), plan=TreatmentPlanFactory())
+    early = AppointmentFactory(
+        ocrevus_maintenance=True, chair=board["chairs"][1], premed_start=local(DAY, 11), plan=TreatmentPlanFactory()
+    )
     visits.appointment_check_in(appointment=early, user=nurse, at=local(DAY, 11))
     noon = htmx(client)
     clock.move_to(NOON + datetime.timedelta(minutes=20))
@@ -170,7 +182,9 @@ def test_cancelling_removes_the_block(board, scheduler):
 
 def test_checking_in_draws_the_stay(board, nurse, clock):
     client = board["client"]
-    early = appointment_at(chair=board["chairs"][1], start=local(DAY, 11, 30), plan=TreatmentPlanFactory())
+    early = AppointmentFactory(
+        ocrevus_maintenance=True, chair=board["chairs"][1], premed_start=local(DAY, 11, 30), plan=TreatmentPlanFactory()
+    )
     before = htmx(client)
     visits.appointment_check_in(appointment=early, user=nurse, at=local(DAY, 11, 35))
     after = htmx(client)
@@ -210,9 +224,10 @@ def test_an_earlier_dose_on_another_day_changes_the_light(board):
     Screening.objects.filter(patient=board["patient"], kind="hep_b").delete()
     ScreeningFactory(patient=board["patient"], kind="infection", taken_on=DAY, valid_days=3)
     assert light(htmx(client), "A. Lovelace") == "blocked"  # first dose: hepatitis B screening needed
-    appointment_at(
+    AppointmentFactory(
+        ocrevus_maintenance=True,
         chair=board["chairs"][1],
-        start=local(DAY - datetime.timedelta(days=180), 9),
+        premed_start=local(DAY - datetime.timedelta(days=180), 9),
         plan=board["plan"],
         status=Appointment.Status.COMPLETED,
     )
@@ -282,7 +297,9 @@ def test_every_write_to_an_input_changes_the_fingerprint(board, nurse):
 def test_a_late_commit_below_the_highest_id_changes_the_fingerprint(board):
     """A transaction can take a history id before another and commit after it: the highest id stays, the count
     of recent rows sees it."""
-    appointment_at(chair=board["chairs"][1], start=local(DAY, 8), plan=TreatmentPlanFactory())
+    AppointmentFactory(
+        ocrevus_maintenance=True, chair=board["chairs"][1], premed_start=local(DAY, 8), plan=TreatmentPlanFactory()
+    )
     history = Appointment.history.model
     ids = sorted(history.objects.values_list("history_id", flat=True))
     assert len(ids) >= 2
@@ -324,7 +341,9 @@ def test_a_warm_board_request_makes_a_few_fixed_queries(board):
         grid(client)
     for chair in chairs(8):
         for hour in (7, 13):
-            appointment_at(chair=chair, start=local(DAY, hour), plan=TreatmentPlanFactory())
+            AppointmentFactory(
+                ocrevus_maintenance=True, chair=chair, premed_start=local(DAY, hour), plan=TreatmentPlanFactory()
+            )
     grid(client)  # the fingerprint changed: rendered afresh
     with CaptureQueriesContext(connection) as big:
         page = grid(client)

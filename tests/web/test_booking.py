@@ -9,9 +9,9 @@ from django.utils import timezone
 from scheduling.models import Appointment, TreatmentPlan
 from scheduling.selectors.plan_state import plan_next_dose_to_book
 from scheduling.services import booking, visits
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 from tests.pharmacy.helpers import dose_ready
-from tests.web.helpers import appointment_at, local
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
@@ -179,7 +179,11 @@ def test_cancel_needs_a_reason(client, scheduler, plan):
 
 
 def test_nurse_cannot_cancel_or_reschedule(client, nurse, center):
-    appointment = appointment_at(chair=center[0], start=local(timezone.localdate() + datetime.timedelta(days=2), 9))
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=local(timezone.localdate() + datetime.timedelta(days=2), 9),
+    )
     client.force_login(nurse)
     assert (
         client.post(reverse("scheduling:appointment-cancel", args=[appointment.pk]), {"reason": "x"}).status_code == 403
@@ -196,25 +200,27 @@ def test_after_a_serious_reaction_the_next_ocrevus_maintenance_uses_the_full_inf
     plan = TreatmentPlanFactory(patient=patient, start_date=today - datetime.timedelta(days=400))
     # Two initial doses and one maintenance dose already given, long ago.
     for number, (order, days_ago) in enumerate([(1, 400), (2, 386), (3, 232)], start=1):
-        appointment_at(
+        AppointmentFactory(
+            ocrevus_maintenance=True,
             chair=center[0],
-            start=local(today - datetime.timedelta(days=days_ago), 9),
+            premed_start=local(today - datetime.timedelta(days=days_ago), 9),
             plan=plan,
             phase_order=order,
             infusion_number=number,
             status=S.COMPLETED,
-            infusion=150 if order < 3 else 120,
+            infusion_minutes=150 if order < 3 else 120,
         )
     # The 4th infusion is today: before any reaction, the engine would offer the 2 h infusion.
     dose = plan_next_dose_to_book(plan=plan)
     assert dose.chair_times[0].short_infusion and dose.chair_times[0].infusion_minutes == 120
 
-    today_dose = appointment_at(
+    today_dose = AppointmentFactory(
+        ocrevus_maintenance=True,
         chair=center[1],
-        start=timezone.now() - datetime.timedelta(minutes=45),
+        premed_start=timezone.now() - datetime.timedelta(minutes=45),
         plan=plan,
         infusion_number=4,
-        infusion=120,
+        infusion_minutes=120,
     )
     client.force_login(nurse)
     dose_ready(today_dose)
@@ -267,8 +273,11 @@ def test_a_multi_day_course_is_booked_as_one(client, scheduler, center):
 
 
 def test_cancelling_a_finished_visit_is_refused_on_the_form(client, scheduler, center):
-    done = appointment_at(
-        chair=center[0], start=local(timezone.localdate() - datetime.timedelta(days=3), 9), status=S.COMPLETED
+    done = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=local(timezone.localdate() - datetime.timedelta(days=3), 9),
+        status=S.COMPLETED,
     )
     client.force_login(scheduler)
     response = client.post(reverse("scheduling:appointment-cancel", args=[done.pk]), {"reason": "Mistake"})
@@ -278,8 +287,11 @@ def test_cancelling_a_finished_visit_is_refused_on_the_form(client, scheduler, c
 
 
 def test_rescheduling_a_finished_visit_is_refused(client, scheduler, center):
-    done = appointment_at(
-        chair=center[0], start=local(timezone.localdate() - datetime.timedelta(days=3), 9), status=S.COMPLETED
+    done = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=local(timezone.localdate() - datetime.timedelta(days=3), 9),
+        status=S.COMPLETED,
     )
     client.force_login(scheduler)
     response = client.get(reverse("scheduling:appointment-reschedule", args=[done.pk]))

@@ -9,8 +9,8 @@ from django.utils import timezone
 from scheduling.models import Appointment, Reminder
 from scheduling.reminders.emails import reminder_message
 from scheduling.services import booking, courses
+from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import local
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import PatientFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, local
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,9 @@ EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
 def test_main_pages_have_no_inline_script_or_style(client, manager, scheduler, nurse, center):
     patient = PatientFactory()
     plan = TreatmentPlanFactory(patient=patient)
-    appointment = appointment_at(chair=center[0], start=local(timezone.localdate(), 9), plan=plan)
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True, chair=center[0], premed_start=local(timezone.localdate(), 9), plan=plan
+    )
     pages = {
         nurse: [
             reverse("scheduling:board"),

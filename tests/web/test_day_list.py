@@ -11,8 +11,8 @@ from django.utils import timezone
 from daylist.models import ChairAssignment
 from infusion_center import roles
 from patients.models import PatientAccess
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, local, staff
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, ScreeningFactory, TreatmentPlanFactory, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +29,18 @@ def day_visits(center):
     )
     ScreeningFactory(patient=sofia, kind="hep_b", taken_on=timezone.localdate())
     omar = PatientFactory(first_name="=HYPERLINK(1)", last_name="Omar", mrn="MRN-0002", allergies="")
-    first = appointment_at(chair=center[0], start=local(day, 8, 15), plan=TreatmentPlanFactory(patient=sofia))
-    second = appointment_at(chair=center[1], start=local(day, 10, 30), plan=TreatmentPlanFactory(patient=omar))
+    first = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=local(day, 8, 15),
+        plan=TreatmentPlanFactory(patient=sofia),
+    )
+    second = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[1],
+        premed_start=local(day, 10, 30),
+        plan=TreatmentPlanFactory(patient=omar),
+    )
     return day, first, second
 
 

@@ -11,8 +11,8 @@ from audit.history import change_entries, change_history
 from patients.templatetags.patient_tags import one_per_line
 from scheduling.models import Appointment
 from scheduling.services import booking
-from tests.factories import ChairFactory, PatientFactory, TreatmentPlanFactory
-from tests.web.helpers import appointment_at, local
+from tests.clock import local
+from tests.factories import AppointmentFactory, ChairFactory, PatientFactory, TreatmentPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,8 +87,11 @@ def test_allergies_one_per_line_on_the_appointment_page(client, nurse, sofia, ce
         "Codeine",
     ]
     assert one_per_line("") == []
-    appointment = appointment_at(
-        chair=center[0], start=local(timezone.localdate(), 9), plan=TreatmentPlanFactory(patient=sofia)
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=local(timezone.localdate(), 9),
+        plan=TreatmentPlanFactory(patient=sofia),
     )
     client.force_login(nurse)
     html = client.get(appointment.get_absolute_url()).content.decode()

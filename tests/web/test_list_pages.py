@@ -14,7 +14,9 @@ from django.utils import timezone
 from infusion_center import paging
 from patients.models import PatientAccess
 from scheduling.models import Appointment, Reminder
-from tests.web.helpers import appointment_at, chairs, local, open_every_day, staff
+from tests.clock import local
+from tests.factories import AppointmentFactory, opening_hours, staff
+from tests.web.helpers import chairs
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
@@ -25,7 +27,10 @@ def _appointments(n: int, *, first_day: int = 1) -> list[Appointment]:
     (chair,) = chairs(1)
     today = timezone.localdate()
     return [
-        appointment_at(chair=chair, start=local(today + datetime.timedelta(days=first_day + k), 9)) for k in range(n)
+        AppointmentFactory(
+            ocrevus_maintenance=True, chair=chair, premed_start=local(today + datetime.timedelta(days=first_day + k), 9)
+        )
+        for k in range(n)
     ]
 
 
@@ -58,7 +63,7 @@ def _counts(queries, table: str) -> list[str]:
 
 @pytest.mark.parametrize("params", [{}, {"status": "pending"}, {"kind": "hydration"}, {"page": "2"}])
 def test_outbox_pages_without_counting_the_reminders(client, scheduler, params):
-    open_every_day()
+    opening_hours()
     client.force_login(scheduler)
     url = reverse("scheduling:outbox")
     _reminders(_appointments(20))  # 60: more than a page
@@ -76,7 +81,7 @@ def test_outbox_pages_without_counting_the_reminders(client, scheduler, params):
 
 
 def test_outbox_last_page_has_no_next_link(client, scheduler):
-    open_every_day()
+    opening_hours()
     client.force_login(scheduler)
     _reminders(_appointments(20))  # 60 reminders: two pages
     first, _ = _get(client, reverse("scheduling:outbox"))
@@ -112,7 +117,7 @@ def test_access_log_pages_without_counting(client, manager):
     ],
 )
 def test_admin_changelists_the_same_queries_at_ten_times_the_rows(client, changelist, params):
-    open_every_day()
+    opening_hours()
     client.force_login(staff(None, "root", is_superuser=True, is_staff=True))
     url = reverse(changelist)
     _appointments(12)
@@ -138,7 +143,7 @@ def test_the_appointment_list_in_admin_has_no_date_hierarchy(client):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's estimate is PostgreSQL's")
 def test_admin_uses_the_planners_estimate_for_an_unfiltered_large_table(client, monkeypatch):
-    open_every_day()
+    opening_hours()
     _appointments(30)
     with connection.cursor() as cursor:
         cursor.execute('ANALYZE "scheduling_appointment"')
@@ -153,7 +158,7 @@ def test_admin_uses_the_planners_estimate_for_an_unfiltered_large_table(client, 
 
 
 def test_next_page_paginator_reads_one_row_more_than_the_page():
-    open_every_day()
+    opening_hours()
     _appointments(7)
     queryset = Appointment.objects.order_by("pk")
     first = paging.NextPagePaginator(queryset, 5).get_page(1)

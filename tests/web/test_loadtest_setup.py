@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from infusion_center import roles
 from scheduling.models import Appointment
-from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, TreatmentPlanFactory, opening_hours, seeded_drug
+from tests.web.helpers import chairs
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def bench_center():
     """A tiny center shaped like the benchmark's: Tysabri patients with history; one has next week booked,
     the other's next dose (four weeks after the last) is due next week and not booked yet."""
-    open_every_day()
+    opening_hours()
     chair = chairs(1)[0]
     today = timezone.localdate()
     plans = []
@@ -30,17 +31,23 @@ def bench_center():
             patient=PatientFactory(mrn=mrn), drug=seeded_drug("Tysabri"), start_date=today - datetime.timedelta(70)
         )
         for weeks_ago in (7, 3):
-            appointment_at(
+            AppointmentFactory(
+                ocrevus_maintenance=True,
                 chair=chair,
                 plan=plan,
-                start=local(today - datetime.timedelta(weeks=weeks_ago), 9 + len(plans) * 3),
+                premed_start=local(today - datetime.timedelta(weeks=weeks_ago), 9 + len(plans) * 3),
                 status=Appointment.Status.COMPLETED,
                 phase_order=1,
-                infusion=60,
+                infusion_minutes=60,
             )
         plans.append(plan)
-    appointment_at(
-        chair=chair, plan=plans[0], start=local(today + datetime.timedelta(days=7), 9), phase_order=1, infusion=60
+    AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=chair,
+        plan=plans[0],
+        premed_start=local(today + datetime.timedelta(days=7), 9),
+        phase_order=1,
+        infusion_minutes=60,
     )
     return plans
 

@@ -7,8 +7,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Appointment
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
-from tests.web.helpers import appointment_at, local
+from tests.clock import local
+from tests.factories import (
+    AppointmentFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    clear_first_dose_checks,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def booked(center):
     today = timezone.localdate()
     plan = TreatmentPlanFactory(patient=PatientFactory(first_name="Ada", last_name="Lovelace"))
-    return appointment_at(chair=center[0], start=local(today, 9), plan=plan)
+    return AppointmentFactory(ocrevus_maintenance=True, chair=center[0], premed_start=local(today, 9), plan=plan)
 
 
 def test_board_shows_each_booking_as_three_segments(as_user, nurse, booked):
@@ -148,7 +154,12 @@ def test_nurse_overload_is_drawn_in_red(as_user, nurse, center):
     OpeningHours.objects.update(nurses_on_duty=1, patients_per_nurse=1)  # caps: 1 in chairs, 1 start
     today = timezone.localdate()
     for chair in center[:2]:
-        appointment_at(chair=chair, start=local(today, 10), plan=TreatmentPlanFactory(patient=PatientFactory()))
+        AppointmentFactory(
+            ocrevus_maintenance=True,
+            chair=chair,
+            premed_start=local(today, 10),
+            plan=TreatmentPlanFactory(patient=PatientFactory()),
+        )
     html = as_user(nurse).get(reverse("scheduling:board")).content.decode()
     assert 'class="load-bar over"' in html and 'class="load-start over"' in html
     assert "over the nurses' capacity" in html
@@ -168,7 +179,9 @@ def test_reports_draw_an_overloaded_day_in_red(as_user, manager, center):
     OpeningHours.objects.update(nurses_on_duty=1, patients_per_nurse=1)
     day = timezone.localdate() - datetime.timedelta(days=2)
     for chair in center[:2]:
-        appointment_at(chair=chair, start=local(day, 10), status=Appointment.Status.COMPLETED)
+        AppointmentFactory(
+            ocrevus_maintenance=True, chair=chair, premed_start=local(day, 10), status=Appointment.Status.COMPLETED
+        )
     html = as_user(manager).get(reverse("scheduling:reports")).content.decode()
     assert "2 of 1" in html and 'class="bar bad"' in html
 
@@ -176,8 +189,17 @@ def test_reports_draw_an_overloaded_day_in_red(as_user, manager, center):
 def test_board_block_texts(as_user, nurse, center):
     today = timezone.localdate()
     plan = TreatmentPlanFactory(patient=PatientFactory(first_name="Grace", last_name="Hopper <b>"))
-    appointment_at(chair=center[0], start=local(today, 8), plan=plan, course_day=2, short_infusion=True)
-    appointment_at(chair=center[1], start=local(today, 9, 30), status=Appointment.Status.COMPLETED)
+    AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=local(today, 8),
+        plan=plan,
+        course_day=2,
+        short_infusion=True,
+    )
+    AppointmentFactory(
+        ocrevus_maintenance=True, chair=center[1], premed_start=local(today, 9, 30), status=Appointment.Status.COMPLETED
+    )
     html = as_user(nurse).get(reverse("scheduling:board")).content.decode()
     assert (
         'title="Grace Hopper &lt;b&gt; · Ocrevus (IV) 600 mg · 08:00–13:00 · Scheduled · Active-infection check is '

@@ -8,8 +8,15 @@ from django.utils import timezone
 
 from patients.models import EmergencyContact, Patient, Screening
 from scheduling.models import Drug, TreatmentPlan
-from tests.factories import EmergencyContactFactory, PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, local
+from tests.clock import local
+from tests.factories import (
+    AppointmentFactory,
+    EmergencyContactFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    seeded_drug,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -203,7 +210,9 @@ def test_patient_page_lists_the_reminder_emails_and_logs_the_visit(client, sched
     patient = PatientFactory(first_name="Rhea")
     plan = TreatmentPlanFactory(patient=patient)
     start = local(timezone.localdate() + datetime.timedelta(days=10), 9)
-    reminders_on_booked(appointment=appointment_at(chair=center[0], start=start, plan=plan))
+    reminders_on_booked(
+        appointment=AppointmentFactory(ocrevus_maintenance=True, chair=center[0], premed_start=start, plan=plan)
+    )
     client.force_login(scheduler)
     page = client.get(patient.get_absolute_url()).content.decode()
     assert 'id="reminders-h"' in page

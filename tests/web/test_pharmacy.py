@@ -14,9 +14,10 @@ from pharmacy import rules, selectors, services
 from pharmacy.models import Preparation
 from scheduling.models import Appointment
 from scheduling.services import visits
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 from tests.pharmacy.helpers import dose_ready
-from tests.web.helpers import appointment_at, local, ocrevus_initial_doses_elsewhere, staff
+from tests.web.helpers import ocrevus_initial_doses_elsewhere
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
@@ -40,13 +41,6 @@ def _give_premeds_and_wait(appointment, nurse, clock):
     clock.shift(datetime.timedelta(minutes=60))
 
 
-@pytest.fixture
-def pharmacist(db):
-    from infusion_center import roles
-
-    return staff(roles.PHARMACY, "phil")
-
-
 def _screened_patient(**kwargs):
     patient = PatientFactory(**kwargs)
     ScreeningFactory(patient=patient, kind="hep_b", taken_on=timezone.localdate() - datetime.timedelta(days=30))
@@ -59,13 +53,19 @@ def _ocrevus_today(center, *, patient=None, minutes_ago=20, **fields):
     plan = TreatmentPlanFactory(patient=patient or _screened_patient())
     ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())
     start = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=minutes_ago)
-    return appointment_at(chair=center[0], start=start, plan=plan, **fields)
+    return AppointmentFactory(ocrevus_maintenance=True, chair=center[0], premed_start=start, plan=plan, **fields)
 
 
 def _steroid(center, day, hour=9):
     plan = TreatmentPlanFactory(patient=PatientFactory(), drug=seeded_drug(MP))
-    return appointment_at(
-        chair=center[1], start=local(day, hour), plan=plan, phase_order=1, infusion_number=1, infusion=60
+    return AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[1],
+        premed_start=local(day, hour),
+        plan=plan,
+        phase_order=1,
+        infusion_number=1,
+        infusion_minutes=60,
     )
 
 
@@ -175,7 +175,9 @@ def test_queue_is_ordered_by_expected_infusion_start(center, nurse):
     early_arrival_long_lead = _steroid(center, tomorrow, hour=8)  # MP: 60 min lead -> 09:00 (course day 1)
     lead = early_arrival_long_lead.infusion_start - early_arrival_long_lead.premed_start
     plan = TreatmentPlanFactory(patient=PatientFactory())
-    short_lead = appointment_at(chair=center[2], start=local(tomorrow, 8, 45), plan=plan, premed=0)
+    short_lead = AppointmentFactory(
+        ocrevus_maintenance=True, chair=center[2], premed_start=local(tomorrow, 8, 45), plan=plan, premed_minutes=0
+    )
     queue = selectors.preparation_queue(today=today)
     assert [r.appointment for r in queue] == sorted(
         [early_arrival_long_lead, short_lead], key=lambda a: a.premed_start + (a.infusion_start - a.premed_start)
@@ -206,9 +208,10 @@ def test_queue_converts_mg_per_m2_with_the_engine(center):
     plan = TreatmentPlanFactory(
         patient=PatientFactory(height_cm=Decimal("170"), weight_kg=Decimal("70")), drug=seeded_drug("Mitoxantrone")
     )
-    appointment = appointment_at(
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True,
         chair=center[0],
-        start=local(timezone.localdate() + datetime.timedelta(days=1), 10),
+        premed_start=local(timezone.localdate() + datetime.timedelta(days=1), 10),
         plan=plan,
         phase_order=1,
         infusion_number=1,
@@ -286,7 +289,9 @@ def test_waste_report_sums_doses_and_mg_per_drug_and_month(client, center, manag
     def wasted(drug, mg, reason, when):
         plan = TreatmentPlanFactory(patient=PatientFactory(), drug=drug)
         phase_order = 1 if drug == steroid else 3
-        appointment = appointment_at(chair=center[0], start=when, plan=plan, phase_order=phase_order)
+        appointment = AppointmentFactory(
+            ocrevus_maintenance=True, chair=center[0], premed_start=when, plan=plan, phase_order=phase_order
+        )
         return Preparation.objects.create(
             appointment=appointment,
             status=P.WASTED,
@@ -302,7 +307,9 @@ def test_waste_report_sums_doses_and_mg_per_drug_and_month(client, center, manag
     wasted(steroid, "1000", "Course stopped", nov + datetime.timedelta(days=2))
     wasted(ocrevus, "600", "Bag damaged", datetime.datetime(2026, 12, 1, 0, 30, tzinfo=tz))  # next month, local
     # a dose given is not waste
-    given = appointment_at(chair=center[1], start=nov, plan=TreatmentPlanFactory(patient=PatientFactory()))
+    given = AppointmentFactory(
+        ocrevus_maintenance=True, chair=center[1], premed_start=nov, plan=TreatmentPlanFactory(patient=PatientFactory())
+    )
     Preparation.objects.create(appointment=given, status=P.GIVEN, dose_mg=Decimal("600"))
 
     lines = {line.drug.name: line for line in selectors.waste_report(month=datetime.date(2026, 11, 15))}

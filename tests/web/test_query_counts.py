@@ -9,8 +9,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Appointment, InfusionReaction, Reminder, TreatmentPlan
-from tests.factories import EmergencyContactFactory, PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.clock import local
+from tests.factories import (
+    AppointmentFactory,
+    EmergencyContactFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    opening_hours,
+    seeded_drug,
+)
+from tests.web.helpers import chairs
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
@@ -27,10 +36,11 @@ def _fill_board(day, n_chairs, per_chair):
     for chair in chairs(n_chairs):
         for k in range(per_chair):
             start = local(day, 7 + 4 * k)
-            appointment = appointment_at(
+            appointment = AppointmentFactory(
+                ocrevus_maintenance=True,
                 chair=chair,
-                start=start,
-                infusion=120,
+                premed_start=start,
+                infusion_minutes=120,
                 status=[S.SCHEDULED, S.INFUSING, S.COMPLETED][k % 3],
                 checked_in_at=start if k % 3 else None,
                 infusion_started_at=start + datetime.timedelta(minutes=30) if k % 3 else None,
@@ -41,7 +51,7 @@ def _fill_board(day, n_chairs, per_chair):
 
 
 def test_board_query_count_does_not_grow(client, nurse, django_assert_max_num_queries):
-    open_every_day()
+    opening_hours()
     day = timezone.localdate() + datetime.timedelta(days=1)
     client.force_login(nurse)
     url = reverse("scheduling:board") + f"?day={day.isoformat()}"
@@ -87,9 +97,10 @@ def _fill_patient(patient, chair, n, offset=0):
         plan = TreatmentPlanFactory(patient=patient, drug=seeded_drug(name), status=status)
         EmergencyContactFactory(patient=patient)
         ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=today - datetime.timedelta(days=k))
-        past = appointment_at(
+        past = AppointmentFactory(
+            ocrevus_maintenance=True,
             chair=chair,
-            start=local(today - datetime.timedelta(days=200 + k), 9),
+            premed_start=local(today - datetime.timedelta(days=200 + k), 9),
             plan=plan,
             phase_order=1,
             infusion_number=1,
@@ -104,9 +115,10 @@ def _fill_patient(patient, chair, n, offset=0):
             symptoms="Flushing",
         )
         if status == TreatmentPlan.Status.ACTIVE:
-            booked = appointment_at(
+            booked = AppointmentFactory(
+                ocrevus_maintenance=True,
                 chair=chair,
-                start=local(today + datetime.timedelta(days=10 + k), 9),
+                premed_start=local(today + datetime.timedelta(days=10 + k), 9),
                 plan=plan,
                 phase_order=2 if name == "Ocrevus (IV)" else 1,
                 infusion_number=2,
@@ -117,7 +129,7 @@ def _fill_patient(patient, chair, n, offset=0):
 
 def test_patient_page_query_count_does_not_grow(client, scheduler, django_assert_max_num_queries):
     """10x the plans (active ones on every drug included), appointments, screenings, reactions and reminders."""
-    open_every_day()
+    opening_hours()
     (chair,) = chairs(1)
     patient = PatientFactory()
     client.force_login(scheduler)
@@ -135,7 +147,7 @@ def test_patient_page_query_count_does_not_grow(client, scheduler, django_assert
 
 
 def test_worklist_query_count_does_not_grow(client, scheduler, django_assert_max_num_queries):
-    open_every_day()
+    opening_hours()
     client.force_login(scheduler)
     url = reverse("scheduling:worklist")
 
@@ -145,9 +157,10 @@ def test_worklist_query_count_does_not_grow(client, scheduler, django_assert_max
             plan = TreatmentPlanFactory(
                 patient=PatientFactory(), drug=seeded_drug(["Ocrevus (IV)", "Tysabri", "Briumvi"][k % 3])
             )
-            appointment_at(
+            AppointmentFactory(
+                ocrevus_maintenance=True,
                 chair=chair,
-                start=local(timezone.localdate() - datetime.timedelta(days=300 + 2 * k), 8)
+                premed_start=local(timezone.localdate() - datetime.timedelta(days=300 + 2 * k), 8)
                 if k % 3 == 0
                 else local(timezone.localdate() - datetime.timedelta(days=25 + k), 8 + (k % 5)),
                 plan=plan,

@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from scheduling.models import Appointment, InfusionReaction
 from scheduling.selectors.reports import reports
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.clock import local
+from tests.factories import AppointmentFactory, opening_hours
+from tests.web.helpers import chairs
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
@@ -21,11 +23,14 @@ URL = reverse("scheduling:reports")
 
 def _visits(chair, day, statuses):
     # the default booking: 30 + 210 + 60 = 300 chair minutes
-    return [appointment_at(chair=chair, start=local(day, 7 + 5 * n), status=s) for n, s in enumerate(statuses)]
+    return [
+        AppointmentFactory(ocrevus_maintenance=True, chair=chair, premed_start=local(day, 7 + 5 * n), status=s)
+        for n, s in enumerate(statuses)
+    ]
 
 
 def test_figures_per_chair_drug_and_severity():
-    open_every_day()
+    opening_hours()
     chair_a, chair_b = chairs(2)
     day = timezone.localdate() - datetime.timedelta(days=3)
     _visits(chair_a, day, [S.COMPLETED, S.NO_SHOW, S.SCHEDULED])
@@ -53,7 +58,7 @@ def test_figures_per_chair_drug_and_severity():
 
 
 def test_a_range_up_to_two_years_and_a_clear_error_beyond(client, manager):
-    open_every_day()
+    opening_hours()
     client.force_login(manager)
     today = timezone.localdate()
     two_years = {"date_from": (today - datetime.timedelta(days=730)).isoformat(), "date_to": today.isoformat()}
@@ -76,7 +81,7 @@ def _reads(client, params) -> list[str]:
 
 
 def test_the_same_queries_at_ten_times_the_visits_and_for_two_years(client, manager):
-    open_every_day()
+    opening_hours()
     client.force_login(manager)
     (chair,) = chairs(1)
     today = timezone.localdate()

@@ -17,14 +17,14 @@ from scheduling.selectors.plan_state import plan_next_dose
 from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plans
 from scheduling.services import visits
 from scheduling.services.booking import BookingError, appointment_book
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, local
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 S = Appointment.Status
 # The patient's first Ocrevus dose (infusion 1, 300 mg over 2.5 h): the dose due with no dose history, and the one
 # the checks "before the first dose" (hepatitis B) apply to.
-FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"), "infusion": 150}
+FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"), "infusion_minutes": 150}
 REQUIREMENTS = importlib.import_module("scheduling.migrations.0020_check_requirements").REQUIREMENTS
 KINDS = importlib.import_module("patients.migrations.0020_check_catalogue").KINDS
 
@@ -113,7 +113,14 @@ def test_a_new_lemtrada_patient_with_no_screenings_is_blocked(client, center, sc
     readiness = readiness_for_plans([(plan, plan_next_dose(plan=plan), day)])[plan.pk]
     assert readiness.status == "blocked"
     assert any("Full blood count (CBC with differential) is needed at baseline" in m for m in readiness.blocking)
-    appointment = appointment_at(chair=center[0], start=local(day, 8), plan=plan, phase_order=1, infusion_number=1)
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[0],
+        premed_start=local(day, 8),
+        plan=plan,
+        phase_order=1,
+        infusion_number=1,
+    )
     assert readiness_for_appointments([appointment])[appointment.pk].status == "blocked"
     client.force_login(scheduler)
     html = client.get(appointment.get_absolute_url()).content.decode()
@@ -243,9 +250,10 @@ def positive_hep_b_visit(center):
     ScreeningFactory(patient=patient, kind="hep_b", result="positive")
     ScreeningFactory(patient=patient, kind="infection", valid_days=3)
     plan = TreatmentPlanFactory(patient=patient)
-    return appointment_at(
+    return AppointmentFactory(
+        ocrevus_maintenance=True,
         chair=center[0],
-        start=timezone.now() - datetime.timedelta(minutes=10),
+        premed_start=timezone.now() - datetime.timedelta(minutes=10),
         plan=plan,
         status=S.CHECKED_IN,
         **FIRST_DOSE,
@@ -272,9 +280,10 @@ def test_the_page_offers_no_override_for_a_hard_stop(client, positive_hep_b_visi
 
 def test_every_override_shows_on_the_appointments_history_with_who_when_and_why(client, center, charge_nurse):
     plan = TreatmentPlanFactory(patient=PatientFactory())  # no hepatitis B screening: blocking, not a hard stop
-    appointment = appointment_at(
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True,
         chair=center[0],
-        start=timezone.now() - datetime.timedelta(minutes=10),
+        premed_start=timezone.now() - datetime.timedelta(minutes=10),
         plan=plan,
         status=S.CHECKED_IN,
         **FIRST_DOSE,

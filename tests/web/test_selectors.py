@@ -8,8 +8,9 @@ from django.utils import timezone
 from scheduling.models import Appointment, InfusionReaction, TreatmentPlan
 from scheduling.selectors.appointments import next_doses_for_plans
 from scheduling.selectors.plan_state import plan_next_dose
-from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import appointment_at, chairs, local
+from tests.clock import local
+from tests.factories import AppointmentFactory, PatientFactory, TreatmentPlanFactory, seeded_drug
+from tests.web.helpers import chairs
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
@@ -24,9 +25,10 @@ def test_batched_next_doses_match_the_service(center):
             patient=PatientFactory(), drug=seeded_drug(name), start_date=today - datetime.timedelta(days=60)
         )
         if k % 2 == 0:
-            given = appointment_at(
+            given = AppointmentFactory(
+                ocrevus_maintenance=True,
                 chair=chair,
-                start=local(today - datetime.timedelta(days=40 + k), 9),
+                premed_start=local(today - datetime.timedelta(days=40 + k), 9),
                 plan=plan,
                 phase_order=1,
                 infusion_number=1,

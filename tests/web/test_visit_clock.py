@@ -13,8 +13,15 @@ from scheduling.models import Appointment, Drug, InfusionReaction, Premedication
 from scheduling.services import visits
 from scheduling.services.visit_clock import VisitTooEarly
 from scheduling.services.visit_corrections import visit_step_undo, visit_time_correct
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
-from tests.web.helpers import appointment_at, ocrevus_initial_doses_elsewhere
+from tests.clock import local
+from tests.factories import (
+    AppointmentFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    clear_first_dose_checks,
+)
+from tests.web.helpers import ocrevus_initial_doses_elsewhere
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drugs_outside_the_pharmacy")]
 S = Appointment.Status
@@ -23,7 +30,7 @@ MIN = datetime.timedelta(minutes=1)
 
 @pytest.fixture
 def clock():
-    moment = timezone.make_aware(datetime.datetime(2026, 12, 2, 8, 0))
+    moment = local(datetime.date(2026, 12, 2), 8)
     with time_machine.travel(moment, tick=False) as traveller:
         yield traveller
 
@@ -36,7 +43,7 @@ def visit(center, clock):
     ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=timezone.localdate())
     plan = TreatmentPlanFactory(patient=patient)
     ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())  # the maintenance dose is due
-    appointment = appointment_at(chair=center[0], start=timezone.now(), plan=plan)
+    appointment = AppointmentFactory(ocrevus_maintenance=True, chair=center[0], premed_start=timezone.now(), plan=plan)
     visits.appointment_check_in(appointment=appointment, user=None)
     return appointment
 
@@ -61,7 +68,7 @@ def run_to_observation(visit, nurse, clock, *, infused=210):
 
 
 def test_the_longest_lead_since_its_premedication_decides_the_start():
-    t0 = timezone.make_aware(datetime.datetime(2026, 12, 2, 8, 0))
+    t0 = local(datetime.date(2026, 12, 2), 8)
     given = [
         engine.PremedicationGivenSpec("Antihistamine", t0, 60),
         engine.PremedicationGivenSpec("Steroid", t0 + 40 * MIN, 30),
@@ -73,7 +80,7 @@ def test_the_longest_lead_since_its_premedication_decides_the_start():
 
 
 def test_a_reaction_restarts_observation_from_its_time():
-    end = timezone.make_aware(datetime.datetime(2026, 12, 2, 12, 0))
+    end = local(datetime.date(2026, 12, 2), 12)
     plain = engine.observation(infusion_ended_at=end, observation_minutes=60)
     assert plain.ends_at == end + 60 * MIN and not plain.restarted_by_reaction
     late = engine.observation(infusion_ended_at=end, observation_minutes=60, reactions_at=[end + 30 * MIN])

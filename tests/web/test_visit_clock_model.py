@@ -17,8 +17,17 @@ from scheduling.models import Appointment, VisitNote
 from scheduling.selectors.visit_clock import observation_plan
 from scheduling.services import visits
 from scheduling.services.visit_corrections import correctable_steps, visit_step_undo, visit_time_correct
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
-from tests.web.helpers import appointment_at, chairs, open_every_day, staff
+from tests.clock import local
+from tests.factories import (
+    AppointmentFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    clear_first_dose_checks,
+    opening_hours,
+    staff,
+)
+from tests.web.helpers import chairs
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
@@ -42,7 +51,7 @@ class VisitMachine(RuleBasedStateMachine):
 
     @initialize()
     def book(self):
-        start = timezone.make_aware(datetime.datetime(2026, 12, 2, 8, 0))
+        start = local(datetime.date(2026, 12, 2), 8)
         self.travel = time_machine.travel(start, tick=False)
         self.traveller = self.travel.start()
         self.nurse = staff(roles.NURSE, f"nurse-{next(NURSES)}")
@@ -51,7 +60,9 @@ class VisitMachine(RuleBasedStateMachine):
         ScreeningFactory(patient=patient, kind="infection", valid_days=3, taken_on=start.date())
         # A chair of its own: the examples share one database, where chairs cannot hold overlapping visits.
         chair = chairs(1)[0]
-        self.appointment = appointment_at(chair=chair, start=start, plan=TreatmentPlanFactory(patient=patient))
+        self.appointment = AppointmentFactory(
+            ocrevus_maintenance=True, chair=chair, premed_start=start, plan=TreatmentPlanFactory(patient=patient)
+        )
         self.history_rows = 0
 
     def teardown(self):
@@ -156,7 +167,7 @@ NURSES = itertools.count()
 
 
 def test_the_visit_clock_holds_over_random_visits():
-    open_every_day()
+    opening_hours()
     run_state_machine_as_test(
         VisitMachine,
         settings=settings(

@@ -10,20 +10,27 @@ from django.utils import timezone
 
 from scheduling.models import Appointment, InfusionReaction, PremedicationGiven, ReadinessOverride
 from scheduling.services import visits
-from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, clear_first_dose_checks
+from tests.clock import local
+from tests.factories import (
+    AppointmentFactory,
+    PatientFactory,
+    ScreeningFactory,
+    TreatmentPlanFactory,
+    clear_first_dose_checks,
+)
 from tests.pharmacy.helpers import dose_ready
-from tests.web.helpers import appointment_at, ocrevus_initial_doses_elsewhere
+from tests.web.helpers import ocrevus_initial_doses_elsewhere
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
 # The patient's first Ocrevus dose: infusion 1, 300 mg over 2.5 h (the start checks it is the dose due).
-FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"), "infusion": 150}
+FIRST_DOSE = {"phase_order": 1, "infusion_number": 1, "dose_mg": Decimal("300"), "infusion_minutes": 150}
 
 
 @pytest.fixture
 def clock():
     """08:40 on a weekday in the center; the test moves the clock on through the visit."""
-    moment = timezone.make_aware(datetime.datetime(2026, 12, 1, 8, 40))
+    moment = local(datetime.date(2026, 12, 1), 8, 40)
     with time_machine.travel(moment, tick=False) as traveller:
         yield traveller
 
@@ -37,7 +44,7 @@ def appointment(center, clock):
     plan = TreatmentPlanFactory(patient=patient)
     ocrevus_initial_doses_elsewhere(plan, maintenance_due=timezone.localdate())
     start = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=40)
-    appointment = appointment_at(chair=center[0], start=start, plan=plan)
+    appointment = AppointmentFactory(ocrevus_maintenance=True, chair=center[0], premed_start=start, plan=plan)
     dose_ready(appointment)  # the pharmacy has the dose ready
     return appointment
 
@@ -104,8 +111,12 @@ def test_premedication_recorded_once_and_only_from_the_phase(appointment, nurse)
 
 def test_start_blocked_without_screening_then_overridden_with_reason(center, nurse, charge_nurse, clock):
     plan = TreatmentPlanFactory(patient=PatientFactory())  # no hepatitis B screening, no infection check
-    appointment = appointment_at(
-        chair=center[1], start=timezone.now() - datetime.timedelta(minutes=10), plan=plan, **FIRST_DOSE
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True,
+        chair=center[1],
+        premed_start=timezone.now() - datetime.timedelta(minutes=10),
+        plan=plan,
+        **FIRST_DOSE,
     )
     dose_ready(appointment)
     visits.appointment_check_in(appointment=appointment, user=nurse)
@@ -130,9 +141,10 @@ def test_start_blocked_without_screening_then_overridden_with_reason(center, nur
 
 def test_override_needs_the_permission(center, scheduler):
     plan = TreatmentPlanFactory(patient=PatientFactory())
-    appointment = appointment_at(
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True,
         chair=center[1],
-        start=timezone.now() - datetime.timedelta(minutes=10),
+        premed_start=timezone.now() - datetime.timedelta(minutes=10),
         plan=plan,
         status=S.CHECKED_IN,
         **FIRST_DOSE,
@@ -149,10 +161,14 @@ def test_missing_premedication_blocks_start(appointment, nurse):
 
 
 def test_no_show_only_once_the_appointment_has_started(center, nurse):
-    later = appointment_at(chair=center[2], start=timezone.now() + datetime.timedelta(hours=2))
+    later = AppointmentFactory(
+        ocrevus_maintenance=True, chair=center[2], premed_start=timezone.now() + datetime.timedelta(hours=2)
+    )
     with pytest.raises(visits.VisitError, match="has not started yet"):
         visits.appointment_no_show(appointment=later, user=nurse)
-    earlier = appointment_at(chair=center[2], start=timezone.now() - datetime.timedelta(hours=6))
+    earlier = AppointmentFactory(
+        ocrevus_maintenance=True, chair=center[2], premed_start=timezone.now() - datetime.timedelta(hours=6)
+    )
     visits.appointment_no_show(appointment=earlier, user=nurse)
     assert earlier.status == S.NO_SHOW and earlier.no_show_at
 
@@ -236,9 +252,10 @@ def test_bad_time_is_a_form_error(client, nurse, appointment):
 
 def test_blocked_start_shows_problems_and_override_form(client, nurse, charge_nurse, center):
     plan = TreatmentPlanFactory(patient=PatientFactory())
-    appointment = appointment_at(
+    appointment = AppointmentFactory(
+        ocrevus_maintenance=True,
         chair=center[1],
-        start=timezone.now() - datetime.timedelta(minutes=10),
+        premed_start=timezone.now() - datetime.timedelta(minutes=10),
         plan=plan,
         status=S.CHECKED_IN,
         **FIRST_DOSE,
@@ -289,7 +306,9 @@ def test_unknown_step_is_404(client, nurse, appointment):
 
 
 def test_check_in_only_on_the_day_of_the_visit(center, nurse, client):
-    tomorrow = appointment_at(chair=center[2], start=timezone.now() + datetime.timedelta(days=1))
+    tomorrow = AppointmentFactory(
+        ocrevus_maintenance=True, chair=center[2], premed_start=timezone.now() + datetime.timedelta(days=1)
+    )
     with pytest.raises(visits.VisitError, match="only possible on the day of the visit"):
         visits.appointment_check_in(appointment=tomorrow, user=nurse)
     client.force_login(nurse)

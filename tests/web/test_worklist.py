@@ -17,14 +17,17 @@ from scheduling import tasks
 from scheduling.models import Appointment, PlanNextDose, TreatmentPlan
 from scheduling.selectors.worklist import WorklistFilters, worklist_rows
 from scheduling.services.next_dose import next_doses_refresh
+from tests.clock import local
 from tests.factories import (
     ANTI_CD20_FIRST_DOSE_CHECKS,
+    AppointmentFactory,
     PatientFactory,
     ScreeningFactory,
     TreatmentPlanFactory,
+    opening_hours,
     seeded_drug,
 )
-from tests.web.helpers import appointment_at, chairs, local, open_every_day
+from tests.web.helpers import chairs
 
 pytestmark = pytest.mark.django_db
 S = Appointment.Status
@@ -47,7 +50,7 @@ def _listed(client, **params) -> list[str]:
 
 @pytest.fixture
 def signed_in(client, scheduler):
-    open_every_day()
+    opening_hours()
     client.force_login(scheduler)
     return client
 
@@ -83,7 +86,7 @@ def test_filters_by_drug_due_within_overdue_and_readiness(signed_in):
 def test_a_booking_takes_the_plan_off_until_its_time_has_gone_by(signed_in):
     plan = _plan("Booked", start_in_days=1)
     (chair,) = chairs(1)
-    booking = appointment_at(chair=chair, start=local(plan.start_date, 9), plan=plan, phase_order=1, infusion_number=1)
+    booking = AppointmentFactory(chair=chair, premed_start=local(plan.start_date, 9), plan=plan)  # infusion 1
     assert PlanNextDose.objects.get(plan=plan).booking == booking
     assert _listed(signed_in) == []
     # the patient never came: due again once the chair time has gone by, with no refresh needed
@@ -99,9 +102,7 @@ def test_a_booking_takes_the_plan_off_until_its_time_has_gone_by(signed_in):
 def test_a_dose_given_moves_the_next_dose_on(signed_in):
     plan = _plan("Given", start_in_days=-1)
     (chair,) = chairs(1)
-    given = appointment_at(
-        chair=chair, start=local(plan.start_date, 9), plan=plan, phase_order=1, infusion_number=1, status=S.OBSERVING
-    )
+    given = AppointmentFactory(chair=chair, premed_start=local(plan.start_date, 9), plan=plan, status=S.OBSERVING)
     given.status = S.COMPLETED
     given.save(update_fields=["status"])
     row = PlanNextDose.objects.get(plan=plan)

@@ -8,15 +8,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
-from tests.web.helpers import chairs, open_every_day
+from tests.factories import PatientFactory, TreatmentPlanFactory, opening_hours, seeded_drug
+from tests.web.helpers import chairs
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def center(db):
-    open_every_day()
+    opening_hours()
     return chairs(2)
 
 
