@@ -340,8 +340,8 @@ REOPTIMISE_TIME_LIMIT_SECONDS = env_int("REOPTIMISE_TIME_LIMIT_SECONDS", 30, min
 # when a search finds none for today; a queued one is skipped when another was stored FORECAST_REFRESH_SKIP_SECONDS
 # before. A large center's forecast takes a minute or more of a worker.
 FORECAST_REFRESH_SECONDS = env_int("FORECAST_REFRESH_SECONDS", 600, minimum=60, maximum=24 * 3600)
-FORECAST_REFRESH_QUEUED_SECONDS = env_int("FORECAST_REFRESH_QUEUED_SECONDS", 300, minimum=1)
-FORECAST_REFRESH_SKIP_SECONDS = env_int("FORECAST_REFRESH_SKIP_SECONDS", 60, minimum=0)
+FORECAST_REFRESH_QUEUED_SECONDS = 300
+FORECAST_REFRESH_SKIP_SECONDS = 60
 FORECAST_REFRESH_TIME_LIMIT_SECONDS = env_int("FORECAST_REFRESH_TIME_LIMIT_SECONDS", 900, minimum=60)
 # Patients answering back (replies/): signed links in their emails, the cut-off for cancelling online, the
 # waitlist's emailed offers.
