@@ -458,11 +458,14 @@ def planning_ceiling(capacity: Mapping[datetime.date, DayCapacity], doses: Itera
         spans.append((index[options[0]], end_index, dose.minutes, length))
         if dose.booked_on is None:
             weight = 1 / len(options)
+            # one Reserve per course day, shared by every day of the window (frozen): a large center's ceiling
+            # holds a few thousand objects instead of one per dose and day, and so stores and loads fast
+            shares = [
+                Reserve(minutes * weight, dose.label, dose.patient_id, dose.is_narrow) for minutes in dose.chair_minutes
+            ]
             for day in options:
-                for k, minutes in enumerate(dose.chair_minutes):
-                    reserved[day + datetime.timedelta(days=k)].append(
-                        Reserve(minutes * weight, dose.label, dose.patient_id, dose.is_narrow)
-                    )
+                for k, share in enumerate(shares):
+                    reserved[day + datetime.timedelta(days=k)].append(share)
     open_minutes = [capacity[d].open_minutes for d in open_days]
     setups = [max(1, capacity[d].staffing.setup_minutes) for d in open_days]
     by_first: dict[int, list[tuple[int, int, int]]] = defaultdict(list)

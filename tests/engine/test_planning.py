@@ -1,6 +1,7 @@
 """Planning on plain data: the forecast, the ceiling, ranking that plans, and the CP-SAT level-loading."""
 
 import datetime
+import pickle
 
 from scheduling.engine.capacity import Staffing
 from scheduling.engine.dosing import DoseCourse
@@ -104,6 +105,15 @@ class TestCeiling:
         assert ceiling.forced_by == (THU, THU)
         assert ceiling.reserved_minutes(THU) == 5 * 360 + 4 * 360 / 5
         assert ceiling.reserved_for(THU) == ["Tysabri"]
+
+    def test_a_dose_s_reservation_is_one_object_over_its_window_so_the_stored_ceiling_stays_small(self):
+        c = center(chairs=10)
+        doses = [DueDose(f"d{n}", "Ocrevus", MON, WED, FRI, (300,), patient_id=n) for n in range(6)]
+        ceiling = planning_ceiling(capacity(c, MON, 5), doses)
+        shares = [r for day in days(MON, 5) for r in ceiling.reserved[day]]
+        assert len(shares) == 30 and len({id(r) for r in shares}) == 6  # each dose's share, on each of 5 days
+        assert ceiling.reserved_minutes(MON) == 6 * 300 / 5
+        assert pickle.loads(pickle.dumps(ceiling)).reserved_minutes(MON, patient_id=0) == 5 * 300 / 5
 
     def test_booked_doses_count_on_their_day_and_reserve_nothing(self):
         c = center(chairs=10)

@@ -488,8 +488,11 @@ class Command(BaseCommand):
         # the forecast and planning ceiling as the worker's beat stores them (find a time and the forecast page
         # read it), timed: the worker's side of what requests no longer do
         started = time.perf_counter()
-        forecast_refresh()
-        refresh = f"forecast refresh task {time.perf_counter() - started:.1f} s"
+        stored = forecast_refresh()
+        refresh = (
+            f"forecast refresh task {time.perf_counter() - started:.1f} s (stored: ceiling "
+            f"{len(stored.ceiling) / 1e6:.1f} MB, page {len(stored.summary) / 1e3:.0f} kB)"
+        )
         return {**self.targets(random.Random(options["seed"])), "summary": f"{state}: {self.summary()}; {refresh}"}
 
     def summary(self) -> str:
