@@ -106,17 +106,22 @@ def _booked_doses(rows, tz) -> list[DueDose]:
 
 
 def center_forecast(
-    *, first: datetime.date | None = None, days: int = HORIZON_DAYS, extra_nurses: Mapping[int, int] | None = None
+    *,
+    first: datetime.date | None = None,
+    days: int = HORIZON_DAYS,
+    extra_nurses: Mapping[int, int] | None = None,
+    plan: bool = True,
 ) -> Forecast:
     """The next `days` days: doses due, demand against capacity, and the ceiling. `extra_nurses` (weekday -> nurses
-    more or fewer) is a "what if" on the staffing, never saved."""
+    more or fewer) is a "what if" on the staffing, never saved. `plan=False` leaves out the ceiling's plan of the
+    coming weeks (most of the time at a large center), which only slot search uses."""
     first = first or today()
     last = first + datetime.timedelta(days=days - 1)
     with gc_paused():
         center = center_for_range(first, last)
         if extra_nurses:
             center = _with_extra_nurses(center, extra_nurses)
-        return forecast(center, doses_due(first, last), first, last)
+        return forecast(center, doses_due(first, last), first, last, plan=plan)
 
 
 @dataclass(frozen=True)

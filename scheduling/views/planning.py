@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 
@@ -129,7 +130,8 @@ def _week_rows(result: ForecastSummary) -> list[dict]:
 @permission_required("scheduling.view_reports", raise_exception=True)
 def forecast_page(request: HttpRequest) -> HttpResponse:
     """As staffed: the forecast the refresh task stored (never worked out here). A "what if" is the manager's own
-    question about a staffing no stored forecast has, so it is worked out in the request."""
+    question about a staffing no stored forecast has, so it is worked out in the request - without the ceiling's
+    plan of the coming weeks (most of the time): the ceiling shown is the one slot search plans against."""
     form = WhatIfForm(request.GET or None)
     status = 400 if form.is_bound and not form.is_valid() else 200
     change = form.change
@@ -137,8 +139,12 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
     if stored is None:
         forecast_refresh_request()
     if change:
-        result = planning.forecast_summary(planning.center_forecast(extra_nurses=change))
-        baseline = stored.summary if stored is not None else planning.forecast_summary(planning.center_forecast())
+        if stored is not None:
+            baseline = stored.summary
+        else:
+            baseline = planning.forecast_summary(planning.center_forecast(plan=False))
+        changed = planning.forecast_summary(planning.center_forecast(extra_nurses=change, plan=False))
+        result = dataclasses.replace(changed, ceiling=baseline.ceiling)
     else:
         result, baseline = (stored.summary if stored is not None else None), None
     context = {

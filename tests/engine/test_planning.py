@@ -115,6 +115,16 @@ class TestCeiling:
         assert ceiling.reserved_minutes(MON) == 6 * 300 / 5
         assert pickle.loads(pickle.dumps(ceiling)).reserved_minutes(MON, patient_id=0) == 5 * 300 / 5
 
+    def test_without_the_plan_the_bound_and_reservations_are_the_same(self):
+        c = center(chairs=10)
+        early, late = MON - datetime.timedelta(9), FRI + datetime.timedelta(9)
+        doses = [DueDose(f"w{n}", "Ocrevus", early, WED, late, (360,)) for n in range(4)]
+        doses += [DueDose(f"n{n}", "Tysabri", THU, THU, THU, (360,)) for n in range(5)]
+        planned, looked_at = (planning_ceiling(capacity(c, MON, 5), doses, plan=p) for p in (True, False))
+        assert planned.held and not looked_at.held and looked_at.planned == 0
+        assert (looked_at.in_chairs, looked_at.forced_by) == (planned.in_chairs, planned.forced_by)
+        assert looked_at.reserved_minutes(THU) == planned.reserved_minutes(THU)
+
     def test_booked_doses_count_on_their_day_and_reserve_nothing(self):
         c = center(chairs=10)
         doses = [DueDose(f"b{n}", "Tysabri", MON, WED, FRI, (600,), booked_on=MON) for n in range(3)]

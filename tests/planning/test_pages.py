@@ -8,6 +8,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from infusion_center import formats
+from scheduling.engine import forecast as engine_forecast
 from scheduling.models import Appointment, OpeningHours, ProposedMove, Reminder, ReoptimisationProposal
 from scheduling.services.booking import appointment_book
 from scheduling.services.reoptimise import proposal_compute, proposal_request
@@ -52,7 +53,13 @@ class TestForecastPage:
         assert "<svg" not in html and "Forecast as of" not in html
         assert len(queued) == 1
 
-    def test_what_if_is_worked_out_against_the_stored_forecast_without_saving(self, client, manager, forecast_stored):
+    def test_what_if_is_worked_out_against_the_stored_forecast_without_saving(
+        self, client, manager, forecast_stored, monkeypatch
+    ):
+        def refused(*args, **kwargs):
+            raise AssertionError("the what-if planned the coming weeks' holds")
+
+        monkeypatch.setattr(engine_forecast, "plan_holds", refused)  # only slot search needs them: the slow part
         client.force_login(manager)
         before = list(OpeningHours.objects.values_list("nurses_on_duty", flat=True))
         what_if = client.get(reverse("scheduling:planning-forecast"), {"weekday": 0, "nurses": -3})
@@ -61,6 +68,7 @@ class TestForecastPage:
         assert "What if: -3 nurses on Mondays" in html
         assert "Days over capacity: 0 as staffed, 7 with the change." in html  # Mondays with doses, no nurse
         assert "Forecast as of" not in html  # worked out now, for the change
+        assert "Slot search plans for at most <strong>1 patient in chairs" in html  # the stored ceiling
         assert list(OpeningHours.objects.values_list("nurses_on_duty", flat=True)) == before
 
     def test_a_stored_forecast_from_yesterday_is_not_shown(self, client, manager, forecast_stored, queued):
