@@ -12,17 +12,7 @@ from scheduling.forms import PlausibleDatesMixin
 class AuthorisationForm(PlausibleDatesMixin, forms.ModelForm):
     class Meta:
         model = Authorisation
-        fields = [
-            "payer",
-            "member_id",
-            "number",
-            "valid_from",
-            "valid_to",
-            "units_authorised",
-            "unit",
-            "document_reference",
-            "notes",
-        ]
+        fields = list(Authorisation.EDITABLE_FIELDS)
         widgets = {
             "valid_from": DateInput(),
             "valid_to": DateInput(),

@@ -38,6 +38,19 @@ class Authorisation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
+    # what a scheduler enters and may correct (the form's fields; the service's writes)
+    EDITABLE_FIELDS = (
+        "payer",
+        "member_id",
+        "number",
+        "valid_from",
+        "valid_to",
+        "units_authorised",
+        "unit",
+        "document_reference",
+        "notes",
+    )
+
     class Meta:
         ordering = ["plan", "valid_from", "id"]
         indexes = [models.Index(fields=["valid_to"], name="authorisation_valid_to_idx")]

@@ -21,18 +21,6 @@ from scheduling.engine.authorisation import AuthorisationSpec, Coverage, DoseSpe
 from scheduling.engine.readiness import Readiness
 from scheduling.models import Appointment, TreatmentPlan
 
-EDITABLE_FIELDS = (
-    "payer",
-    "member_id",
-    "number",
-    "valid_from",
-    "valid_to",
-    "units_authorised",
-    "unit",
-    "document_reference",
-    "notes",
-)
-
 
 def authorisations_block() -> bool:
     """The center's choice: a dose without a covering authorisation is refused (True) or only warned about."""
@@ -47,7 +35,7 @@ def expiry_warning_days() -> int:
 def authorisation_save(*, plan: TreatmentPlan, data: dict, user, authorisation: Authorisation | None = None):
     """Create or change an authorisation from validated form data; the history keeps who and what."""
     authorisation = authorisation or Authorisation(plan=plan, created_by=user)
-    for name in EDITABLE_FIELDS:
+    for name in Authorisation.EDITABLE_FIELDS:
         setattr(authorisation, name, data[name])
     authorisation.full_clean()
     authorisation._history_user = user

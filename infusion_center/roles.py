@@ -28,6 +28,16 @@ _VIEW_CATALOGUE = [
     "patients.view_checkanswer",
 ]
 
+# Who sits where today, and whether a dose is authorised and prepared: nurses and managers run the floor with it.
+_RUN_THE_FLOOR = [
+    "daylist.add_chairassignment",
+    "daylist.change_chairassignment",
+    "daylist.delete_chairassignment",
+    "daylist.view_chairassignment",
+    "authorisations.view_authorisation",
+    "pharmacy.view_preparation",
+]
+
 _NURSE = [
     "patients.view_patient",
     "patients.view_emergencycontact",
@@ -44,12 +54,7 @@ _NURSE = [
     "scheduling.view_readinessoverride",
     "scheduling.add_outsidedose",
     "scheduling.view_outsidedose",
-    "daylist.add_chairassignment",
-    "daylist.change_chairassignment",
-    "daylist.delete_chairassignment",
-    "daylist.view_chairassignment",
-    "authorisations.view_authorisation",
-    "pharmacy.view_preparation",
+    *_RUN_THE_FLOOR,
     *_VIEW_CATALOGUE,
 ]
 
@@ -126,12 +131,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "integrations.run_import",
         "integrations.view_siu",
         "integrations.manage_fhir_clients",
-        "daylist.add_chairassignment",
-        "daylist.change_chairassignment",
-        "daylist.delete_chairassignment",
-        "daylist.view_chairassignment",
-        "authorisations.view_authorisation",
-        "pharmacy.view_preparation",
+        *_RUN_THE_FLOOR,
         "pharmacy.view_waste_report",
         *_VIEW_CATALOGUE,
     ],

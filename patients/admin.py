@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from infusion_center import formats
 from infusion_center.admin_labels import LabelledTabularInline
 from patients.access import PatientAccessAdminMixin
 from patients.models import CheckAnswer, CheckKind, EmergencyContact, Patient, Screening
-from patients.search import patient_search
+from patients.search import patient_search, possible_duplicates
 
 
 class EmergencyContactInline(LabelledTabularInline):
@@ -32,8 +34,59 @@ class ScreeningInline(LabelledTabularInline):
         return screening.valid_until if screening.pk else "-"
 
 
+IDENTITY = ("mrn", "first_name", "last_name", "date_of_birth", "sex", "reproductive_potential")
+CONTACT = ("email", "phone", "address", "reminder_consent", "reminders_opted_out_at")
+CLINICAL = (
+    "ms_type",
+    "height_cm",
+    "weight_kg",
+    "fluid_restriction",
+    "allergies",
+    "current_medications",
+    "conditions",
+    "notes",
+)
+
+
+class PatientAdminForm(forms.ModelForm):
+    """The admin's patient form asks before saving a possible second record of a patient, as the app's form does."""
+
+    not_the_same_person = forms.BooleanField(
+        required=False,
+        label="Not the same person as the possible matches shown: save anyway",
+    )
+
+    class Meta:
+        model = Patient
+        fields = IDENTITY + CONTACT + CLINICAL  # what the form may write; the fieldsets also show read-only fields
+
+    def clean(self):
+        data = super().clean()
+        if self.errors or data.get("not_the_same_person"):
+            return data
+        matches = possible_duplicates(
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            date_of_birth=data.get("date_of_birth"),
+            email=data.get("email", ""),
+            mrn=data.get("mrn", ""),
+            exclude_pk=self.instance.pk,
+        )
+        if matches:
+            raise ValidationError(
+                [
+                    f"Possibly the same patient: {m.patient.last_name}, {m.patient.first_name} (MRN {m.patient.mrn}, "
+                    f"born {formats.date(m.patient.date_of_birth)}): {'; '.join(m.reasons)}."
+                    for m in matches
+                ]
+                + ['Nothing is saved yet. Open that record instead, or tick "Not the same person" below to save.']
+            )
+        return data
+
+
 @admin.register(Patient)
 class PatientAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
+    form = PatientAdminForm
     access_patient_attribute = "pk"
     list_display = (
         "last_name",
@@ -51,27 +104,9 @@ class PatientAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
     inlines = (EmergencyContactInline, ScreeningInline)
     readonly_fields = ("body_surface_area", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("mrn", "first_name", "last_name", "date_of_birth", "sex", "reproductive_potential")}),
-        (
-            "Contact and reminders",
-            {"fields": ("email", "phone", "address", "reminder_consent", "reminders_opted_out_at")},
-        ),
-        (
-            "Clinical profile",
-            {
-                "fields": (
-                    "ms_type",
-                    "height_cm",
-                    "weight_kg",
-                    "body_surface_area",
-                    "fluid_restriction",
-                    "allergies",
-                    "current_medications",
-                    "conditions",
-                    "notes",
-                )
-            },
-        ),
+        (None, {"fields": (*IDENTITY, "not_the_same_person")}),
+        ("Contact and reminders", {"fields": CONTACT}),
+        ("Clinical profile", {"fields": (*CLINICAL[:3], "body_surface_area", *CLINICAL[3:])}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
 

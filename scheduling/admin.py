@@ -117,6 +117,17 @@ class ScreeningRequirementInline(LabelledTabularInline):
     )
 
 
+class WrittenByServicesMixin:
+    """Rows the app's services create and end (booking, the visit): the admin shows and annotates them, never adds or
+    deletes one (that would skip the checks, the history and the patient's emails)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Drug)
 class DrugAdmin(ReportsFlaggedBookingsMixin, SimpleHistoryAdmin):
     list_display = (
@@ -359,7 +370,7 @@ class ReadinessOverrideInline(_ReadOnlyInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
+class AppointmentAdmin(WrittenByServicesMixin, PatientAccessAdminMixin, SimpleHistoryAdmin):
     """Read-mostly: bookings and visit steps go through the staff app's services; only notes are edited here."""
 
     allow_revert = False  # written by the app's services; an old version must not overwrite visit state
@@ -422,12 +433,6 @@ class AppointmentAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
         editable = {"notes"}
         return [f.name for f in Appointment._meta.fields if f.name not in editable and f.name != "id"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.display(description="Drug", ordering="phase__drug__name")
     def drug(self, appointment: Appointment) -> str:
         return appointment.phase.drug.name
@@ -438,7 +443,7 @@ class AppointmentAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(InfusionReaction)
-class InfusionReactionAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
+class InfusionReactionAdmin(WrittenByServicesMixin, PatientAccessAdminMixin, SimpleHistoryAdmin):
     allow_revert = False  # written by the app's services; an old version must not overwrite visit state
     list_display = ("occurred_at", "patient", "drug", "severity_badge", "recorded_by")
     list_filter = ("severity", "drug")
@@ -447,12 +452,6 @@ class InfusionReactionAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
     date_hierarchy = "occurred_at"
     readonly_fields = ("appointment", "patient", "drug", "occurred_at", "severity", "recorded_by", "recorded_at")
     fields = readonly_fields[:5] + ("symptoms", "action_taken", "recorded_by", "recorded_at")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="Severity", ordering="severity")
     def severity_badge(self, reaction: InfusionReaction) -> str:

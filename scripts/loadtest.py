@@ -215,11 +215,14 @@ def free_port(port: int) -> int:
     return port
 
 
-def start_server(env: dict[str, str], workers: int, port: int) -> subprocess.Popen:
+def start_server(
+    env: dict[str, str], workers: int, port: int, *, app: str = "infusion_center.wsgi", timeout: int = 60
+) -> subprocess.Popen:
+    """gunicorn serving `app` with production settings (from `env`) on 127.0.0.1:`port`."""
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "infusion_center.wsgi",
+            app,
             "--workers",
             str(workers),
             "--worker-class",
@@ -229,7 +232,7 @@ def start_server(env: dict[str, str], workers: int, port: int) -> subprocess.Pop
             "--log-level",
             "warning",
             "--timeout",
-            "60",
+            str(timeout),
         ],
         cwd=ROOT,
         env=env,

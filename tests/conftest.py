@@ -54,8 +54,10 @@ def _migrated_data_in_transactional_tests(request):
 
 
 @pytest.fixture(autouse=True)
-def _empty_caches():
-    """Each test starts with empty caches: rolled-back tests can leave history ids that the next test reuses."""
+def _empty_caches(_migrated_data_in_transactional_tests):
+    """Each test starts with empty caches: rolled-back tests can leave history ids that the next test reuses.
+    Emptied after the migrated data is put back: re-seeding the catalogue sends signals whose handlers read it
+    (and build the per-process copies) before its last step sets the ingredients with a bulk update."""
     from django.core.cache import caches
 
     from scheduling import memo

@@ -13,7 +13,8 @@ import itertools
 import random
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,8 @@ from scheduling.catalogue import drug_specs
 from scheduling.demo.attention import demo_needs_attention
 from scheduling.demo.infusion_day import build_infusion_day
 from scheduling.demo.planning import demo_reoptimisation
+from scheduling.engine.capacity import Booking as HeldChair
+from scheduling.engine.capacity import Center, DayProfile
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
 from scheduling.models import (
     Appointment,
@@ -47,7 +50,7 @@ from scheduling.models import (
     TreatmentPlan,
 )
 from scheduling.reminders.services import reminders_on_booked, reminders_on_discharged
-from scheduling.selectors.center import center_tz
+from scheduling.selectors.center import center_for_range, center_tz
 from scheduling.services.next_dose import next_doses_refresh
 from scheduling.services.planning_refresh import forecast_refresh
 
@@ -57,6 +60,7 @@ HORIZON_DAYS = 14
 OPENS, CLOSES = datetime.time(7, 0), datetime.time(19, 0)
 NURSES, SETUP_MINUTES, PATIENTS_PER_NURSE = 3, 15, 4
 GRID_MINUTES = 15
+DEMO_SPAN = datetime.timedelta(days=6 * 365)
 DEMO_NOTE = "Demo data"
 
 DEMO_USERS = [
@@ -253,96 +257,64 @@ def regimen_courses(
     return courses
 
 
-@dataclass
-class DayLoad:
-    opens: datetime.datetime
-    closes: datetime.datetime
-    nurses: int
-    setup: int
-    in_chair_cap: int
-    closed_chairs: set[int] = field(default_factory=set)
-    intervals: list[tuple[int, datetime.datetime, datetime.datetime]] = field(default_factory=list)
-
-
 class Placer:
-    """Lays appointments out without overlap per chair or per patient, inside opening hours, within nurse caps."""
+    """Lays appointments out where the engine's capacity rules say they fit (engine/capacity.py): no overlap per
+    chair or per patient, inside opening hours and chair closures, within the nurse caps."""
 
-    def __init__(self, chairs: list[Chair], tz: ZoneInfo, rng: random.Random) -> None:
+    def __init__(self, chairs: list[Chair], center: Center, rng: random.Random) -> None:
         self.chairs = chairs
-        self.tz = tz
+        self.center = center  # the rules; the bookings are kept per day here, as they are placed
         self.rng = rng
-        self.days: dict[datetime.date, DayLoad] = {}
-        self.hours = {h.weekday: h for h in OpeningHours.objects.all()}
-        self.staffing = {s.date: s for s in NurseStaffing.objects.all()}
-        self.chair_closures = list(Closure.objects.filter(chair__isnull=False))
-        self.patient_busy: dict[int, list[tuple[datetime.datetime, datetime.datetime]]] = {}
-
-    def _day(self, day: datetime.date) -> DayLoad | None:
-        if day not in self.days:
-            hours = self.hours.get(day.weekday())
-            if hours is None:
-                return None
-            staffing = self.staffing.get(day, hours)
-            self.days[day] = DayLoad(
-                opens=datetime.datetime.combine(day, hours.opens_at, tzinfo=self.tz),
-                closes=datetime.datetime.combine(day, hours.closes_at, tzinfo=self.tz),
-                nurses=staffing.nurses_on_duty,
-                setup=staffing.setup_minutes,
-                in_chair_cap=staffing.nurses_on_duty * staffing.patients_per_nurse,
-                closed_chairs={c.chair_id for c in self.chair_closures if c.starts_on <= day <= c.ends_on},
-            )
-        return self.days[day]
+        self.held: dict[datetime.date, list[tuple[HeldChair, int, int]]] = defaultdict(list)
+        self.profiles: dict[datetime.date, DayProfile] = {}
 
     def reserve(self, *, chair_id: int, patient_id: int, start: datetime.datetime, end: datetime.datetime) -> None:
-        load = self._day(timezone.localtime(start, self.tz).date())
-        if load is not None:
-            load.intervals.append((chair_id, start, end))
-        self.patient_busy.setdefault(patient_id, []).append((start, end))
+        day, minute = self.center.local_minute(start)
+        span = (day, minute, minute + int((end - start).total_seconds() // 60))
+        self.held[day].append((HeldChair(0, chair_id, patient_id, None, None, span), span[1], span[2]))
+        self.profiles.pop(day, None)
 
-    def _fits(self, load: DayLoad, patient_id: int, start: datetime.datetime, end: datetime.datetime) -> bool:
-        if any(s < end and start < e for s, e in self.patient_busy.get(patient_id, [])):
-            return False
-        setup = datetime.timedelta(minutes=load.setup)
-        starts_nearby = sum(1 for _, s, _ in load.intervals if abs(s - start) < setup)
-        if starts_nearby >= load.nurses:
-            return False
-        points = [start] + [s for _, s, _ in load.intervals if start < s < end]
-        return all(sum(1 for _, s, e in load.intervals if s <= p < e) + 1 <= load.in_chair_cap for p in points)
+    def _profile(self, day: datetime.date) -> DayProfile:
+        if day not in self.profiles:
+            self.profiles[day] = DayProfile(self.center.rules(day), self.held[day], self.center)
+        return self.profiles[day]
 
     def place(self, booking: Booking, patient_id: int, prefer: tuple[Chair, datetime.time] | None = None) -> bool:
-        load = self._day(booking.day)
-        if load is None:
+        profile = self._profile(booking.day)
+        rules = profile.rules
+        if not rules.is_open:
             return False
-        length = datetime.timedelta(minutes=booking.total)
-        grid = datetime.timedelta(minutes=GRID_MINUTES)
-        starts = []
-        t = load.opens
-        while t + length <= load.closes:
-            starts.append(t)
-            t += grid
+        length = booking.total
+        starts = list(range(rules.opens, rules.closes - length + 1, GRID_MINUTES))
         if not starts:
             return False
         if prefer is not None:
-            preferred_start = datetime.datetime.combine(booking.day, prefer[1], tzinfo=self.tz)
-            pivot = min(range(len(starts)), key=lambda i: abs(starts[i] - preferred_start))
+            preferred = prefer[1].hour * 60 + prefer[1].minute
+            pivot = min(range(len(starts)), key=lambda i: abs(starts[i] - preferred))
         else:
             # Most patients arrive in the morning; long infusions have few start times left anyway.
             pivot = min(len(starts) - 1, int(self.rng.triangular(0, len(starts), 0)))
         ordered = starts[pivot:] + starts[:pivot]
-        chairs = [c for c in self.chairs if c.pk not in load.closed_chairs]
+        chairs = [c for c in self.chairs if c.pk not in rules.closed_chairs]
         if prefer is not None and prefer[0] in chairs:
             chairs.remove(prefer[0])
             chairs.insert(0, prefer[0])
         else:
             self.rng.shuffle(chairs)
+        patient_busy = profile.patient_busy.get(patient_id, ())
         for start in ordered:
             end = start + length
-            if not self._fits(load, patient_id, start, end):
+            if any(s < end and start < e for s, e in patient_busy) or not profile.nurses_allow(start, end):
                 continue
             for chair in chairs:
-                if all(not (c == chair.pk and s < end and start < e) for c, s, e in load.intervals):
-                    booking.chair, booking.start = chair, start
-                    self.reserve(chair_id=chair.pk, patient_id=patient_id, start=start, end=end)
+                if profile.chair_free_starts(chair.pk, length, [start]):
+                    booking.chair, booking.start = chair, self.center.aware(booking.day, start)
+                    self.reserve(
+                        chair_id=chair.pk,
+                        patient_id=patient_id,
+                        start=booking.start,
+                        end=self.center.aware(booking.day, end),
+                    )
                     return True
         return False
 
@@ -435,7 +407,9 @@ class DemoCenter:
         drugs = {d.name: d for d in Drug.objects.all()}
         phases = {p.pk: p for d in Drug.objects.prefetch_related("phases") for p in d.phases.all()}
 
-        placer = Placer(chairs, tz, rng)
+        # the rules of every day the demo lays out: years of history back, months of bookings ahead
+        rules = center_for_range(today - DEMO_SPAN, today + DEMO_SPAN, with_bookings=False)
+        placer = Placer(chairs, rules, rng)
         for appt in Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES):  # rows not from the demo
             placer.reserve(
                 chair_id=appt.chair_id, patient_id=appt.patient_id, start=appt.premed_start, end=appt.observation_end

@@ -10,7 +10,7 @@ import bisect
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from zoneinfo import ZoneInfo
 
@@ -188,24 +188,10 @@ class Center:
     def without(self, booking_ids: Iterable[int]) -> Center:
         """The same center with some bookings left out (an appointment being rescheduled)."""
         skip = set(booking_ids)
-        return Center(
-            tz=self.tz,
-            chairs=self.chairs,
-            hours=self.hours,
-            staffing_overrides=self.staffing_overrides,
-            closures=self.closures,
-            bookings=tuple(b for b in self.bookings if b.id not in skip),
-        )
+        return replace(self, bookings=tuple(b for b in self.bookings if b.id not in skip))
 
     def with_bookings(self, extra: Sequence[Booking]) -> Center:
-        return Center(
-            tz=self.tz,
-            chairs=self.chairs,
-            hours=self.hours,
-            staffing_overrides=self.staffing_overrides,
-            closures=self.closures,
-            bookings=self.bookings + tuple(extra),
-        )
+        return replace(self, bookings=self.bookings + tuple(extra))
 
     def profile(self, day: datetime.date) -> DayProfile:
         return DayProfile(self.rules(day), self.bookings_on(day), self)

@@ -140,20 +140,28 @@ def dose_window(
         from_first = phase.interval_anchor == ANCHOR_FIRST and first_of_phase
         anchor = ordered[0].first_day if from_first else previous.last_day
         target = anchor + datetime.timedelta(days=phase.interval_days)
+    return window_around(phase, target=target, anchor=anchor, previous_dose=previous.last_day if previous else None)
+
+
+def window_around(
+    phase: PhaseSpec, *, target: datetime.date, anchor: datetime.date | None, previous_dose: datetime.date | None
+) -> DoseWindow:
+    """The phase's window around its target date: never before the minimum gap after the previous dose, nor on
+    or before that dose's last day."""
     earliest = target - datetime.timedelta(days=phase.window_early_days)
     gap_bound = None
-    if previous is not None and phase.min_gap_days:
-        gap_bound = previous.last_day + datetime.timedelta(days=phase.min_gap_days)
+    if previous_dose is not None and phase.min_gap_days:
+        gap_bound = previous_dose + datetime.timedelta(days=phase.min_gap_days)
         earliest = max(earliest, gap_bound)
-    if previous is not None:
-        earliest = max(earliest, previous.last_day + datetime.timedelta(days=1))
+    if previous_dose is not None:
+        earliest = max(earliest, previous_dose + datetime.timedelta(days=1))
     latest = max(target + datetime.timedelta(days=phase.window_late_days), earliest)
     return DoseWindow(
         earliest=earliest,
         target=target,
         latest=latest,
         anchor=anchor,
-        previous_dose=previous.last_day if previous else None,
+        previous_dose=previous_dose,
         min_gap_days=phase.min_gap_days,
         gap_bound=gap_bound,
     )

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from scheduling.engine.dosing import DoseWindow, NextDose, course_chair_times, course_length, fmt_date
+from scheduling.engine.dosing import DoseWindow, NextDose, course_chair_times, course_length, fmt_date, window_around
 from scheduling.engine.protocol import ANCHOR_FIRST, ChairTime, DrugSpec, PhaseSpec, dose_mg, mg_per_m2
 from scheduling.engine.readiness import cumulative_issue
 
@@ -154,23 +154,7 @@ def window(drug: DrugSpec, phase: PhaseSpec, history: DoseHistory, *, plan_start
         from_first = phase.interval_anchor == ANCHOR_FIRST and first_of_phase
         anchor = _first_of_regimen(history) if from_first else previous.last_day
         target = max(anchor + datetime.timedelta(days=phase.interval_days), plan_start)
-    earliest = target - datetime.timedelta(days=phase.window_early_days)
-    gap_bound = None
-    if previous is not None and phase.min_gap_days:
-        gap_bound = previous.last_day + datetime.timedelta(days=phase.min_gap_days)
-        earliest = max(earliest, gap_bound)
-    if previous is not None:
-        earliest = max(earliest, previous.last_day + datetime.timedelta(days=1))
-    latest = max(target + datetime.timedelta(days=phase.window_late_days), earliest)
-    return DoseWindow(
-        earliest=earliest,
-        target=target,
-        latest=latest,
-        anchor=anchor,
-        previous_dose=previous.last_day if previous else None,
-        min_gap_days=phase.min_gap_days,
-        gap_bound=gap_bound,
-    )
+    return window_around(phase, target=target, anchor=anchor, previous_dose=previous.last_day if previous else None)
 
 
 def next_dose(

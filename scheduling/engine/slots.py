@@ -325,6 +325,104 @@ def _varied(ranked: list[Slot], limit: int) -> list[Slot]:
     return picked
 
 
+@dataclass
+class _Load:
+    """What a start does to its day(s): the peaks it leaves, its own moment, and what the ceiling's plan holds."""
+
+    peak_chairs: int = 0
+    peak_starts: int = 0
+    quiet: int = 0  # the most patients in chairs during its chair time (lower is a quieter moment)
+    moment_starts: int = 0  # this dose's own moment: what it adds to, not the day's old peak
+    planned_chairs: int = 0  # the same, counting the chair time the plan holds for doses still to book
+    held_setup: bool = False  # every nurse free then is kept for setting up a dose the plan holds
+    walls: int = 0
+
+
+def _free_starts(
+    search: _Search, course: list[datetime.date], chair_times: Sequence[ChairTime], preferences: Preferences
+) -> tuple[list[dict[int, list[int]]], set[int]]:
+    """Per course day, the free chairs by start minute; and the starts free on every day, at the time of day asked."""
+    per_day: list[dict[int, list[int]]] = []
+    for day, chair_time in zip(course, chair_times, strict=True):
+        free = search.free_chairs_by_start(day, chair_time.total_minutes, preferences.chair_id)
+        if not free:
+            return [], set()
+        per_day.append(free)
+    common = set(per_day[0])
+    for free in per_day[1:]:
+        common &= set(free)
+    if preferences.time_of_day == "morning":
+        common = {s for s in common if s < NOON}
+    elif preferences.time_of_day == "afternoon":
+        common = {s for s in common if s >= NOON}
+    return per_day, common
+
+
+def _chairs_at(
+    start: int, per_day: list[dict[int, list[int]]], usual: int | None, chair_order: dict[int, int]
+) -> tuple[list[int], bool]:
+    """The chair for each course day at `start`: one chair all days when one is free on all (the usual one first),
+    else each day's best. Also whether it is the same chair every day."""
+    shared = set(per_day[0][start])
+    for free in per_day[1:]:
+        shared &= set(free[start])
+    if shared:
+        chair = usual if usual in shared else min(shared, key=chair_order.__getitem__)
+        return [chair] * len(per_day), True
+    return [usual if usual in free[start] else min(free[start], key=chair_order.__getitem__) for free in per_day], False
+
+
+def _load_of(
+    search: _Search,
+    course: list[datetime.date],
+    chair_times: Sequence[ChairTime],
+    start: int,
+    ceiling: Ceiling | None,
+) -> _Load:
+    load = _Load()
+    for day, chair_time in zip(course, chair_times, strict=True):
+        profile = search.profile(day)
+        length = chair_time.total_minutes
+        in_chairs, starts = profile.load_at(start, start + length, profile.rules.staffing.setup_minutes)
+        load.peak_chairs = max(load.peak_chairs, profile.peak_in_chairs, in_chairs + 1)
+        load.peak_starts = max(load.peak_starts, profile.peak_starts, starts + 1)
+        load.quiet = max(load.quiet, in_chairs)
+        load.walls += _walls(profile, start, start + length, in_chairs)
+        load.moment_starts = max(load.moment_starts, starts + 1)
+        planned = search.planned(day, ceiling) if ceiling is not None else None
+        if planned is None:
+            load.planned_chairs = max(load.planned_chairs, in_chairs + 1)
+            continue
+        load.planned_chairs = max(load.planned_chairs, max(planned[0][start : start + length]) + 1)
+        staffing = profile.rules.staffing
+        if max(planned[1][start : start + staffing.setup_minutes], default=0) >= staffing.start_cap:
+            load.held_setup = True
+    return load
+
+
+def _reason(
+    center: Center,
+    first_day: datetime.date,
+    start: int,
+    window: WindowLike,
+    chairs: list[int],
+    same_chair: bool,
+    usual_chair: bool,
+    load: _Load,
+) -> str:
+    """The offer in words: when, where in the window, which chair, and the peaks it keeps the day to."""
+    parts = [f"{formats.day(first_day)} at {hhmm(start)}, {_position(first_day, window)}"]
+    chair_name = center.chair_names[chairs[0]]
+    if len(chairs) > 1:
+        parts.append(f"{chair_name} all {len(chairs)} days" if same_chair else "chairs differ between days")
+    else:
+        parts.append(chair_name)
+    if usual_chair:
+        parts[-1] += " (usual chair)"
+    parts.append(f"keeps the day's peak at {load.peak_chairs} in chairs and {load.peak_starts} starting at once")
+    return "; ".join(parts) + "."
+
+
 def _slots_starting(
     search: _Search,
     first_day: datetime.date,
@@ -333,68 +431,25 @@ def _slots_starting(
     preferences: Preferences,
     ceiling: Ceiling | None = None,
 ) -> list[Slot]:
+    """Every slot whose first day is `first_day`, one per start time (its best chair), each with its rank."""
     center = search.center
     course = [first_day + datetime.timedelta(days=k) for k in range(len(chair_times))]
-    per_day: list[dict[int, list[int]]] = []
-    for day, chair_time in zip(course, chair_times, strict=True):
-        free = search.free_chairs_by_start(day, chair_time.total_minutes, preferences.chair_id)
-        if not free:
-            return []
-        per_day.append(free)
-    common_starts = set(per_day[0])
-    for free in per_day[1:]:
-        common_starts &= set(free)
-    if preferences.time_of_day == "morning":
-        common_starts = {s for s in common_starts if s < NOON}
-    elif preferences.time_of_day == "afternoon":
-        common_starts = {s for s in common_starts if s >= NOON}
+    per_day, starts = _free_starts(search, course, chair_times, preferences)
     in_window = window.earliest <= first_day <= window.latest
     distance = abs((first_day - window.target).days)
     chair_order = {chair.id: index for index, chair in enumerate(center.chairs)}
     usual = preferences.usual_chair_id
+    # how far the day's chair time would go past the ceiling, in hours: the least over wins when all are
+    over_minutes = _day_over(search, first_day, chair_times, ceiling) if ceiling is not None and starts else 0
     slots: list[Slot] = []
-    for start in sorted(common_starts):
-        shared = set(per_day[0][start])
-        for free in per_day[1:]:
-            shared &= set(free[start])
-        if shared:
-            chair = usual if usual in shared else min(shared, key=chair_order.__getitem__)
-            chairs = [chair] * len(course)
-        else:
-            chairs = [
-                usual if usual in free[start] else min(free[start], key=chair_order.__getitem__) for free in per_day
-            ]
-        peak_chairs = peak_starts = quiet = 0
-        moment_chairs = moment_starts = 0  # this dose's own moment: what it adds to, not the day's old peak
-        planned_chairs = 0  # the same, counting the chair time the plan holds for doses still to book
-        held_setup = False
-        walls = 0
-        for day, chair_time in zip(course, chair_times, strict=True):
-            profile = search.profile(day)
-            length = chair_time.total_minutes
-            in_chairs, starts = profile.load_at(start, start + length, profile.rules.staffing.setup_minutes)
-            peak_chairs = max(peak_chairs, profile.peak_in_chairs, in_chairs + 1)
-            peak_starts = max(peak_starts, profile.peak_starts, starts + 1)
-            quiet = max(quiet, in_chairs)
-            walls += _walls(profile, start, start + length, in_chairs)
-            moment_chairs = max(moment_chairs, in_chairs + 1)
-            moment_starts = max(moment_starts, starts + 1)
-            planned = search.planned(day, ceiling) if ceiling is not None else None
-            if planned is None:
-                planned_chairs = max(planned_chairs, in_chairs + 1)
-            else:
-                planned_chairs = max(planned_chairs, max(planned[0][start : start + length]) + 1)
-                staffing = profile.rules.staffing
-                if max(planned[1][start : start + staffing.setup_minutes], default=0) >= staffing.start_cap:
-                    held_setup = True  # every nurse free then is kept for setting up a dose the plan holds
+    for start in sorted(starts):
+        chairs, same_chair = _chairs_at(start, per_day, usual, chair_order)
+        load = _load_of(search, course, chair_times, start, ceiling)
         if ceiling is not None:
-            # how far the day's chair time would go past the ceiling, in hours: the least over wins when all are
-            over_minutes = _day_over(search, first_day, chair_times, ceiling)
-            chairs_excess = max(0, planned_chairs - ceiling.limit) + held_setup
-            starts_excess = max(0, moment_starts - ceiling.starts)
+            chairs_excess = max(0, load.planned_chairs - ceiling.limit) + load.held_setup
+            starts_excess = max(0, load.moment_starts - ceiling.starts)
         else:
-            chairs_excess = starts_excess = over_minutes = 0
-        same_chair = bool(shared)
+            chairs_excess = starts_excess = 0
         usual_chair = usual is not None and chairs[0] == usual
         time_gap = abs(start - preferences.usual_start_minute) if preferences.usual_start_minute is not None else 0
         score = (
@@ -403,36 +458,25 @@ def _slots_starting(
             over_minutes,
             starts_excess,
             distance,
-            peak_chairs,
-            peak_starts,
-            quiet,
+            load.peak_chairs,
+            load.peak_starts,
+            load.quiet,
             not same_chair,
             not usual_chair,
             time_gap,
-            -walls,
+            -load.walls,
             first_day,
             start,
         )
-        days = tuple(
-            slot_day(center, day, start, chair, chair_time)
-            for day, chair, chair_time in zip(course, chairs, chair_times, strict=True)
-        )
-        position = _position(first_day, window)
-        parts = [f"{formats.day(first_day)} at {hhmm(start)}, {position}"]
-        chair_name = center.chair_names[chairs[0]]
-        if len(course) > 1:
-            parts.append(f"{chair_name} all {len(course)} days" if same_chair else "chairs differ between days")
-        else:
-            parts.append(chair_name)
-        if usual_chair:
-            parts[-1] += " (usual chair)"
-        parts.append(f"keeps the day's peak at {peak_chairs} in chairs and {peak_starts} starting at once")
         slots.append(
             Slot(
                 chair_id=chairs[0],
-                chair_name=chair_name,
-                days=days,
-                reason="; ".join(parts) + ".",
+                chair_name=center.chair_names[chairs[0]],
+                days=tuple(
+                    slot_day(center, day, start, chair, chair_time)
+                    for day, chair, chair_time in zip(course, chairs, chair_times, strict=True)
+                ),
+                reason=_reason(center, first_day, start, window, chairs, same_chair, usual_chair, load),
                 in_window=in_window,
                 score=score,
             )

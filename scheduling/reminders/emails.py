@@ -177,11 +177,11 @@ def course_appointments(appointment: Appointment) -> list[Appointment]:
     return days or [appointment]
 
 
-def _appointments_told(kind: str, appointment: Appointment) -> list[Appointment]:
+def _appointments_told(kind: str, appointment: Appointment, course: list[Appointment]) -> list[Appointment]:
     """The visits one email is about: a confirmation tells of the whole course; a cancellation of the days
     cancelled together with it (a whole course cancelled at once); other emails of their own visit."""
     if kind == Reminder.Kind.CONFIRMATION:
-        return course_appointments(appointment)
+        return course
     if kind == Reminder.Kind.CANCELLATION and appointment.course_id and appointment.cancelled_at:
         together = list(
             Appointment.objects.filter(
@@ -195,33 +195,63 @@ def _appointments_told(kind: str, appointment: Appointment) -> list[Appointment]
 
 
 def reminder_context(
-    reminder: Reminder, *, now: datetime.datetime | None = None, premedications: list[Premedication] | None = None
+    reminder: Reminder,
+    *,
+    now: datetime.datetime | None = None,
+    premedications: list[Premedication] | None = None,
+    told: list[Appointment] | None = None,
+    course: list[Appointment] | None = None,
 ) -> dict:
-    """What the templates show. `premedications`: the appointment's phase's rows when the caller has them."""
+    """What the templates show. `premedications`: the appointment's phase's rows when the caller has them;
+    `course` and `told`: the course's days and the visits the email is about, when the caller has read them."""
     now = now or timezone.now()
     appointment = reminder.appointment
-    patient = appointment.patient
-    drug = appointment.phase.drug
+    if course is None:
+        course = course_appointments(appointment)
+    if told is None:
+        told = _appointments_told(reminder.kind, appointment, course)
     names_on = settings.REMINDERS_INCLUDE_DRUG_NAMES
-    noun = "injection" if drug.route == drug.Route.SC else "infusion"
-
-    premeds = _premedications(appointment, premedications)
-    required = [p for p in premeds if p.required]
-    lead = max((p.minutes_before for p in required), default=0)
-
-    course = _appointments_told(reminder.kind, appointment)
-    discharged_at = (appointment.discharged_at or now).astimezone(datetime.UTC)  # real hours, not wall-clock
-    window = drug.reaction_window_hours
-    stroke_days = drug.stroke_warning_days
-
     return {
         "kind": reminder.kind,
-        "first_name": patient.first_name,
+        "first_name": appointment.patient.first_name,
+        "include_drug_names": names_on,
+        **_center_context(),
+        **_visit_context(appointment, now, names_on),
+        **_premedication_context(appointment, premedications, names_on),
+        "course_days": [
+            {
+                "day": a.course_day,
+                "date": date_label(a.premed_start),
+                "arrival_time": time_label(arrival(a)),
+                "finish_time": time_label(a.observation_end),
+            }
+            for a in told
+        ]
+        if len(told) > 1
+        else [],
+        "course_length": len(course),
+        **_after_visit_context(appointment, now),
+        "unsubscribe_url": unsubscribe_url(appointment.patient_id),
+        **_reply_context(reminder, appointment),
+    }
+
+
+def _center_context() -> dict:
+    return {
         "center_name": settings.CENTER_NAME,
         "center_address": settings.CENTER_ADDRESS,
         "center_phone": settings.CENTER_PHONE,
         "emergency_number": settings.CENTER_EMERGENCY_NUMBER,
-        "include_drug_names": names_on,
+        "after_hours_phone": settings.CENTER_AFTER_HOURS_PHONE,
+    }
+
+
+def _visit_context(appointment: Appointment, now: datetime.datetime, names_on: bool) -> dict:
+    """The visit: what it is, when to come, how long it takes."""
+    drug = appointment.phase.drug
+    noun = _noun(appointment)
+    patient = appointment.patient
+    return {
         "drug_name": drug_label(drug) if names_on else "",
         "visit_noun": noun,
         "treatment": f"your {drug_label(drug)} {noun}" if names_on else f"your {noun}",
@@ -240,6 +270,17 @@ def reminder_context(
         ),
         "has_observation": appointment.observation_end > appointment.infusion_end,
         "full_day": appointment.chair_minutes >= 6 * 60,
+        "fluid_restriction": patient.fluid_restriction,
+        "ask_pregnancy": patient.reproductive_potential,
+    }
+
+
+def _premedication_context(
+    appointment: Appointment, premedications: list[Premedication] | None, names_on: bool
+) -> dict:
+    premeds = _premedications(appointment, premedications)
+    lead = max((p.minutes_before for p in premeds if p.required), default=0)
+    return {
         "premedications": [
             {
                 "name": plain_medicine(p.drug_name) if names_on else "",
@@ -250,21 +291,18 @@ def reminder_context(
             }
             for p in premeds
         ],
-        "has_premedication": bool(required),
+        "has_premedication": any(p.required for p in premeds),
         "premedication_lead": duration_label(lead) if lead else "",
-        "course_days": [
-            {
-                "day": a.course_day,
-                "date": date_label(a.premed_start),
-                "arrival_time": time_label(arrival(a)),
-                "finish_time": time_label(a.observation_end),
-            }
-            for a in course
-        ]
-        if len(course) > 1
-        else [],
-        "course_length": len(course_appointments(appointment)) if appointment.course_id else 1,
-        "fluid_restriction": patient.fluid_restriction,
+    }
+
+
+def _after_visit_context(appointment: Appointment, now: datetime.datetime) -> dict:
+    """What to watch for after the visit: the drug's reaction window and stroke warning, counted in real hours."""
+    drug = appointment.phase.drug
+    discharged_at = (appointment.discharged_at or now).astimezone(datetime.UTC)  # real hours, not wall-clock
+    window = drug.reaction_window_hours
+    stroke_days = drug.stroke_warning_days
+    return {
         "reaction_window_hours": window,
         "reaction_window_end": (
             f"{time_label(discharged_at + datetime.timedelta(hours=window))} on "
@@ -274,10 +312,6 @@ def reminder_context(
         ),
         "stroke_warning_days": stroke_days,
         "stroke_warning_until": date_label(discharged_at + datetime.timedelta(days=stroke_days)) if stroke_days else "",
-        "unsubscribe_url": unsubscribe_url(patient.pk),
-        "after_hours_phone": settings.CENTER_AFTER_HOURS_PHONE,
-        "ask_pregnancy": patient.reproductive_potential,
-        **_reply_context(reminder, appointment),
     }
 
 
@@ -362,8 +396,10 @@ def reminder_message(
 ) -> EmailMultiAlternatives:
     """The complete email (plain text, HTML, unsubscribe headers and, where it applies, .ics files)."""
     now = now or timezone.now()
-    context = reminder_context(reminder, now=now, premedications=premedications)
     kind = reminder.kind
+    course = course_appointments(reminder.appointment)
+    told = _appointments_told(kind, reminder.appointment, course)
+    context = reminder_context(reminder, now=now, premedications=premedications, told=told, course=course)
     message = EmailMultiAlternatives(
         subject=render_subject(kind, context),
         body=_render(kind, "body.txt", context),
@@ -380,11 +416,10 @@ def reminder_message(
 
     method = CALENDAR_KINDS.get(kind)
     if method:
-        appointments = _appointments_told(kind, reminder.appointment)
-        for number, appointment in enumerate(appointments, start=1):
+        for number, appointment in enumerate(told, start=1):
             part = MIMEText(appointment_calendar(appointment, method=method, stamp=now).decode(), "calendar", "utf-8")
             part.set_param("method", method)
-            filename = "appointment.ics" if len(appointments) == 1 else f"appointment-day-{number}.ics"
+            filename = "appointment.ics" if len(told) == 1 else f"appointment-day-{number}.ics"
             part.add_header("Content-Disposition", "attachment", filename=filename)
             message.attach(part)
     return message

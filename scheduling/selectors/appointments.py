@@ -22,7 +22,7 @@ from scheduling.models import (
     TreatmentPlan,
 )
 from scheduling.selectors.center import day_bounds
-from scheduling.selectors.plan_state import ROW_FIELDS
+from scheduling.selectors.rows import BookingRow, booking_rows
 
 # What the chair board reads of each appointment (its block, its tooltip and its readiness); nothing else is
 # loaded, since the board shows a few hundred blocks and refreshes every minute. A field read but not listed
@@ -175,26 +175,6 @@ def patient_overview(*, patient: Patient) -> dict:
     }
 
 
-def plans_needing_booking() -> list[TreatmentPlan]:
-    """Active plans with no active appointment from now on, with what the worklist shows."""
-    now = timezone.now()
-    future_active = Appointment.objects.filter(
-        status__in=[
-            Appointment.Status.SCHEDULED,
-            Appointment.Status.CHECKED_IN,
-            Appointment.Status.PREMEDICATED,
-            Appointment.Status.INFUSING,
-            Appointment.Status.OBSERVING,
-        ],
-        observation_end__gte=now,
-    )
-    return list(
-        TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)
-        .exclude(pk__in=future_active.values("plan_id"))
-        .select_related("patient", "drug")
-    )
-
-
 def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan, object]]:
     """Each plan's next dose (as `plan_state.plan_next_dose` computes it) in a fixed number of queries.
 
@@ -210,13 +190,13 @@ def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan
         return []
     specs = drug_specs({plan.drug_id for plan in plans})
     patient_ids = {plan.patient_id for plan in plans}
-    rows_by_pair: dict[tuple[int, int], list[dict]] = defaultdict(list)
-    for row in (
-        Appointment.objects.filter(patient_id__in=patient_ids, status__in=Appointment.ACTIVE_STATUSES)
-        .order_by("premed_start")
-        .values(*ROW_FIELDS)
+    rows_by_pair: dict[tuple[int, int], list[BookingRow]] = defaultdict(list)
+    for row in booking_rows(
+        Appointment.objects.filter(patient_id__in=patient_ids, status__in=Appointment.ACTIVE_STATUSES).order_by(
+            "premed_start"
+        )
     ):
-        rows_by_pair[(row["patient_id"], row["plan__drug_id"])].append(row)
+        rows_by_pair[(row.patient_id, row.drug_id)].append(row)
     severities: dict[tuple[int, int], list[str]] = defaultdict(list)
     for patient_id, drug_id, severity in InfusionReaction.objects.filter(patient_id__in=patient_ids).values_list(
         "patient_id", "drug_id", "severity"
@@ -263,14 +243,4 @@ def appointments_in_range(first: datetime.date, last: datetime.date) -> list[App
             "phase__drug__name",
             "phase__drug__id",
         )
-    )
-
-
-def reactions_in_range(first: datetime.date, last: datetime.date) -> list[InfusionReaction]:
-    start, _ = day_bounds(first)
-    _, end = day_bounds(last)
-    return list(
-        InfusionReaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
-        .select_related("drug")
-        .only("id", "severity", "drug__name", "occurred_at")
     )

@@ -31,31 +31,11 @@ from scheduling.engine.protocol import DrugSpec, mg_per_m2
 from scheduling.memo import memoised
 from scheduling.models import Appointment, Drug, InfusionReaction, OutsideDose, TreatmentPlan
 from scheduling.selectors.center import center_tz
+from scheduling.selectors.rows import BookingRow, booking_rows
 
 S = Appointment.Status
 # Booked and not started: these follow the history; once the infusion starts the dose is given.
 PENDING_STATUSES = (S.SCHEDULED, S.CHECKED_IN, S.PREMEDICATED)
-
-APPOINTMENT_FIELDS = (
-    "pk",
-    "patient_id",
-    "plan_id",
-    "plan__drug_id",
-    "plan__status",
-    "plan__start_date",
-    "plan__course_days",
-    "phase_id",
-    "phase__order",
-    "phase__name",
-    "phase__dose_unit",
-    "phase__dose_amount",
-    "chair_id",
-    "status",
-    "premed_start",
-    "course_id",
-    "course_day",
-    "dose_mg",
-)
 
 
 def ingredient_key(drug: Drug) -> str:
@@ -87,7 +67,6 @@ class PatientDoses:
     ingredient: str
     given: DoseHistory
     booked: list[BookedCourse] = field(default_factory=list)
-    rows: dict[object, list[dict]] = field(default_factory=dict)  # booked course key -> its appointment rows
     derivations: list[Derivation] = field(default_factory=list)
     body_surface_area: Decimal | None = None
 
@@ -112,10 +91,6 @@ class PatientDoses:
         return None
 
 
-def _mg_per_m2(row: dict, bsa: Decimal | None) -> Decimal | None:
-    return mg_per_m2(row["dose_mg"], bsa, dose_unit=row["phase__dose_unit"], dose_amount=row["phase__dose_amount"])
-
-
 def _sum(values: list[Decimal | None]) -> Decimal | None:
     if any(v is None for v in values):
         return None
@@ -133,10 +108,10 @@ def doses_for_patients(
     tz = center_tz()
     today = timezone.localdate(timezone.now(), tz)
     bsa = {p.pk: p.body_surface_area for p in Patient.objects.filter(pk__in=patient_ids)}
-    rows = list(
-        Appointment.objects.filter(patient_id__in=patient_ids, status__in=Appointment.ACTIVE_STATUSES)
-        .order_by("premed_start", "pk")
-        .values(*APPOINTMENT_FIELDS)
+    rows = booking_rows(
+        Appointment.objects.filter(patient_id__in=patient_ids, status__in=Appointment.ACTIVE_STATUSES).order_by(
+            "premed_start", "pk"
+        )
     )
     outside = list(OutsideDose.objects.filter(patient_id__in=patient_ids).select_related("phase"))
     reactions: dict[tuple[int, str], list[str]] = defaultdict(list)
@@ -145,13 +120,13 @@ def doses_for_patients(
     ):
         reactions[(patient_id, keys.get(drug_id, ""))].append(severity)
     if specs is None:
-        specs = drug_specs({r["plan__drug_id"] for r in rows} | {o.drug_id for o in outside})
+        specs = drug_specs({r.drug_id for r in rows} | {o.drug_id for o in outside})
 
-    groups: dict[tuple[int, str], dict[object, list[dict]]] = defaultdict(dict)
+    groups: dict[tuple[int, str], dict[object, list[BookingRow]]] = defaultdict(dict)
+    day_of: dict[int, datetime.date] = {}
     for row in rows:
-        row["day"] = timezone.localtime(row["premed_start"], tz).date()
-        pair = (row["patient_id"], keys[row["plan__drug_id"]])
-        groups[pair].setdefault(row["course_id"] or ("single", row["pk"]), []).append(row)
+        day_of[row.pk] = timezone.localtime(row.premed_start, tz).date()
+        groups[(row.patient_id, keys[row.drug_id])].setdefault(row.course_key, []).append(row)
     given: dict[tuple[int, str], list[Dose]] = defaultdict(list)
     for record in outside:
         pair = (record.patient_id, keys[record.drug_id])
@@ -178,44 +153,42 @@ def doses_for_patients(
         patient_id, ingredient = pair
         patient_bsa = bsa.get(patient_id)
         booked: list[BookedCourse] = []
-        booked_rows: dict[object, list[dict]] = {}
         for group in groups.get(pair, {}).values():
-            group.sort(key=lambda r: (r["course_day"], r["premed_start"]))
+            group.sort(key=lambda r: (r.course_day, r.premed_start))
             first = group[0]
-            days = [r["day"] for r in group]
-            if any(r["status"] in Appointment.GIVEN_STATUSES for r in group):
+            days = [day_of[r.pk] for r in group]
+            if any(r.status in Appointment.GIVEN_STATUSES for r in group):
                 # a course counts as given from its first infusion; its later days are that same dose
                 given[pair].append(
                     Dose(
-                        drug_id=first["plan__drug_id"],
-                        phase_order=first["phase__order"],
+                        drug_id=first.drug_id,
+                        phase_order=first.phase_order,
                         first_day=min(days),
                         last_day=max(days),
                         source=GIVEN,
                         infusions=len(group),
-                        mg_per_m2=_sum([_mg_per_m2(r, patient_bsa) for r in group]),
-                        key=tuple(r["pk"] for r in group),
-                        phase_id=first["phase_id"],
+                        mg_per_m2=_sum([r.mg_per_m2(patient_bsa) for r in group]),
+                        key=tuple(r.pk for r in group),
+                        phase_id=first.phase_id,
                     )
                 )
                 continue
-            if any(r["status"] not in PENDING_STATUSES for r in group):
+            if any(r.status not in PENDING_STATUSES for r in group):
                 continue
-            if max(days) < today and all(r["status"] == S.SCHEDULED for r in group):
+            if max(days) < today and all(r.status == S.SCHEDULED for r in group):
                 continue  # its days are over and it was never started: not a dose (a no-show not yet recorded)
-            key = tuple(r["pk"] for r in group)
-            booked_rows[key] = group
+            key = tuple(r.pk for r in group)
             booked.append(
                 BookedCourse(
                     key=key,
-                    drug_id=first["plan__drug_id"],
-                    phase_id=first["phase_id"],
+                    drug_id=first.drug_id,
+                    phase_id=first.phase_id,
                     days=tuple(days),
-                    plan_start=first["plan__start_date"],
-                    plan_active=first["plan__status"] == TreatmentPlan.Status.ACTIVE,
-                    plan_status=TreatmentPlan.Status(first["plan__status"]).label.lower(),
-                    course_days=first["plan__course_days"],
-                    label=f"{first['phase__name']}, {first['dose_mg'].normalize():f} mg",
+                    plan_start=first.plan_start,
+                    plan_active=first.plan_status == TreatmentPlan.Status.ACTIVE,
+                    plan_status=TreatmentPlan.Status(first.plan_status).label.lower(),
+                    course_days=first.plan_course_days,
+                    label=f"{first.phase_name}, {first.dose_mg.normalize():f} mg",
                 )
             )
         severities = reactions.get(pair, [])
@@ -233,7 +206,6 @@ def doses_for_patients(
             ingredient=ingredient,
             given=history,
             booked=booked,
-            rows=booked_rows,
             body_surface_area=patient_bsa,
         )
         doses.derivations = derive(specs, history, booked, body_surface_area=patient_bsa)

@@ -15,30 +15,14 @@ from scheduling.engine.protocol import DrugSpec
 from scheduling.models import Appointment, InfusionReaction, TreatmentPlan
 from scheduling.selectors.center import center_tz
 from scheduling.selectors.history import PatientDoses, doses_for
-
-# The appointment fields a plan's state reads (one row dict per booking or dose), wherever plans are read
-ROW_FIELDS = (
-    "pk",
-    "plan_id",
-    "plan__drug_id",
-    "patient_id",
-    "phase_id",
-    "phase__order",
-    "chair_id",
-    "status",
-    "premed_start",
-    "course_id",
-    "course_day",
-    "infusion_number",
-    "dose_mg",
-)
+from scheduling.selectors.rows import BookingRow, booking_rows
 
 
 @dataclass
 class PlanState:
     plan: TreatmentPlan
     drug: DrugSpec
-    rows: list[dict]  # the patient's active appointments of this drug, by start
+    rows: list[BookingRow]  # the patient's active appointments of this drug, by start
     prior_reaction: bool
     prior_serious_reaction: bool
     body_surface_area: Decimal | None
@@ -48,26 +32,24 @@ class PlanState:
     def usual_chair_id(self) -> int | None:
         if self.plan.preferred_chair_id:
             return self.plan.preferred_chair_id
-        return self.rows[-1]["chair_id"] if self.rows else None
+        return self.rows[-1].chair_id if self.rows else None
 
     @property
     def usual_start_minute(self) -> int | None:
         if not self.rows:
             return None
-        local = timezone.localtime(self.rows[-1]["premed_start"], center_tz())
+        local = timezone.localtime(self.rows[-1].premed_start, center_tz())
         return local.hour * 60 + local.minute
 
 
 def plan_state(plan: TreatmentPlan) -> PlanState:
     drug = drug_specs([plan.drug_id])[plan.drug_id]
-    rows = list(
+    rows = booking_rows(
         Appointment.objects.filter(
             patient_id=plan.patient_id,
             plan__in=TreatmentPlan.objects.filter(patient_id=plan.patient_id, drug_id=plan.drug_id),
             status__in=Appointment.ACTIVE_STATUSES,
-        )
-        .order_by("premed_start")
-        .values(*ROW_FIELDS)
+        ).order_by("premed_start")
     )
     severities = list(
         InfusionReaction.objects.filter(patient_id=plan.patient_id, drug_id=plan.drug_id).values_list(

@@ -25,7 +25,7 @@ from scheduling.engine.history import DoseHistory
 from scheduling.models import Appointment, PlanningSnapshot, ProposedMove, ReoptimisationProposal, TreatmentPlan
 from scheduling.selectors.center import center_for_range, center_tz, day_bounds, gc_paused
 from scheduling.selectors.history import doses_for_patients, ingredients_by_drug
-from scheduling.selectors.plan_state import ROW_FIELDS
+from scheduling.selectors.rows import BookingRow, booking_rows
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +38,10 @@ def doses_due(first: datetime.date, last: datetime.date) -> list[DueDose]:
     """Every dose the active plans need from `first` to `last`: the booked ones on their day, and the ones still
     to book (maintenance repeated at its interval) with their windows. Six queries."""
     start, end = day_bounds(first, last)
-    booked = (
+    booked = booking_rows(
         Appointment.objects.filter(
             status__in=Appointment.ACTIVE_STATUSES, premed_start__gte=start, premed_start__lt=end
-        )
-        .order_by("premed_start")
-        .values(*ROW_FIELDS, "observation_end", "plan__drug__name")
+        ).order_by("premed_start")
     )
     tz = center_tz()
     doses: list[DueDose] = _booked_doses(booked, tz)
@@ -78,26 +76,27 @@ def doses_due(first: datetime.date, last: datetime.date) -> list[DueDose]:
     return doses
 
 
-def _booked_doses(rows, tz) -> list[DueDose]:
+def _booked_doses(rows: list[BookingRow], tz) -> list[DueDose]:
     """Booked doses (a course's days together) on their booked day."""
-    groups: dict[object, list[dict]] = defaultdict(list)
+    groups: dict[object, list[BookingRow]] = defaultdict(list)
     for row in rows:
-        groups[row["course_id"] or ("single", row["pk"])].append(row)
+        groups[row.course_key].append(row)
+    names = {pk: spec.name for pk, spec in drug_specs({row.drug_id for row in rows}).items()}
     doses = []
     for group in groups.values():
-        group.sort(key=lambda r: r["course_day"])
-        start = timezone.localtime(group[0]["premed_start"], tz)
+        group.sort(key=lambda r: r.course_day)
+        start = timezone.localtime(group[0].premed_start, tz)
         day = start.date()
-        minutes = tuple(int((r["observation_end"] - r["premed_start"]).total_seconds() // 60) for r in group)
+        minutes = tuple(r.chair_minutes for r in group)
         doses.append(
             DueDose(
-                key=f"appt{group[0]['pk']}",
-                label=group[0]["plan__drug__name"],
+                key=f"appt{group[0].pk}",
+                label=names[group[0].drug_id],
                 earliest=day,
                 target=day,
                 latest=day,
                 chair_minutes=minutes,
-                patient_id=group[0]["patient_id"],
+                patient_id=group[0].patient_id,
                 booked_on=day,
                 booked_minute=start.hour * 60 + start.minute,
             )

@@ -20,13 +20,12 @@ from scheduling.engine.readiness import Readiness, ScreeningResult, evaluate
 from scheduling.models import Appointment, TreatmentPlan
 from scheduling.selectors.center import center_tz
 from scheduling.selectors.history import given_before
-from scheduling.selectors.plan_state import plan_next_dose
+from scheduling.selectors.rows import BookingRow, booking_rows
 
 __all__ = [
     "Readiness",
     "readiness_for_appointments",
     "readiness_for_loaded_appointments",
-    "readiness_for_plan",
     "readiness_for_plans",
 ]
 
@@ -72,25 +71,18 @@ def _history(
                 order_by=[F("premed_start").asc(), F("pk").asc()],
             )
         ).filter(nth=1)
-    rows = rows.order_by("premed_start").values(
-        "pk", "patient_id", "plan__drug_id", "premed_start", "dose_mg", "phase__dose_unit", "phase__dose_amount"
-    )
-    history: dict[tuple[int, int], list[dict]] = defaultdict(list)
-    for row in rows:
-        history[(row["patient_id"], row["plan__drug_id"])].append(row)
+    history: dict[tuple[int, int], list[BookingRow]] = defaultdict(list)
+    for row in booking_rows(rows.order_by("premed_start")):
+        history[(row.patient_id, row.drug_id)].append(row)
     return history
 
 
-def _mg_per_m2(dose_mg: Decimal, unit: str, amount: Decimal, bsa: Decimal | None) -> Decimal | None:
-    return mg_per_m2(dose_mg, bsa, dose_unit=unit, dose_amount=amount)
-
-
-def _cumulative(rows: list[dict], before: datetime.datetime, bsa: Decimal | None) -> Decimal | None:
+def _cumulative(rows: list[BookingRow], before: datetime.datetime, bsa: Decimal | None) -> Decimal | None:
     total = Decimal("0")
     for row in rows:
-        if row["premed_start"] >= before:
+        if row.premed_start >= before:
             break
-        value = _mg_per_m2(row["dose_mg"], row["phase__dose_unit"], row["phase__dose_amount"], bsa)
+        value = row.mg_per_m2(bsa)
         if value is None:
             return None
         total += value
@@ -134,6 +126,7 @@ def readiness_for_loaded_appointments(rows: list[Appointment]) -> dict[int, Read
         drug = specs[appointment.plan.drug_id]
         patient = appointment.patient
         bsa = patient.body_surface_area
+        phase = appointment.phase
         earlier = history[(patient.pk, drug.id)]
         first_dose = (patient.pk, drug.id, appointment.premed_start) not in not_first
         result[appointment.pk] = evaluate(
@@ -143,8 +136,8 @@ def readiness_for_loaded_appointments(rows: list[Appointment]) -> dict[int, Read
             first_dose=first_dose,
             reproductive_potential=patient.reproductive_potential,
             screenings=screenings.get(patient.pk, ()),
-            dose_mg_per_m2=_mg_per_m2(
-                appointment.dose_mg, appointment.phase.dose_unit, appointment.phase.dose_amount, bsa
+            dose_mg_per_m2=mg_per_m2(
+                appointment.dose_mg, bsa, dose_unit=phase.dose_unit, dose_amount=phase.dose_amount
             ),
             cumulative_mg_per_m2=_cumulative(earlier, appointment.premed_start, bsa),
             course_start=appointment.course_day == 1 and course_days.get(appointment.phase_id, 1) > 1,
@@ -180,7 +173,7 @@ def readiness_for_plans(
         patient = plan.patient
         bsa = patient.body_surface_area
         moment = moments[plan.pk]
-        booked_before = [r for r in history[(patient.pk, plan.drug_id)] if r["premed_start"] < moment]
+        booked_before = [r for r in history[(patient.pk, plan.drug_id)] if r.premed_start < moment]
         this = dose.dose_mg_per_m2
         if this is None and dose.dose_mg is not None and bsa:
             this = mg_per_m2(dose.dose_mg, bsa)
@@ -196,8 +189,3 @@ def readiness_for_plans(
             course_start=dose.course_days > 1,
         )
     return result
-
-
-def readiness_for_plan(*, plan: TreatmentPlan, on_date: datetime.date) -> Readiness:
-    """Readiness of the plan's next dose (counted from the doses given) if it were given on `on_date`."""
-    return readiness_for_plans([(plan, plan_next_dose(plan=plan), on_date)])[plan.pk]

@@ -187,18 +187,33 @@ def _visits_by_drug(first: datetime.date, last: datetime.date) -> list[dict]:
 def reports(*, first: datetime.date, last: datetime.date) -> dict:
     """The reports page: totals per chair, day and drug aggregated in SQL, so a longer range (up to two years) costs
     the same queries and no object per appointment; only the nurse-load chart reads chair times, of its 31 days."""
-    days = _days(first, last)
     calendar = Calendar.load(first, last, with_bookings=False)
-    chairs = selectors.chairs_for_board()
+    visits = [row for row in _visits_by_drug(first, last) if row["due"]]
+    reactions = _reactions_by_drug(first, last)
+    return {
+        "utilisation": _utilisation_chart(calendar, first, last),
+        "load": _load_chart(calendar, first, last),
+        "no_shows": _no_show_chart(visits),
+        "reactions": _reaction_chart(reactions),
+        "totals": {
+            "visits": sum(row["due"] for row in visits),
+            "no_shows": sum(row["missed"] for row in visits),
+            "reactions": sum(sum(c.values()) for c in reactions.values()),
+            "serious": sum(c[s] for c in reactions.values() for s in InfusionReaction.SERIOUS),
+        },
+    }
 
-    # Chair utilisation: booked chair-hours over open chair-hours, per chair.
+
+def _utilisation_chart(calendar: Calendar, first: datetime.date, last: datetime.date) -> Chart:
+    """Booked chair-hours over open chair-hours, per chair."""
+    days = _days(first, last)
     used = _chair_minutes_by_chair(first, last)
-    utilisation_bars = []
-    for chair in chairs:
+    bars = []
+    for chair in selectors.chairs_for_board():
         available = sum(calendar.open_minutes(day, chair.pk) for day in days)
         booked = used.get(chair.pk, 0)
         ratio = booked / available if available else 0
-        utilisation_bars.append(
+        bars.append(
             Bar(
                 chair.name,
                 ratio * 100,
@@ -206,20 +221,25 @@ def reports(*, first: datetime.date, last: datetime.date) -> dict:
                 "bad" if ratio > 0.9 else "",
             )
         )
+    return Chart("Chair utilisation", bars, unit="%", cap=100, top=100)
 
-    # Nurse load: the day's peak of patients in chairs against the monitoring cap (the last 31 open days).
-    load_bars = []
-    open_days = [d for d in days if calendar.monitor_cap(d) and not calendar.center_closed(d)][-31:]
+
+def _load_chart(calendar: Calendar, first: datetime.date, last: datetime.date) -> Chart:
+    """The day's peak of patients in chairs against the monitoring cap (the last 31 open days), drawn as a share of
+    that day's cap, so days with different staffing compare fairly."""
+    open_days = [d for d in _days(first, last) if calendar.monitor_cap(d) and not calendar.center_closed(d)][-31:]
     peaks = Calendar.load(open_days[0], open_days[-1]) if open_days else calendar
+    bars = []
     for day in open_days:
         peak, _ = peaks.peak(day)
         cap = calendar.monitor_cap(day)
-        # Drawn as a share of that day's cap, so days with different staffing compare fairly.
-        load_bars.append(Bar(formats.day(day), peak / cap * 100, f"{peak} of {cap}", "bad" if peak > cap else ""))
+        bars.append(Bar(formats.day(day), peak / cap * 100, f"{peak} of {cap}", "bad" if peak > cap else ""))
+    return Chart("Nurse load: peak patients in chairs per day", bars, unit="%", cap=100, top=100)
 
-    # No-shows per drug, as a share of the visits that were due.
-    visits = [row for row in _visits_by_drug(first, last) if row["due"]]
-    no_show_bars = [
+
+def _no_show_chart(visits: list[dict]) -> Chart:
+    """No-shows per drug, as a share of the visits that were due."""
+    bars = [
         Bar(
             row["name"],
             row["missed"] / row["due"] * 100,
@@ -228,38 +248,32 @@ def reports(*, first: datetime.date, last: datetime.date) -> dict:
         )
         for row in visits
     ]
+    return Chart("No-shows per drug", bars, unit="%", top=20)
 
-    # Reactions per drug, by severity.
+
+def _reactions_by_drug(first: datetime.date, last: datetime.date) -> dict[str, Counter]:
+    """Per drug name, the reactions of each severity, counted in the database."""
     start, end = day_bounds(first, last)
-    severity_count: dict[str, Counter] = defaultdict(Counter)
+    counts: dict[str, Counter] = defaultdict(Counter)
     for row in (
         InfusionReaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
         .values("drug__name", "severity")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        severity_count[row["drug__name"]][row["severity"]] += row["n"]
-    reaction_bars = []
-    for name in sorted(severity_count):
-        counts = severity_count[name]
+        counts[row["drug__name"]][row["severity"]] += row["n"]
+    return counts
+
+
+def _reaction_chart(reactions: dict[str, Counter]) -> Chart:
+    """Reactions per drug, by severity (red where any was serious)."""
+    bars = []
+    for name in sorted(reactions):
+        counts = reactions[name]
         serious = sum(counts[s] for s in InfusionReaction.SERIOUS)
         total = sum(counts.values())
         parts = ", ".join(
             f"{counts[value]} {label.lower()}" for value, label in InfusionReaction.Severity.choices if counts[value]
         )
-        reaction_bars.append(Bar(name, total, f"{total}: {parts}", "bad" if serious else "alt"))
-    all_reactions = sum(sum(c.values()) for c in severity_count.values())
-    serious_reactions = sum(c[s] for c in severity_count.values() for s in InfusionReaction.SERIOUS)
-
-    return {
-        "utilisation": Chart("Chair utilisation", utilisation_bars, unit="%", cap=100, top=100),
-        "load": Chart("Nurse load: peak patients in chairs per day", load_bars, unit="%", cap=100, top=100),
-        "no_shows": Chart("No-shows per drug", no_show_bars, unit="%", top=20),
-        "reactions": Chart("Infusion reactions per drug", reaction_bars),
-        "totals": {
-            "visits": sum(row["due"] for row in visits),
-            "no_shows": sum(row["missed"] for row in visits),
-            "reactions": all_reactions,
-            "serious": serious_reactions,
-        },
-    }
+        bars.append(Bar(name, total, f"{total}: {parts}", "bad" if serious else "alt"))
+    return Chart("Infusion reactions per drug", bars)

@@ -23,7 +23,7 @@ from infusion_center import formats
 from infusion_center.refusals import RefusalError
 from scheduling.engine import history as dose_history
 from scheduling.engine.capacity import Candidate, Center, check_candidate
-from scheduling.engine.dosing import NextDose, course_days_allowed, fmt_date
+from scheduling.engine.dosing import NextDose, fmt_date
 from scheduling.engine.protocol import ChairTime
 from scheduling.engine.slots import DEFAULT_STEP_MINUTES, Preferences, Slot, find_slots, slot_day
 from scheduling.models import Appointment, Chair, TreatmentPlan
@@ -346,22 +346,27 @@ def _check_booking_gates(state: PlanState, day: datetime.date) -> None:
         raise BookingError(refusal)
 
 
-def _book_next(
-    state: PlanState, *, chair_id: int, premed_start: datetime.datetime, user, course_days: int | None, kind: str
-) -> list[Appointment]:
-    """Book the plan's next dose at (chair, start): every rule checked on fresh data. Caller holds the locks."""
-    plan = state.plan
-    _check_plan_bookable(plan)
+def _dose_to_book(state: PlanState, *, course_days: int | None, single_day_only: bool) -> NextDose:
+    """The plan's next dose, if it may be booked now (single-day only when the caller books one day)."""
+    _check_plan_bookable(state.plan)
     dose = next_dose_of(state, given_only=False, course_days=course_days)
     if dose is None:
         raise BookingError(f"The plan has no further dose of {state.drug.name} to give.")
-    if kind == "single" and dose.course_days > 1:
+    if single_day_only and dose.course_days > 1:
         raise BookingError(
             f"The next dose of {state.drug.name} ({dose.phase.name}) is a {dose.course_days}-day course: book it as "
             "a course."
         )
     if dose.dose_mg is None:
         raise BookingError(_bsa_message(state, dose))
+    return dose
+
+
+def _checked_course(
+    state: PlanState, dose: NextDose, *, chair_id: int, premed_start: datetime.datetime
+) -> tuple[Center, list[Candidate]]:
+    """The dose's days at (chair, start), each day checked: the past, the dosing window, the lifetime limit, the
+    booking gates, the center's rules and the authorisation. Returns the center read and the days."""
     day, minute = _local(premed_start)
     if premed_start < timezone.now():
         raise BookingError(f"{fmt_date(day)} at {formats.minute_of_day(minute)} is in the past.")
@@ -370,27 +375,33 @@ def _book_next(
         raise BookingError(refusal)
     _check_lifetime_limit(state, dose, premed_start)
     _check_booking_gates(state, day)
-    last_day = day + datetime.timedelta(days=dose.course_days - 1)
-    center = center_for_range(day, last_day)
+    center = center_for_range(day, day + datetime.timedelta(days=dose.course_days - 1))
     candidates = [
-        Candidate(chair_id, day + datetime.timedelta(days=k), minute, ct, plan.patient_id)
-        for k, ct in enumerate(dose.chair_times)
+        Candidate(chair_id, day + datetime.timedelta(days=k), minute, chair_time, state.plan.patient_id)
+        for k, chair_time in enumerate(dose.chair_times)
     ]
     _check_times(center, candidates)
     starts = [premed_start + datetime.timedelta(days=k) for k in range(len(candidates))]
-    if refusal := authorisation_refusal(plan=plan, starts=starts, dose_mg=dose.dose_mg):
+    if refusal := authorisation_refusal(plan=state.plan, starts=starts, dose_mg=dose.dose_mg):
         raise BookingError(refusal)
-    course_id = uuid.uuid4() if dose.course_days > 1 else None
+    return center, candidates
+
+
+def _write_course(
+    plan: TreatmentPlan, dose: NextDose, center: Center, candidates: list[Candidate], *, user
+) -> list[Appointment]:
+    """One appointment per course day, all or none; a concurrent booking of the same time is refused in words."""
+    course_id = uuid.uuid4() if len(candidates) > 1 else None
     created = []
     try:
         with transaction.atomic():
             for k, candidate in enumerate(candidates):
-                times = slot_day(center, candidate.day, minute, chair_id, candidate.chair_time)
+                times = slot_day(center, candidate.day, candidate.start, candidate.chair_id, candidate.chair_time)
                 appointment = Appointment(
                     patient_id=plan.patient_id,
                     plan=plan,
                     phase_id=dose.phase.id,
-                    chair_id=chair_id,
+                    chair_id=candidate.chair_id,
                     infusion_number=dose.infusion_number + k,
                     course_day=k + 1,
                     course_id=course_id,
@@ -404,7 +415,7 @@ def _book_next(
                 )
                 appointment._history_user = user
                 appointment._change_reason = f"Booked {dose.phase.name}" + (
-                    f", course day {k + 1} of {dose.course_days}" if dose.course_days > 1 else ""
+                    f", course day {k + 1} of {len(candidates)}" if len(candidates) > 1 else ""
                 )
                 appointment.save()
                 created.append(appointment)
@@ -412,11 +423,27 @@ def _book_next(
         if _is_overlap(exc):
             raise _overlap_error(exc) from exc
         raise
+    return created
+
+
+def _book_next(
+    state: PlanState,
+    *,
+    chair_id: int,
+    premed_start: datetime.datetime,
+    user,
+    course_days: int | None = None,
+    single_day_only: bool = False,
+) -> list[Appointment]:
+    """Book the plan's next dose at (chair, start): every rule checked on fresh data. Caller holds the locks."""
+    dose = _dose_to_book(state, course_days=course_days, single_day_only=single_day_only)
+    center, candidates = _checked_course(state, dose, chair_id=chair_id, premed_start=premed_start)
+    created = _write_course(state.plan, dose, center, candidates, user=user)
     for appointment in created:
         reminders_on_booked(appointment=appointment)
     # the patient's later bookings follow this one; then the state is read again for a caller booking several
-    derive_patients([plan.patient_id], user=user)
-    state.doses = doses_for(plan.patient_id, plan.drug, specs={plan.drug_id: state.drug})
+    derive_patients([state.plan.patient_id], user=user)
+    state.doses = doses_for(state.plan.patient_id, state.plan.drug, specs={state.plan.drug_id: state.drug})
     return created
 
 
@@ -424,38 +451,16 @@ def _book_next(
 def appointment_book(*, plan: TreatmentPlan, chair_id: int, premed_start: datetime.datetime, user) -> Appointment:
     """Book the plan's next dose, a single-day one, on a chair at a start time (arrival = premedication)."""
     plan = _lock(plan)
-    return _book_next(
-        plan_state(plan), chair_id=chair_id, premed_start=premed_start, user=user, course_days=None, kind="single"
-    )[0]
-
-
-@transaction.atomic
-def course_book(
-    *, plan: TreatmentPlan, chair_id: int, premed_start: datetime.datetime, user, days: int | None = None
-) -> list[Appointment]:
-    """Book a consecutive-day course on one chair at the same time every day: all days or none."""
-    plan = _lock(plan)
-    state = plan_state(plan)
-    if days is not None:
-        phase_dose = next_dose_of(state, given_only=False)
-        if phase_dose is not None:
-            low = phase_dose.phase.consecutive_days
-            high = phase_dose.phase.consecutive_days_max or low
-            if not course_days_allowed(low, high, days):
-                allowed = f"{low}" if low == high else f"{low} to {high}"
-                raise BookingError(
-                    f"{state.drug.name} ({phase_dose.phase.name}) is given on {allowed} days, not {days}."
-                )
-    return _book_next(state, chair_id=chair_id, premed_start=premed_start, user=user, course_days=days, kind="course")
+    return _book_next(plan_state(plan), chair_id=chair_id, premed_start=premed_start, user=user, single_day_only=True)[
+        0
+    ]
 
 
 @transaction.atomic
 def dose_book(*, plan: TreatmentPlan, chair_id: int, premed_start: datetime.datetime, user) -> list[Appointment]:
     """Book the plan's next dose whatever it is: one day or a course."""
     plan = _lock(plan)
-    return _book_next(
-        plan_state(plan), chair_id=chair_id, premed_start=premed_start, user=user, course_days=None, kind="any"
-    )
+    return _book_next(plan_state(plan), chair_id=chair_id, premed_start=premed_start, user=user)
 
 
 @transaction.atomic
@@ -498,9 +503,7 @@ def maintenance_book(*, plan: TreatmentPlan, count: int, user, chair_id: int | N
                 f"{fmt_date(date_from)} and {fmt_date(date_to)}; nothing was booked."
             )
         slot = slots[0]
-        booked += _book_next(
-            state, chair_id=slot.chair_id, premed_start=slot.premed_start, user=user, course_days=None, kind="any"
-        )
+        booked += _book_next(state, chair_id=slot.chair_id, premed_start=slot.premed_start, user=user)
     return booked
 
 
@@ -536,11 +539,11 @@ def appointment_reschedule(
         )
         if refusal:
             raise BookingError(refusal)
-    siblings = [r for r in state.rows if appointment.course_id and r["course_id"] == appointment.course_id]
+    siblings = [r for r in state.rows if appointment.course_id and r.course_id == appointment.course_id]
     for row in siblings:
-        other_day = timezone.localtime(row["premed_start"], center_tz()).date()
-        expected = other_day + datetime.timedelta(days=appointment.course_day - row["course_day"])
-        if row["pk"] != appointment.pk and expected != day:
+        other_day = timezone.localtime(row.premed_start, center_tz()).date()
+        expected = other_day + datetime.timedelta(days=appointment.course_day - row.course_day)
+        if row.pk != appointment.pk and expected != day:
             raise BookingError(
                 f"Course day {appointment.course_day} must stay on {fmt_date(expected)}, the day after course day "
                 f"{appointment.course_day - 1}; move the whole course instead."

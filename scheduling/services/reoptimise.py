@@ -126,7 +126,7 @@ def _compute(proposal: ReoptimisationProposal, time_limit: float) -> None:
         later = [
             r
             for r in state.rows  # the patient's active bookings of this drug, across plans
-            if r["premed_start"] > appointment.premed_start and r["pk"] != appointment.pk
+            if r.premed_start > appointment.premed_start and r.pk != appointment.pk
         ]
         local = timezone.localtime(appointment.premed_start, tz)
         items.append(

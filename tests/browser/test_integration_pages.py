@@ -15,12 +15,6 @@ from tests.web.helpers import chairs, open_every_day, staff
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="passes alone and after the import tests, but in a whole random-order run the find-a-time page after the "
-    "import still offers infusion 1 (the imported doses not in the plan's history): a state left by an earlier "
-    "test, not yet found",
-)
 def test_manager_imports_patients_with_past_doses_and_a_scheduler_books_the_next_dose(
     page, live_server, sign_in, shot, tmp_path, monkeypatch
 ):

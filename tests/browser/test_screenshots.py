@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from scheduling.models import Appointment, InfusionReaction, Reminder
 from scheduling.reminders.services import reminder_deliver
-from scheduling.selectors import appointments as selectors
+from scheduling.selectors.worklist import WorklistFilters, worklist_rows
 
 pytestmark = [
     pytest.mark.browser,
@@ -48,9 +48,10 @@ def _pages() -> dict[str, list[tuple[str, str, tuple[int, int], bool]]]:
         .values_list("patient_id", flat=True)
         .first()
     ) or under_way.patient_id
-    doses = [(plan, dose) for plan, dose in selectors.next_doses_for_plans(selectors.plans_needing_booking()) if dose]
-    in_window = [(dose.target, plan.pk) for plan, dose in doses if dose.latest >= today]  # offers inside the window
-    plan_id = min(in_window or [(dose.target, plan.pk) for plan, dose in doses])[1] if doses else under_way.plan_id
+    # the worklist's most urgent dose still inside its window (its find-a-time page has offers), else the first
+    to_book = list(worklist_rows(filters=WorklistFilters(due_within=365), today=today, now=timezone.now()))
+    in_window = [row.plan_id for row in to_book if row.latest >= today]
+    plan_id = (in_window or [row.plan_id for row in to_book] or [under_way.plan_id])[0]
     monday = today - datetime.timedelta(days=today.weekday())
     busiest_week = max(
         (monday, monday + datetime.timedelta(days=7)),

@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from scheduling.models import Reminder
-from scheduling.services.booking import appointment_book, appointment_cancel, appointment_reschedule, course_book
+from scheduling.services.booking import appointment_book, appointment_cancel, appointment_reschedule, dose_book
 from tests.factories import (
     ChairFactory,
     OpeningHoursFactory,
@@ -78,7 +78,7 @@ def test_a_course_booked_through_the_service_is_confirmed_in_one_email(center, s
     start = timezone.localdate() + datetime.timedelta(10)
     plan = TreatmentPlanFactory(drug=seeded_drug("Lemtrada"), patient=PatientFactory(), start_date=start)
     with worker(), beat():
-        days = course_book(plan=plan, chair_id=center[0].pk, premed_start=local_at(10, 8), user=user)
+        days = dose_book(plan=plan, chair_id=center[0].pk, premed_start=local_at(10, 8), user=user)
         assert len(days) == 5
         assert wait_for(lambda: len(mail.outbox) == 1)
         time.sleep(1.5)

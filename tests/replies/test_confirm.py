@@ -188,12 +188,12 @@ def test_the_replies_queue_is_for_schedulers_only(client, clock, center, nurse):
 
 
 def test_a_course_is_answered_as_a_whole(client, clock, center, scheduler):
-    from scheduling.services.booking import course_book
+    from scheduling.services.booking import dose_book
     from tests.factories import TreatmentPlanFactory, seeded_drug
 
     def lemtrada_course(chair, **patient):
         plan = TreatmentPlanFactory(drug=seeded_drug("Lemtrada"), start_date=MON, patient=PatientFactory(**patient))
-        return course_book(plan=plan, chair_id=chair.pk, premed_start=at(MON, 8), user=None)
+        return dose_book(plan=plan, chair_id=chair.pk, premed_start=at(MON, 8), user=None)
 
     days = lemtrada_course(center[0])
     assert len(days) == 5

@@ -12,12 +12,12 @@ from scheduling.services.booking import (
     appointment_book,
     appointment_cancel,
     appointment_reschedule,
-    course_book,
     dose_book,
     maintenance_book,
     slots_find,
 )
-from tests.factories import PatientFactory
+from scheduling.services.plans import PlanError, plan_start
+from tests.factories import PatientFactory, seeded_drug
 from tests.scheduling.conftest import MON, at, give_mitoxantrone_doses
 
 pytestmark = pytest.mark.usefixtures("frozen", "clinic")
@@ -132,20 +132,23 @@ def test_a_lemtrada_course_is_booked_whole_or_not_at_all(make_plan, clinic, user
         starts_on=MON + datetime.timedelta(2), ends_on=MON + datetime.timedelta(2), reason="Fire drill"
     )
     with pytest.raises(BookingError, match="The center is closed on 9 Dec 2026: Fire drill."):
-        course_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
+        dose_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
     assert not Appointment.objects.exists()
     Closure.objects.all().delete()
-    days = course_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
+    days = dose_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
     assert [a.course_day for a in days] == [1, 2, 3, 4, 5] and len({a.course_id for a in days}) == 1
     assert [a.infusion_number for a in days] == [1, 2, 3, 4, 5]
     assert days[3].infusion_start == days[3].premed_start and days[0].infusion_start == at(MON, 9)
 
 
-def test_methylprednisolone_course_length_within_its_range(make_plan, clinic, user):
-    plan = make_plan("IV methylprednisolone (relapse)")
-    with pytest.raises(BookingError, match="is given on 3 to 5 days, not 6"):
-        course_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user, days=6)
-    assert len(course_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user, days=4)) == 4
+def test_methylprednisolone_course_length_within_its_range(clinic, user):
+    drug = seeded_drug("IV methylprednisolone (relapse)")
+    patient = PatientFactory()
+    with pytest.raises(PlanError, match="is given over 3-5 days"):
+        plan_start(patient=patient, drug=drug, start_date=MON, user=user, course_days=6)
+    plan = plan_start(patient=patient, drug=drug, start_date=MON, user=user, course_days=4)
+    days = dose_book(plan=plan, chair_id=clinic[0].pk, premed_start=at(MON, 8), user=user)
+    assert [a.course_day for a in days] == [1, 2, 3, 4]
 
 
 def test_mitoxantrone_needs_a_body_surface_area_and_stops_at_the_lifetime_limit(make_plan, clinic, user):

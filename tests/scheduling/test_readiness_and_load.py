@@ -7,8 +7,8 @@ import pytest
 from scheduling.models import Appointment, Closure, NurseStaffing
 from scheduling.selectors.capacity import day_load
 from scheduling.selectors.plan_state import plan_next_dose
-from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plan, readiness_for_plans
-from scheduling.services.booking import appointment_book, course_book
+from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plans
+from scheduling.services.booking import appointment_book, dose_book
 from tests.factories import PatientFactory, ScreeningFactory
 from tests.scheduling.conftest import MON, NOW, at, give_mitoxantrone_doses
 
@@ -53,7 +53,7 @@ def test_readiness_for_appointments_uses_a_fixed_number_of_queries(make_plan, cl
                 user=user,
             )
         )
-    many += course_book(
+    many += dose_book(
         plan=make_plan("Lemtrada", start=MON + datetime.timedelta(7)),
         chair_id=clinic[1].pk,
         premed_start=at(MON + datetime.timedelta(7), 8),
@@ -70,7 +70,7 @@ def test_readiness_for_appointments_uses_a_fixed_number_of_queries(make_plan, cl
 
 def test_readiness_for_plan(make_plan):
     plan = make_plan("Briumvi", patient=PatientFactory(reproductive_potential=True))
-    r = readiness_for_plan(plan=plan, on_date=NOW.date())
+    r = readiness_for_plans([(plan, plan_next_dose(plan=plan), NOW.date())])[plan.pk]
     assert r.status == "blocked" and any("Pregnancy test" in m for m in r.blocking)
     assert any("Hepatitis B" in m for m in r.blocking)
 
@@ -90,7 +90,7 @@ def test_readiness_for_plans_agrees_with_each_plan_and_uses_four_queries(
     with django_assert_num_queries(4):  # screenings, booked history, and the doses given (here, elsewhere)
         batched = readiness_for_plans(items)
     for plan, _, on_date in items:
-        assert batched[plan.pk] == readiness_for_plan(plan=plan, on_date=on_date)
+        assert batched[plan.pk] == readiness_for_plans([(plan, plan_next_dose(plan=plan), on_date)])[plan.pk]
     assert {r.status for r in batched.values()} >= {"blocked"}
     assert readiness_for_plans([(plans[0], None, MON)])[plans[0].pk].status == "ready"
 

@@ -26,9 +26,7 @@ def course(center, scheduler):
         course_days=3,
         start_date=timezone.localdate() + datetime.timedelta(days=5),
     )
-    days = booking.course_book(
-        plan=plan, chair_id=center[0].pk, premed_start=local(plan.start_date, 9), user=scheduler, days=3
-    )
+    days = booking.dose_book(plan=plan, chair_id=center[0].pk, premed_start=local(plan.start_date, 9), user=scheduler)
     # the patient was told of the course (the confirmation went out)
     Reminder.objects.filter(appointment=days[0], kind=KIND.CONFIRMATION).update(
         status=STATUS.SENT, sent_at=timezone.now()

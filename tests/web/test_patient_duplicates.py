@@ -100,3 +100,32 @@ def test_a_different_person_is_not_flagged(client, scheduler, registered):
     # same name, another date of birth; or the same date of birth, another name
     assert _create(client, date_of_birth="1981-07-25", email="a@patients.example").status_code == 302
     assert _create(client, mrn="MRN-778", first_name="Rose", email="b@patients.example").status_code == 302
+
+
+def _admin_add(client, **overrides):
+    data = {
+        **{k: v for k, v in _patient_data(**overrides).items() if not k.startswith("contacts-")},
+        **{
+            f"{prefix}-{name}": value
+            for prefix in ("emergency_contacts", "screenings")
+            for name, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+        },
+    }
+    return client.post(reverse("admin:patients_patient_add"), data)
+
+
+def test_the_admin_asks_too_before_saving_a_possible_duplicate(admin_client, registered):
+    response = _admin_add(admin_client)
+    assert response.status_code == 200  # the form again, with the match named
+    html = response.content.decode()
+    assert "Possibly the same patient: Franklin, Rosalind (MRN B-000023" in html
+    assert "the same name and date of birth" in html and "Nothing is saved yet" in html
+    assert Patient.objects.count() == 1
+    response = _admin_add(admin_client, not_the_same_person="on")
+    assert response.status_code == 302
+    assert Patient.objects.filter(mrn="MRN-777").exists()
+
+
+def test_the_admin_saves_a_patient_who_matches_no_one_without_asking(admin_client, registered):
+    response = _admin_add(admin_client, first_name="Maurice", last_name="Wilkins", email="mw@patients.example")
+    assert response.status_code == 302 and Patient.objects.filter(mrn="MRN-777", last_name="Wilkins").exists()

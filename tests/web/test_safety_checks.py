@@ -13,7 +13,8 @@ from infusion_center import roles
 from patients.models import CheckAnswer, CheckKind, Screening
 from patients.services import screening_record
 from scheduling.models import Appointment, ReadinessOverride, ScreeningRequirement
-from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plan
+from scheduling.selectors.plan_state import plan_next_dose
+from scheduling.selectors.readiness import readiness_for_appointments, readiness_for_plans
 from scheduling.services import visits
 from scheduling.services.booking import BookingError, appointment_book
 from tests.factories import PatientFactory, ScreeningFactory, TreatmentPlanFactory, seeded_drug
@@ -102,14 +103,14 @@ def test_results_that_do_not_clear_never_pass_silently():
     indeterminate = screening_record(patient=patient, kind="hep_b", taken_on=day, result="indeterminate", user=None)
     assert indeterminate.outcome == "not_cleared"
     plan = TreatmentPlanFactory(patient=patient)
-    readiness = readiness_for_plan(plan=plan, on_date=day)
+    readiness = readiness_for_plans([(plan, plan_next_dose(plan=plan), day)])[plan.pk]
     assert readiness.status == "blocked" and any("Indeterminate" in m for m in readiness.blocking)
 
 
 def test_a_new_lemtrada_patient_with_no_screenings_is_blocked(client, center, scheduler):
     plan = TreatmentPlanFactory(patient=PatientFactory(last_name="Noether"), drug=seeded_drug("Lemtrada"))
     day = timezone.localdate() + datetime.timedelta(days=10)
-    readiness = readiness_for_plan(plan=plan, on_date=day)
+    readiness = readiness_for_plans([(plan, plan_next_dose(plan=plan), day)])[plan.pk]
     assert readiness.status == "blocked"
     assert any("Full blood count (CBC with differential) is needed at baseline" in m for m in readiness.blocking)
     appointment = appointment_at(chair=center[0], start=local(day, 8), plan=plan, phase_order=1, infusion_number=1)

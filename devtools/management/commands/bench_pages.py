@@ -34,8 +34,6 @@ import os
 import random
 import re
 import secrets
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -53,7 +51,7 @@ from django.utils import timezone
 # the center layout and page pickers of the scheduling benchmark and the load test
 from devtools.management.commands import bench_scheduling, loadtest_setup
 from patients.models import Patient, PatientAccess
-from scheduling.models import Appointment, Chair, Drug, OpeningHours, Reminder, TreatmentPlan
+from scheduling.models import Appointment, Chair, Drug, Reminder, TreatmentPlan
 from scheduling.selectors.center import center_tz
 from scheduling.services.next_dose import next_doses_refresh
 from scheduling.services.planning_refresh import forecast_refresh
@@ -273,25 +271,7 @@ class Command(BaseCommand):
         self.out(f"   {targets['summary']} ({time.perf_counter() - started:.0f} s)")
         self.script.free_port(port)
         Client.timeout = options["timeout"] + 10
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "devtools.bench_wsgi",
-                "--workers",
-                str(WORKERS),
-                "--worker-class",
-                "sync",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                "--timeout",
-                str(options["timeout"]),
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
+        server = self.script.start_server(env, WORKERS, port, app="devtools.bench_wsgi", timeout=options["timeout"])
         try:
             base = f"http://127.0.0.1:{port}"
             self.script.wait_until_up(server, base)
@@ -515,16 +495,7 @@ class Command(BaseCommand):
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         with transaction.atomic():
             self.user()
-            for weekday in range(5):
-                OpeningHours.objects.create(
-                    weekday=weekday,
-                    opens_at=datetime.time(7),
-                    closes_at=datetime.time(19),
-                    nurses_on_duty=10,
-                    setup_minutes=15,
-                    patients_per_nurse=4,
-                )
-            Chair.objects.bulk_create(Chair(name=f"Chair {i}", position=i) for i in range(1, chairs + 1))
+            bench_scheduling.bench_rooms(chairs)
             Patient.objects.bulk_create(
                 (self.patient(i, rng, patients, years) for i in range(patients)), batch_size=5000
             )

@@ -70,6 +70,20 @@ class _QueryCounter:
         return execute(sql, params, many, context)
 
 
+def bench_rooms(chairs: int) -> list[Chair]:
+    """The benchmark center's week and chairs: open 07:00-19:00 on weekdays, 10 nurses of 4 patients each."""
+    for weekday in range(5):
+        OpeningHours.objects.create(
+            weekday=weekday,
+            opens_at=datetime.time(7),
+            closes_at=datetime.time(19),
+            nurses_on_duty=10,
+            setup_minutes=15,
+            patients_per_nurse=4,
+        )
+    return Chair.objects.bulk_create(Chair(name=f"Chair {i}", position=i) for i in range(1, chairs + 1))
+
+
 class Command(BaseCommand):
     help = "Benchmark slot finding and booking on a large generated center (wipes the database: --yes-wipe)."
 
@@ -137,16 +151,7 @@ class Command(BaseCommand):
     def build(self):
         rng = self.rng
         tz = center_tz()
-        for weekday in range(5):
-            OpeningHours.objects.create(
-                weekday=weekday,
-                opens_at=datetime.time(7),
-                closes_at=datetime.time(19),
-                nurses_on_duty=10,
-                setup_minutes=15,
-                patients_per_nurse=4,
-            )
-        self.chairs = Chair.objects.bulk_create(Chair(name=f"Chair {i}", position=i) for i in range(1, CHAIRS + 1))
+        self.chairs = bench_rooms(CHAIRS)
         patients = Patient.objects.bulk_create(
             (
                 Patient(
