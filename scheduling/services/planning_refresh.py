@@ -39,12 +39,12 @@ def forecast_refresh(*, unless_newer_than: float | None = None) -> PlanningSnaps
         age = (timezone.now() - newest["computed_at"]).total_seconds() if newest else None
         if newest and newest["for_date"] == planning.today() and age < unless_newer_than:
             return None
-    started = time.perf_counter()
+    as_of, started = timezone.now(), time.perf_counter()  # "as of": when its rows were read
     result = planning.center_forecast()  # seconds of reading and planning: outside the transaction
     seconds = time.perf_counter() - started
     with transaction.atomic():
         snapshot = PlanningSnapshot.objects.create(
-            computed_at=timezone.now(),
+            computed_at=as_of,
             for_date=result.first,
             seconds=seconds,
             ceiling=pickle.dumps(result.ceiling, protocol=pickle.HIGHEST_PROTOCOL),
