@@ -709,5 +709,9 @@ class Reminder(models.Model):
         return self.status == self.Status.FAILED
 
 
-from scheduling.planning_models import ProposedMove, ReoptimisationProposal  # noqa: E402, F401  (re-optimisation)
+from scheduling.planning_models import (  # noqa: E402, F401  (re-optimisation, the stored forecast)
+    PlanningSnapshot,
+    ProposedMove,
+    ReoptimisationProposal,
+)
 from scheduling.worklist_models import PlanNextDose  # noqa: E402, F401  (the worklist's stored next doses)

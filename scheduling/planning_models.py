@@ -71,3 +71,26 @@ class ProposedMove(models.Model):
 
     def __str__(self) -> str:
         return f"Move appointment {self.appointment_id} to {formats.day_month_time(self.to_start)}"
+
+
+class PlanningSnapshot(models.Model):
+    """The six-month forecast as the refresh task (scheduling.tasks.forecast_refresh) last worked it out: the
+    ceiling slot search plans against and what the forecast page shows, read by every web process and worker.
+
+    Both are pickles of the engine's dataclasses (scheduling.engine.forecast.Ceiling and
+    scheduling.selectors.planning.ForecastSummary): slot search needs the ceiling as those very objects (tens of
+    thousands of reservations and holds at a large center), and pickle rebuilds them in one C call with no codec to
+    keep in step with their fields. Only the task writes them, from the center's own rows, never from input.
+    """
+
+    computed_at = models.DateTimeField(db_index=True)
+    for_date = models.DateField(help_text="The forecast's first day: it is used on that day only.")
+    seconds = models.FloatField(help_text="How long the forecast took to work out.")
+    ceiling = models.BinaryField()
+    summary = models.BinaryField()
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Forecast of {formats.datetime(self.computed_at)}"

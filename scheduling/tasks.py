@@ -1,4 +1,4 @@
-"""Celery tasks of the planning pages: thin wrappers that take ids and call a service (the reminder tasks are in
+"""Celery tasks of planning: thin wrappers that take ids and call a service (the reminder tasks are in
 scheduling/reminders/tasks.py)."""
 
 from __future__ import annotations
@@ -27,3 +27,18 @@ def next_doses_refresh() -> int:
     from scheduling.services.next_dose import next_doses_refresh as refresh
 
     return refresh()
+
+
+@shared_task(
+    name="scheduling.tasks.forecast_refresh",
+    ignore_result=True,
+    soft_time_limit=settings.FORECAST_REFRESH_TIME_LIMIT_SECONDS,
+    time_limit=settings.FORECAST_REFRESH_TIME_LIMIT_SECONDS + 60,
+)
+def forecast_refresh() -> int | None:
+    """Beat, and queued when a search or the forecast page finds none for today: the six-month forecast worked out
+    and stored for slot search and the forecast page. Returns the snapshot's id (None: a fresh one was there)."""
+    from scheduling.services.planning_refresh import forecast_refresh as refresh
+
+    snapshot = refresh(unless_newer_than=settings.FORECAST_REFRESH_SKIP_SECONDS)
+    return snapshot.pk if snapshot is not None else None

@@ -335,6 +335,14 @@ REMINDERS_SWEEP_BATCH = env_int("REMINDERS_SWEEP_BATCH", 500, minimum=1)
 REOPTIMISE_MIN_DAYS_AHEAD = env_int("REOPTIMISE_MIN_DAYS_AHEAD", 7, minimum=1, maximum=90)
 REOPTIMISE_WEEKS = env_int("REOPTIMISE_WEEKS", 6, minimum=1, maximum=26)
 REOPTIMISE_TIME_LIMIT_SECONDS = env_int("REOPTIMISE_TIME_LIMIT_SECONDS", 30, minimum=2, maximum=600)
+# The six-month forecast and the ceiling slot search plans against (services/planning_refresh.py): worked out by a
+# task every FORECAST_REFRESH_SECONDS, and queued (at most once per FORECAST_REFRESH_QUEUED_SECONDS in a process)
+# when a search finds none for today; a queued one is skipped when another was stored FORECAST_REFRESH_SKIP_SECONDS
+# before. A large center's forecast takes a minute or more of a worker.
+FORECAST_REFRESH_SECONDS = env_int("FORECAST_REFRESH_SECONDS", 600, minimum=60, maximum=24 * 3600)
+FORECAST_REFRESH_QUEUED_SECONDS = 300
+FORECAST_REFRESH_SKIP_SECONDS = 60
+FORECAST_REFRESH_TIME_LIMIT_SECONDS = env_int("FORECAST_REFRESH_TIME_LIMIT_SECONDS", 900, minimum=60)
 # Patients answering back (replies/): signed links in their emails, the cut-off for cancelling online, the
 # waitlist's emailed offers.
 CENTER_AFTER_HOURS_PHONE = env_str("CENTER_AFTER_HOURS_PHONE", "+1 555 010 2999")  # evenings, nights, weekends
@@ -362,6 +370,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.next_doses_refresh",
         "schedule": crontab(hour=1, minute=30),
         "options": {"expires": 3 * 3600},
+    },
+    # The forecast and the planning ceiling, stored for slot search and the forecast page (never worked out there).
+    "forecast-refresh": {
+        "task": "scheduling.tasks.forecast_refresh",
+        "schedule": float(FORECAST_REFRESH_SECONDS),
+        "options": {"expires": FORECAST_REFRESH_SECONDS - 10},
     },
 }
 

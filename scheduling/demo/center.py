@@ -52,6 +52,7 @@ from scheduling.models import (
 from scheduling.reminders.services import reminders_on_booked, reminders_on_discharged
 from scheduling.selectors.center import center_for_range, center_tz
 from scheduling.services.next_dose import next_doses_refresh
+from scheduling.services.planning_refresh import forecast_refresh
 
 MRN_PREFIX = "DEMO-"
 CHAIR_COUNT = 12
@@ -344,6 +345,7 @@ class DemoCenter:
             demo_reoptimisation()  # the Plan > Re-optimisation page shows a proposal to review
             demo_integration(manager=get_user_model().objects.get(username="demo-manager"))
             next_doses_refresh()  # the worklist's stored next doses, as of the whole history just written
+            forecast_refresh()  # the forecast page and slot search's ceiling from the start, before the beat's first
         self._report_logins(logins)
 
     # -- users ---------------------------------------------------------------------------------------------------

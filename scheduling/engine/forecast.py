@@ -308,7 +308,11 @@ class Forecast:
     ceiling: Ceiling
 
 
-def forecast(center: Center, doses: Iterable[DueDose], first: datetime.date, last: datetime.date) -> Forecast:
+def forecast(
+    center: Center, doses: Iterable[DueDose], first: datetime.date, last: datetime.date, *, plan: bool = True
+) -> Forecast:
+    """The days and weeks of demand against capacity, and the ceiling (`plan=False`: without the plan of the
+    coming weeks, the slow part, for a forecast only looked at)."""
     doses = list(doses)
     span = (last - first).days + 1
     days = [first + datetime.timedelta(days=n) for n in range(span)]
@@ -333,7 +337,7 @@ def forecast(center: Center, doses: Iterable[DueDose], first: datetime.date, las
         last=last,
         days=[by_day[d] for d in days],
         weeks=[WeekForecast(monday, entries) for monday, entries in sorted(weeks.items())],
-        ceiling=planning_ceiling(capacity, doses),
+        ceiling=planning_ceiling(capacity, doses, plan=plan),
     )
 
 
@@ -429,8 +433,11 @@ class Ceiling:
         return [label for label, _n in counts.most_common()]
 
 
-def planning_ceiling(capacity: Mapping[datetime.date, DayCapacity], doses: Iterable[DueDose]) -> Ceiling:
-    """The lowest peak of patients in chairs (and of starts) the doses allow, with each day's reservations.
+def planning_ceiling(
+    capacity: Mapping[datetime.date, DayCapacity], doses: Iterable[DueDose], *, plan: bool = True
+) -> Ceiling:
+    """The lowest peak of patients in chairs (and of starts) the doses allow, with each day's reservations, and
+    (unless `plan` is False) the plan of the coming weeks' doses that slot search keeps to.
 
     A booked dose counts on its booked day; a dose still to book anywhere in its window (clipped to the days
     known). The bound is the maximum, over every run of open days, of the chair-minutes of the doses whose
@@ -458,11 +465,14 @@ def planning_ceiling(capacity: Mapping[datetime.date, DayCapacity], doses: Itera
         spans.append((index[options[0]], end_index, dose.minutes, length))
         if dose.booked_on is None:
             weight = 1 / len(options)
+            # one Reserve per course day, shared by every day of the window (frozen): a large center's ceiling
+            # holds a few thousand objects instead of one per dose and day, and so stores and loads fast
+            shares = [
+                Reserve(minutes * weight, dose.label, dose.patient_id, dose.is_narrow) for minutes in dose.chair_minutes
+            ]
             for day in options:
-                for k, minutes in enumerate(dose.chair_minutes):
-                    reserved[day + datetime.timedelta(days=k)].append(
-                        Reserve(minutes * weight, dose.label, dose.patient_id, dose.is_narrow)
-                    )
+                for k, share in enumerate(shares):
+                    reserved[day + datetime.timedelta(days=k)].append(share)
     open_minutes = [capacity[d].open_minutes for d in open_days]
     setups = [max(1, capacity[d].staffing.setup_minutes) for d in open_days]
     by_first: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
@@ -495,7 +505,7 @@ def planning_ceiling(capacity: Mapping[datetime.date, DayCapacity], doses: Itera
     horizon = first + datetime.timedelta(days=PLAN_HORIZON_DAYS)
     seats = max(min(cap.chairs, cap.staffing.monitor_cap) for cap in capacity.values())
     planned = [(dose, options) for dose, options in planned if options[0] <= horizon]
-    planned_peak, held = plan_holds(capacity, planned, in_chairs) if in_chairs <= seats else (0, {})
+    planned_peak, held = plan_holds(capacity, planned, in_chairs) if plan and in_chairs <= seats else (0, {})
     return Ceiling(
         in_chairs=in_chairs,
         starts=best_starts,

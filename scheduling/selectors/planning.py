@@ -1,18 +1,20 @@
 """Selectors for planning: the doses every active plan will need, the forecast, and the ceiling slot search uses.
 
 Reads only. The rules are in the pure engine (scheduling/engine/forecast.py); this turns rows into its terms in a
-fixed number of queries, whatever the number of plans.
+fixed number of queries, whatever the number of plans. Working the six-month forecast out takes seconds at a large
+center, so requests never do it for the default view: the refresh task (services/planning_refresh.py) stores it as
+a `PlanningSnapshot`, and slot search and the forecast page read that.
 """
 
 from __future__ import annotations
 
 import datetime
-import time
-import uuid
-from collections import defaultdict
+import logging
+import pickle
+from collections import Counter, defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.utils import timezone
 
 from scheduling.catalogue import drug_specs
@@ -20,13 +22,12 @@ from scheduling.engine.dosing import DoseCourse
 from scheduling.engine.forecast import HORIZON_DAYS, Ceiling, DueDose, Forecast, forecast, project_doses
 from scheduling.engine.forecast import with_extra_nurses as _with_extra_nurses
 from scheduling.engine.history import DoseHistory
-from scheduling.models import Appointment, ProposedMove, ReoptimisationProposal, TreatmentPlan
+from scheduling.models import Appointment, PlanningSnapshot, ProposedMove, ReoptimisationProposal, TreatmentPlan
 from scheduling.selectors.center import center_for_range, center_tz, day_bounds, gc_paused
 from scheduling.selectors.history import doses_for_patients, ingredients_by_drug
 from scheduling.selectors.rows import BookingRow, booking_rows
 
-CEILING_TOKEN_KEY = "planning-ceiling-token"
-CEILING_CACHE_SECONDS = 600  # the ceiling moves slowly: a new plan or a few bookings barely change it
+logger = logging.getLogger(__name__)
 
 
 def today() -> datetime.date:
@@ -104,36 +105,138 @@ def _booked_doses(rows: list[BookingRow], tz) -> list[DueDose]:
 
 
 def center_forecast(
-    *, first: datetime.date | None = None, days: int = HORIZON_DAYS, extra_nurses: Mapping[int, int] | None = None
+    *,
+    first: datetime.date | None = None,
+    days: int = HORIZON_DAYS,
+    extra_nurses: Mapping[int, int] | None = None,
+    plan: bool = True,
 ) -> Forecast:
     """The next `days` days: doses due, demand against capacity, and the ceiling. `extra_nurses` (weekday -> nurses
-    more or fewer) is a "what if" on the staffing, never saved."""
+    more or fewer) is a "what if" on the staffing, never saved. `plan=False` leaves out the ceiling's plan of the
+    coming weeks (most of the time at a large center), which only slot search uses."""
     first = first or today()
     last = first + datetime.timedelta(days=days - 1)
     with gc_paused():
         center = center_for_range(first, last)
         if extra_nurses:
             center = _with_extra_nurses(center, extra_nurses)
-        return forecast(center, doses_due(first, last), first, last)
+        return forecast(center, doses_due(first, last), first, last, plan=plan)
 
 
-_ceiling_memo: dict[str, tuple[float, str, Ceiling]] = {}
+@dataclass(frozen=True)
+class WeekSummary:
+    """One week of the forecast as the page shows it."""
+
+    monday: datetime.date
+    doses: int
+    drugs: str  # the week's doses by drug, most first ("Tysabri 12, Ocrevus 4")
+    chair_minutes: int
+    capacity_minutes: int
+    starts: int
+    start_capacity: int
+    nurse_minutes: float
+    nurse_capacity: int
+    over: tuple[tuple[datetime.date, tuple[str, ...]], ...]  # the days over capacity, with what each exceeds
 
 
-def search_ceiling() -> Ceiling:
-    """The planning ceiling for slot search, from the six-month forecast, kept a few minutes in each process as
-    the object itself (a large center's reservations are too many to unpickle from a cache at every search).
-    A token in the cache ties the copy to the cache's life: clearing the cache makes the next search start afresh."""
-    token = cache.get(CEILING_TOKEN_KEY)
-    memo = _ceiling_memo.get(today().isoformat())
-    if memo is not None and token is not None and memo[1] == token and memo[0] > time.monotonic():
-        return memo[2]
-    ceiling = center_forecast().ceiling
-    token = uuid.uuid4().hex
-    cache.set(CEILING_TOKEN_KEY, token, None)
-    _ceiling_memo.clear()
-    _ceiling_memo[today().isoformat()] = (time.monotonic() + CEILING_CACHE_SECONDS, token, ceiling)
-    return ceiling
+@dataclass(frozen=True)
+class ForecastSummary:
+    """What the forecast page shows of a forecast: its weeks and the ceiling's figures (none of the doses, holds
+    and reservations behind them, which a large center has by the hundred thousand)."""
+
+    first: datetime.date
+    last: datetime.date
+    weeks: tuple[WeekSummary, ...]
+    ceiling: Ceiling  # without its reservations and holds
+
+    @property
+    def dose_count(self) -> int:
+        return sum(w.doses for w in self.weeks)
+
+    @property
+    def over_count(self) -> int:
+        return sum(len(w.over) for w in self.weeks)
+
+
+def forecast_summary(result: Forecast) -> ForecastSummary:
+    weeks = []
+    for week in result.weeks:
+        labels = sum((d.labels for d in week.days), start=Counter())
+        weeks.append(
+            WeekSummary(
+                monday=week.monday,
+                doses=week.doses,
+                drugs=", ".join(f"{name} {count}" for name, count in labels.most_common(4)),
+                chair_minutes=week.chair_minutes,
+                capacity_minutes=week.capacity_minutes,
+                starts=week.starts,
+                start_capacity=week.start_capacity,
+                nurse_minutes=week.nurse_minutes,
+                nurse_capacity=week.nurse_capacity,
+                over=tuple((d.day, tuple(d.over)) for d in week.over_days),
+            )
+        )
+    c = result.ceiling
+    figures = Ceiling(in_chairs=c.in_chairs, starts=c.starts, forced_by=c.forced_by, planned=c.planned)
+    return ForecastSummary(first=result.first, last=result.last, weeks=tuple(weeks), ceiling=figures)
+
+
+@dataclass(frozen=True)
+class StoredForecast:
+    computed_at: datetime.datetime
+    summary: ForecastSummary
+
+
+def _latest_snapshot() -> dict | None:
+    """The newest stored forecast's id and times, if it is today's (one indexed query)."""
+    row = PlanningSnapshot.objects.values("pk", "computed_at", "for_date").first()
+    if row is None or row["for_date"] != today():
+        return None  # none yet, or yesterday's: its first day and its doses due are a day out
+    return row
+
+
+def _unpickled(pk: int, field: str):
+    """A stored pickle, or None when it cannot be read (written by another version of the code): the next
+    refresh replaces it."""
+    data = PlanningSnapshot.objects.filter(pk=pk).values_list(field, flat=True).first()
+    if data is None:
+        return None
+    try:
+        return pickle.loads(bytes(data))
+    except Exception:
+        logger.warning("The stored forecast %s cannot be read; waiting for the next one", pk, exc_info=True)
+        return None
+
+
+# The process's copy of the newest ceiling: read from the database and unpickled once per snapshot, not per search.
+_ceiling_memo: dict[tuple[int, datetime.datetime], Ceiling] = {}
+
+
+def search_ceiling() -> Ceiling | None:
+    """The planning ceiling for slot search, as the refresh task last stored it; None when there is none for today
+    (slot search then ranks without it: the forecast is never worked out in a request). One query while the
+    process's copy is current."""
+    row = _latest_snapshot()
+    if row is None:
+        return None
+    key = (row["pk"], row["computed_at"])
+    found = _ceiling_memo.get(key)
+    if found is None:
+        found = _unpickled(row["pk"], "ceiling")
+        if found is None:
+            return None
+        _ceiling_memo.clear()
+        _ceiling_memo[key] = found
+    return found
+
+
+def stored_forecast() -> StoredForecast | None:
+    """Today's forecast as the refresh task last stored it, for the forecast page; None when there is none yet."""
+    row = _latest_snapshot()
+    if row is None:
+        return None
+    summary = _unpickled(row["pk"], "summary")
+    return StoredForecast(row["computed_at"], summary) if summary is not None else None
 
 
 def latest_proposal() -> ReoptimisationProposal | None:

@@ -265,12 +265,13 @@ def _bsa_message(state: PlanState, dose: NextDose) -> str:
 
 
 def _planning_ceiling():
-    """The forecast's daily ceiling the ranking plans against (scheduling/selectors/planning.py; cached). A
-    planning aid: if it cannot be worked out, slots are ranked without it rather than not offered."""
-    from scheduling.selectors.planning import search_ceiling
+    """The forecast's daily ceiling the ranking plans against, as the refresh task stored it
+    (services/planning_refresh.py). A planning aid: without one, slots are ranked without it rather than not
+    offered."""
+    from scheduling.services.planning_refresh import ceiling_for_search
 
     try:
-        return search_ceiling()
+        return ceiling_for_search()
     except Exception:
         logging.getLogger(__name__).exception("No planning ceiling; ranking slots without it")
         return None

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from infusion_center import roles
 from scheduling.models import Appointment, ProposedMove, ReoptimisationProposal
+from scheduling.services.planning_refresh import forecast_refresh
 from scheduling.services.reoptimise import proposal_compute
 from scheduling.tasks import reoptimise_propose
 from tests.browser.test_csp import POLICY
@@ -67,10 +68,12 @@ def strict(page):
 
 def test_forecast_chart_and_what_if(page, live_server, sign_in, crowded_monday):
     staff(roles.MANAGER, "max")
+    forecast_refresh()  # as the worker's beat stores it
     violations = strict(page)
     sign_in("max")
     page.goto(f"{live_server.url}/planning/forecast/")
     expect(page.get_by_role("heading", name="Forecast: the next six months")).to_be_visible()
+    expect(page.get_by_text("Forecast as of")).to_be_visible()
     expect(page.locator("svg rect.bar").first).to_be_attached()
     page.get_by_label("On", exact=True).select_option("Tuesday")
     page.get_by_label("Nurses more (or fewer)").fill("1")

@@ -1,6 +1,7 @@
 """Planning on plain data: the forecast, the ceiling, ranking that plans, and the CP-SAT level-loading."""
 
 import datetime
+import pickle
 
 from scheduling.engine.capacity import Staffing
 from scheduling.engine.dosing import DoseCourse
@@ -104,6 +105,25 @@ class TestCeiling:
         assert ceiling.forced_by == (THU, THU)
         assert ceiling.reserved_minutes(THU) == 5 * 360 + 4 * 360 / 5
         assert ceiling.reserved_for(THU) == ["Tysabri"]
+
+    def test_a_dose_s_reservation_is_one_object_over_its_window_so_the_stored_ceiling_stays_small(self):
+        c = center(chairs=10)
+        doses = [DueDose(f"d{n}", "Ocrevus", MON, WED, FRI, (300,), patient_id=n) for n in range(6)]
+        ceiling = planning_ceiling(capacity(c, MON, 5), doses)
+        shares = [r for day in days(MON, 5) for r in ceiling.reserved[day]]
+        assert len(shares) == 30 and len({id(r) for r in shares}) == 6  # each dose's share, on each of 5 days
+        assert ceiling.reserved_minutes(MON) == 6 * 300 / 5
+        assert pickle.loads(pickle.dumps(ceiling)).reserved_minutes(MON, patient_id=0) == 5 * 300 / 5
+
+    def test_without_the_plan_the_bound_and_reservations_are_the_same(self):
+        c = center(chairs=10)
+        early, late = MON - datetime.timedelta(9), FRI + datetime.timedelta(9)
+        doses = [DueDose(f"w{n}", "Ocrevus", early, WED, late, (360,)) for n in range(4)]
+        doses += [DueDose(f"n{n}", "Tysabri", THU, THU, THU, (360,)) for n in range(5)]
+        planned, looked_at = (planning_ceiling(capacity(c, MON, 5), doses, plan=p) for p in (True, False))
+        assert planned.held and not looked_at.held and looked_at.planned == 0
+        assert (looked_at.in_chairs, looked_at.forced_by) == (planned.in_chairs, planned.forced_by)
+        assert looked_at.reserved_minutes(THU) == planned.reserved_minutes(THU)
 
     def test_booked_doses_count_on_their_day_and_reserve_nothing(self):
         c = center(chairs=10)

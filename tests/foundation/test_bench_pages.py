@@ -42,7 +42,7 @@ def _run(*extra) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_bench_pages_measures_every_page_of_a_tiny_center():
     output = _run()
-    assert "built: " in output
+    assert "built: " in output and re.search(r"forecast refresh task [\d.]+ s", output)
     assert Patient.objects.count() == 50
     visits = Appointment.objects.count()
     assert visits > 500  # a year of weekdays, four blocks a day, 80% booked
@@ -60,6 +60,8 @@ def test_bench_pages_measures_every_page_of_a_tiny_center():
         "search: partial MRN",
         "patient page",
         "find a time",
+        "forecast",
+        "forecast, what if",
         "appointment",
         "reports, 30 days",
         "reports, 365 days",

@@ -20,6 +20,7 @@ from patients.models import Patient, Screening
 from scheduling.catalogue import drug_specs
 from scheduling.engine.protocol import chair_time
 from scheduling.models import Appointment, Chair, InfusionReaction, OpeningHours, TreatmentPlan
+from scheduling.selectors import planning
 from tests.clock import local
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +87,11 @@ def test_the_center_its_staff_and_logins(demo, tmp_path):
         assert not user.is_superuser
         assert f"{username}" in demo and PASSWORD in demo
     assert (tmp_path / "demo-logins.txt").read_text().count(PASSWORD) == 6
+
+
+def test_the_forecast_is_stored_from_the_start(demo):
+    # slot search and the forecast page have a ceiling before the beat's first refresh
+    assert planning.search_ceiling() is not None and planning.stored_forecast().summary.dose_count > 0
 
 
 def test_random_passwords_are_strong_and_printed(settings, tmp_path):

@@ -31,3 +31,33 @@ def crowded(frozen, scheduler):
         )
         booked.append(appointment_book(plan=plan, chair_id=chair.pk, premed_start=local(START, 9), user=scheduler))
     return chairs, booked
+
+
+@pytest.fixture
+def forecast_stored(crowded):
+    """The crowded center's forecast as the refresh task stores it (slot search and the forecast page read it)."""
+    from scheduling.services.planning_refresh import forecast_refresh
+
+    return forecast_refresh()
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The forecast refresh tasks queued (recorded here, not sent to a broker)."""
+    from scheduling.tasks import forecast_refresh
+
+    calls = []
+    monkeypatch.setattr(forecast_refresh, "apply_async", lambda *args, **kwargs: calls.append(args))
+    return calls
+
+
+@pytest.fixture
+def no_forecast_in_requests(monkeypatch):
+    """Working the forecast out fails the test: requests read the stored one."""
+    from scheduling.selectors import planning
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the forecast was worked out in the request")
+
+    monkeypatch.setattr(planning, "center_forecast", refused)
+    monkeypatch.setattr(planning, "doses_due", refused)

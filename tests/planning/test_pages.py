@@ -1,16 +1,21 @@
 """The forecast page and the re-optimisation flow, through the real booking service and views."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.test import TestCase
 from django.urls import reverse
 
+from infusion_center import formats
+from scheduling.engine import forecast as engine_forecast
 from scheduling.models import Appointment, OpeningHours, ProposedMove, Reminder, ReoptimisationProposal
 from scheduling.services.booking import appointment_book
 from scheduling.services.reoptimise import proposal_compute, proposal_request
 from scheduling.tasks import reoptimise_propose
 from tests.clock import local
 from tests.factories import PatientFactory, TreatmentPlanFactory, seeded_drug
-from tests.planning.conftest import START
+from tests.planning.conftest import NOW, START
 
 pytestmark = pytest.mark.django_db
 
@@ -25,25 +30,55 @@ def peak_on(day):
 
 
 class TestForecastPage:
-    def test_the_manager_sees_demand_against_capacity_and_what_if_redraws_without_saving(
-        self, client, manager, crowded
+    def test_the_manager_sees_the_stored_forecast_and_its_time(
+        self, client, manager, forecast_stored, no_forecast_in_requests
     ):
         client.force_login(manager)
         page = client.get(reverse("scheduling:planning-forecast"))
         html = page.content.decode()
         assert page.status_code == 200
+        assert f"Forecast as of {formats.time(forecast_stored.computed_at)} ·" in html
         assert "<svg" in html and 'class="capacity"' in html and "style=" not in html.split("<main")[-1]
         assert "Week of 14 Dec" in html  # the chart's title text per week
         assert "Tysabri" in html  # the week's doses by drug
-        # the maintenance doses four weeks on are forecast too
-        assert "Mon 11 Jan 2027" in html
+        assert "Mon 11 Jan 2027" in html  # the maintenance doses four weeks on are forecast too
+        assert "being worked out" not in html
+
+    def test_without_a_stored_forecast_the_page_says_so_and_queues_it(self, client, manager, crowded, queued):
+        client.force_login(manager)
+        page = client.get(reverse("scheduling:planning-forecast"))
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "The forecast is being worked out; refresh in a minute." in html
+        assert "<svg" not in html and "Forecast as of" not in html
+        assert len(queued) == 1
+
+    def test_what_if_is_worked_out_against_the_stored_forecast_without_saving(
+        self, client, manager, forecast_stored, monkeypatch
+    ):
+        def refused(*args, **kwargs):
+            raise AssertionError("the what-if planned the coming weeks' holds")
+
+        monkeypatch.setattr(engine_forecast, "plan_holds", refused)  # only slot search needs them: the slow part
+        client.force_login(manager)
         before = list(OpeningHours.objects.values_list("nurses_on_duty", flat=True))
-        what_if = client.get(reverse("scheduling:planning-forecast"), {"weekday": 1, "nurses": 2})
+        what_if = client.get(reverse("scheduling:planning-forecast"), {"weekday": 0, "nurses": -3})
         assert what_if.status_code == 200
-        assert "What if: +2 nurses on Tuesdays" in what_if.content.decode()
+        html = what_if.content.decode()
+        assert "What if: -3 nurses on Mondays" in html
+        assert "Days over capacity: 0 as staffed, 7 with the change." in html  # Mondays with doses, no nurse
+        assert "Forecast as of" not in html  # worked out now, for the change
+        assert "Slot search plans for at most <strong>1 patient in chairs" in html  # the stored ceiling
         assert list(OpeningHours.objects.values_list("nurses_on_duty", flat=True)) == before
 
-    def test_bad_what_if_is_an_error_in_words(self, client, manager, crowded):
+    def test_a_stored_forecast_from_yesterday_is_not_shown(self, client, manager, forecast_stored, queued):
+        with time_machine.travel(NOW + datetime.timedelta(days=1), tick=False):
+            client.force_login(manager)
+            html = client.get(reverse("scheduling:planning-forecast")).content.decode()
+        assert "being worked out" in html and "Forecast as of" not in html
+        assert len(queued) == 1
+
+    def test_bad_what_if_is_an_error_in_words(self, client, manager, forecast_stored):
         client.force_login(manager)
         page = client.get(reverse("scheduling:planning-forecast"), {"nurses": 2})
         assert page.status_code == 400

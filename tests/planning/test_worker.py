@@ -1,4 +1,5 @@
-"""The re-optimisation task through a real Celery worker on real Redis and PostgreSQL.
+"""The planning tasks (re-optimisation, the forecast refresh) through a real Celery worker on real Redis and
+PostgreSQL.
 
 Run with DATABASE_URL (PostgreSQL) and REDIS_URL set; skipped otherwise.
 """
@@ -8,15 +9,14 @@ import os
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
-from django.db import connections
 from django.utils import timezone
 
 from infusion_center import roles
-from infusion_center.celery import app as celery_app
-from scheduling.models import Appointment, ReoptimisationProposal
+from scheduling.models import Appointment, PlanningSnapshot, ReoptimisationProposal
+from scheduling.selectors import planning
+from scheduling.services.booking import slots_find
 from scheduling.services.reoptimise import proposal_request
+from tests.celery_worker import worker
 from tests.clock import local
 from tests.factories import (
     WEEKDAYS,
@@ -37,11 +37,8 @@ pytestmark = [
 ]
 
 
-def _close_thread_connections(**_):
-    connections.close_all()
-
-
-def test_the_button_s_task_computes_the_proposal_in_a_worker():
+def crowded_monday() -> datetime.date:
+    """Three first Tysabri doses on one Monday at 09:00, three weeks ahead."""
     opening_hours(WEEKDAYS)
     today = timezone.localdate()
     monday = today + datetime.timedelta(days=21 - today.weekday())
@@ -58,20 +55,35 @@ def test_the_button_s_task_computes_the_proposal_in_a_worker():
             phase_order=1,
             infusion_number=1,
         )
-    celery_app.control.purge()
-    task_postrun.connect(_close_thread_connections, weak=False)
-    try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=15):
-            proposal = proposal_request(user=staff(roles.SCHEDULER, "sam"))  # queued after its commit
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                proposal.refresh_from_db()
-                if proposal.status in (ReoptimisationProposal.Status.READY, ReoptimisationProposal.Status.FAILED):
-                    break
-                time.sleep(0.2)
-    finally:
-        task_postrun.disconnect(_close_thread_connections)
+    return monday
+
+
+def test_the_button_s_task_computes_the_proposal_in_a_worker():
+    monday = crowded_monday()
+    with worker():
+        proposal = proposal_request(user=staff(roles.SCHEDULER, "sam"))  # queued after its commit
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            proposal.refresh_from_db()
+            if proposal.status in (ReoptimisationProposal.Status.READY, ReoptimisationProposal.Status.FAILED):
+                break
+            time.sleep(0.2)
     assert proposal.status == ReoptimisationProposal.Status.READY, proposal.error
     assert (proposal.peak_before, proposal.peak_after) == (3, 1)
     assert proposal.moves.count() == 2
     assert all(a.premed_start == local(monday, 9) for a in Appointment.objects.all())  # proposed, not moved
+
+
+def test_a_search_without_a_forecast_queues_the_refresh_and_the_worker_stores_it():
+    monday = crowded_monday()
+    plan = TreatmentPlanFactory(patient=PatientFactory(), drug=seeded_drug("Tysabri"), start_date=monday)
+    with worker():
+        first = slots_find(plan=plan)  # none stored: ranked without the ceiling, the refresh queued
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not PlanningSnapshot.objects.exists():
+            time.sleep(0.2)
+    assert first and not any("ceiling of" in s.reason for s in first)
+    snapshot = PlanningSnapshot.objects.get()
+    assert snapshot.for_date == planning.today()
+    assert planning.search_ceiling().in_chairs >= 1
+    assert all("ceiling of" in s.reason for s in slots_find(plan=plan))

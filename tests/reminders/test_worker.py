@@ -18,17 +18,16 @@ from email import message_from_bytes
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
 from django.conf import settings as django_settings
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from infusion_center.celery import app as celery_app
 from scheduling.models import Reminder
 from scheduling.reminders.tasks import reminders_sweep
+from tests.celery_worker import worker
 from tests.clock import local
 from tests.reminders.conftest import book, cancel, reschedule
 
@@ -42,22 +41,6 @@ pytestmark = [
 KIND = Reminder.Kind
 STATUS = Reminder.Status
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _close_thread_connections(**_):
-    connections.close_all()
-
-
-@contextmanager
-def worker():
-    """A real worker consuming from Redis in a thread of this process (so the locmem outbox is shared)."""
-    celery_app.control.purge()
-    task_postrun.connect(_close_thread_connections, weak=False)
-    try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=15):
-            yield
-    finally:
-        task_postrun.disconnect(_close_thread_connections)
 
 
 @contextmanager

@@ -6,11 +6,12 @@
 
 For each center (the one in DATABASE_URL, and with --compare-database-url a second one with `factor` times the
 patients and the years) it migrates the database, builds the center unless the database already holds one of
-that size (a marker on the first patient says which), starts gunicorn on the production settings (DEBUG off)
-serving `devtools.bench_wsgi` (which adds the request's SQL count and server time as response headers), signs in
-as the `benchpages` user, and requests every staff page: one user after another, then 10 users at once, and the
-chair board against /healthz/ at 20 users. It prints, per page, the server time p50/p95, the wall time at
-10 users, the queries and the table rows rendered, each against its target, and for two centers the growth.
+that size (a marker on the first patient says which), stores the forecast as the worker's beat does (timed),
+starts gunicorn on the production settings (DEBUG off) serving `devtools.bench_wsgi` (which adds the request's
+SQL count and server time as response headers), signs in as the `benchpages` user, and requests every staff
+page: one user after another, then 10 users at once, and the chair board against /healthz/ at 20 users. It
+prints, per page, the server time p50/p95, the wall time at 10 users, the queries and the table rows rendered,
+each against its target, and for two centers the growth.
 
 Building WIPES the database's patients, plans, chairs, appointments, reminders and access log: --yes-wipe.
 
@@ -53,6 +54,7 @@ from patients.models import Patient, PatientAccess
 from scheduling.models import Appointment, Chair, Drug, Reminder, TreatmentPlan
 from scheduling.selectors.center import center_tz
 from scheduling.services.next_dose import next_doses_refresh
+from scheduling.services.planning_refresh import forecast_refresh
 
 ROOT = Path(__file__).resolve().parents[3]
 USERNAME = "benchpages"
@@ -300,6 +302,7 @@ class Command(BaseCommand):
 
         board = reverse("scheduling:board")
         patient_list = reverse("patients:patient-list")
+        forecast = reverse("scheduling:planning-forecast")
         pages = [
             Page("board, today", [board]),
             Page("board, another day", targets["board"][:3]),
@@ -312,6 +315,8 @@ class Command(BaseCommand):
             Page("search: partial MRN", [patient_list], "POST", {"q": targets["search"]["mrn"]}, page_size=25),
             Page("patient page", targets["patients"]),
             Page("find a time", targets["slots"]),
+            Page("forecast", [forecast]),
+            Page("forecast, what if", [f"{forecast}?weekday=1&nurses=1"]),  # worked out in the request
             Page("appointment", targets["appointments"]),
             Page("reports, 30 days", [report(30)]),
             Page("reports, 365 days", [report(365)]),
@@ -460,7 +465,15 @@ class Command(BaseCommand):
             state = "built"
         else:
             state = "reused (built today)"
-        return {**self.targets(random.Random(options["seed"])), "summary": f"{state}: {self.summary()}"}
+        # the forecast and planning ceiling as the worker's beat stores them (find a time and the forecast page
+        # read it), timed: the worker's side of what requests no longer do
+        started = time.perf_counter()
+        stored = forecast_refresh()
+        refresh = (
+            f"forecast refresh task {time.perf_counter() - started:.1f} s (stored: ceiling "
+            f"{len(stored.ceiling) / 1e6:.1f} MB, page {len(stored.summary) / 1e3:.0f} kB)"
+        )
+        return {**self.targets(random.Random(options["seed"])), "summary": f"{state}: {self.summary()}; {refresh}"}
 
     def summary(self) -> str:
         counts = {
