@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 
-from scheduling.models import Appointment
-from tests.factories import AppointmentFactory
+from scheduling.models import Appointment, OpeningHours
+from tests.factories import AppointmentFactory, opening_hours
 
 HERE = Path(__file__).resolve().parent
 ALL_DRUGS = [
@@ -41,18 +41,16 @@ def book(**kwargs) -> Appointment:
 
 
 def reschedule(appointment: Appointment, *, premed_start: datetime.datetime) -> Appointment:
-    """What appointment_reschedule does: same row and uid, times moved, ics_sequence + 1, then the hook."""
-    from scheduling.reminders.services import reminders_on_rescheduled
+    """Moved through the booking service, to the same chair (its checks, history and the reminders re-planned). The
+    center opens every day, 07:00-19:00, when the test has set no opening hours of its own."""
+    from scheduling.services.booking import appointment_reschedule
 
-    shift = premed_start - appointment.premed_start
-    with transaction.atomic():
-        appointment.premed_start += shift
-        appointment.infusion_start += shift
-        appointment.infusion_end += shift
-        appointment.observation_end += shift
-        appointment.ics_sequence += 1
-        appointment.save()
-        reminders_on_rescheduled(appointment=appointment)
+    if not OpeningHours.objects.exists():
+        opening_hours()
+    appointment_reschedule(
+        appointment=appointment, chair_id=appointment.chair_id, premed_start=premed_start, user=None, reason=""
+    )
+    appointment.refresh_from_db()  # the caller's object is the moved appointment, as the page shows it after
     return appointment
 
 
