@@ -14,7 +14,7 @@ from factory.django import DjangoModelFactory
 from infusion_center import roles
 from patients.models import CheckKind, EmergencyContact, Patient, Screening
 from scheduling.catalogue import drug_spec, drugs_with_protocol
-from scheduling.engine.protocol import chair_time
+from scheduling.engine.protocol import UNIT_MG_PER_M2, chair_time
 from scheduling.models import (
     Appointment,
     Chair,
@@ -244,7 +244,14 @@ class AppointmentFactory(DjangoModelFactory):
     chair = factory.SubFactory(ChairFactory)
     infusion_number = 1
     course_day = 1
-    dose_mg = factory.LazyAttribute(lambda a: a.phase.dose_amount)
+    # the dose in mg, as booking works it out: a mg/m² dose times the patient's body surface area when it is known
+    dose_mg = factory.LazyAttribute(
+        lambda a: (
+            (a.phase.dose_amount * a.patient.body_surface_area).quantize(Decimal("0.01"))
+            if a.phase.dose_unit == UNIT_MG_PER_M2 and a.patient.body_surface_area
+            else a.phase.dose_amount
+        )
+    )
     premed_start = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
     infusion_start = factory.LazyAttribute(lambda a: a.premed_start + datetime.timedelta(minutes=a.premed_minutes))
     infusion_end = factory.LazyAttribute(lambda a: a.infusion_start + datetime.timedelta(minutes=a.infusion_minutes))

@@ -6,13 +6,17 @@ import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from infusion_center import roles
 from scheduling.models import Appointment, OpeningHours
-from tests.factories import AppointmentFactory, opening_hours
+from tests.factories import AppointmentFactory, opening_hours, staff
 
 HERE = Path(__file__).resolve().parent
+OVERRIDE_REASON = "Checks recorded on paper for this test visit"
 ALL_DRUGS = [
     "Ocrevus (IV)",
     "Ocrevus Zunovo (SC)",
@@ -62,13 +66,37 @@ def cancel(appointment: Appointment) -> Appointment:
 
 
 def discharge(appointment: Appointment, *, at: datetime.datetime) -> Appointment:
-    from scheduling.reminders.services import reminders_on_discharged
+    """The visit run through the visit services, the clock travelling to each step's time: check-in on arrival,
+    every required premedication, the infusion started and ended on time, then the discharge at `at`. A charge
+    nurse runs it and overrides, with a reason, the safety checks a reminder test does not set up; a dose the
+    pharmacy prepares is released, made and checked through the pharmacy's services first."""
+    from pharmacy.services import PharmacyError, mix_override_record, preparation_release, preparation_step
+    from scheduling.selectors.visit_clock import required_premedications
+    from scheduling.services import visits
 
-    with transaction.atomic():
-        appointment.status = Appointment.Status.COMPLETED
-        appointment.discharged_at = at
-        appointment.save()
-        reminders_on_discharged(appointment=appointment)
+    nurse = staff(roles.CHARGE_NURSE, "visit-nurse")
+    with time_machine.travel(appointment.premed_start, tick=False):
+        visits.appointment_check_in(appointment=appointment, user=nurse)
+        if appointment.phase.drug.pharmacy_prepared:
+            pharmacist = staff(roles.PHARMACY, "visit-pharmacist")
+            try:
+                preparation_release(appointment=appointment, user=pharmacist)
+            except PharmacyError:  # the checks the test did not set up block the mix: the nurse lets it go ahead
+                mix_override_record(appointment=appointment, reason=OVERRIDE_REASON, user=nurse)
+                preparation_release(appointment=appointment, user=pharmacist)
+            preparation_step(appointment=appointment, step="start", user=pharmacist)
+            preparation_step(appointment=appointment, step="ready", user=pharmacist)
+        for premedication in required_premedications(appointment):
+            visits.premedication_record(
+                appointment=appointment, premedication_id=premedication.pk, given_at=timezone.now(), user=nurse
+            )
+    with time_machine.travel(appointment.infusion_start, tick=False):
+        visits.infusion_start(appointment=appointment, user=nurse, override_reason=OVERRIDE_REASON)
+    with time_machine.travel(appointment.infusion_end, tick=False):
+        visits.infusion_end(appointment=appointment, user=nurse)
+    with time_machine.travel(at, tick=False):
+        visits.appointment_discharge(appointment=appointment, user=nurse)
+    appointment.refresh_from_db()
     return appointment
 
 

@@ -4,6 +4,7 @@ import datetime
 import smtplib
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
@@ -187,8 +188,8 @@ def test_cancelling_before_anything_was_sent_sends_nothing(queued):
 
 
 def test_discharge_sends_reaction_monitoring_now_and_plans_the_check_in(queued):
-    appointment = book(premed_start=timezone.now() - datetime.timedelta(hours=5), drug_name="Lemtrada")
-    discharged_at = timezone.now()
+    appointment = book(premed_start=timezone.now() - datetime.timedelta(hours=10), drug_name="Lemtrada")
+    discharged_at = appointment.observation_end  # this morning's visit, over
     discharge(appointment, at=discharged_at)
     planned = rows(appointment)
     expected = plan_after_discharge(
@@ -207,7 +208,7 @@ def test_a_course_day_with_another_day_to_come_gets_no_check_in(queued):
     patient = PatientFactory()
     day1 = book(premed_start=local(1, 9), drug_name="Lemtrada", patient=patient, course_id=course, course_day=1)
     book(premed_start=local(2, 9), drug_name="Lemtrada", patient=patient, course_id=course, course_day=2)
-    discharge(day1, at=timezone.now())
+    discharge(day1, at=day1.observation_end)
     assert rows(day1)[KIND.CHECK_IN].status == STATUS.SKIPPED
     assert rows(day1)[KIND.REACTION_MONITORING].status == STATUS.PENDING
 
@@ -291,11 +292,15 @@ def test_calling_the_booking_and_discharge_hooks_twice_sends_nothing_twice(queue
     appointment = book(premed_start=local(10, 9))
     deliver_all()
     services.reminders_on_booked(appointment=appointment)
-    discharge(appointment, at=timezone.now())
-    deliver_all()
-    discharge(appointment, at=timezone.now())
-    assert deliver_all() == []
-    assert [m.subject.split(" ")[0] for m in mail.outbox] == ["Your", "After"]
+    assert deliver_all() == []  # the confirmation went once
+    discharge(appointment, at=appointment.observation_end)
+    with time_machine.travel(appointment.observation_end + datetime.timedelta(minutes=1), tick=False):
+        deliver_all()
+        services.reminders_on_discharged(appointment=appointment)
+        assert deliver_all() == []
+    sent = list(appointment.reminders.filter(status=STATUS.SENT).values_list("kind", flat=True))
+    assert KIND.CONFIRMATION in sent and KIND.REACTION_MONITORING in sent
+    assert len(sent) == len(set(sent)) == len(mail.outbox)
 
 
 def test_patient_reminders_selector_lists_the_patients_emails_newest_first(queued):

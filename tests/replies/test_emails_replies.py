@@ -9,12 +9,13 @@ import re
 from collections import Counter
 
 import pytest
+from django.utils import timezone
 from icalendar import Calendar
 
 from scheduling.models import Reminder
 from scheduling.reminders.emails import reminder_message
 from tests.clock import local
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, TreatmentPlanFactory
 from tests.reminders.conftest import book, cancel, discharge
 from tests.replies.conftest import links_in
 
@@ -45,7 +46,8 @@ def test_confirmation_and_preparation_links_open_the_visit_pages(client):
 
 
 def test_after_visit_emails_carry_im_fine_and_i_have_symptoms(client):
-    appointment = book(premed_start=local(-1, 9))
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    appointment = book(premed_start=local(yesterday, 9), plan=TreatmentPlanFactory(start_date=yesterday))
     discharge(appointment, at=appointment.observation_end)
     for kind in (KIND.REACTION_MONITORING, KIND.CHECK_IN):
         msg = message(appointment, kind)
