@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import Prefetch
 
-from patients.models import CheckKind
+from patients.models import CheckAnswer, CheckKind
 from scheduling.engine.protocol import AnswerSpec, CheckSpec, DrugSpec, PhaseSpec, PremedSpec, RequirementSpec
 from scheduling.memo import memoised
 from scheduling.models import Drug, Premedication, RegimenPhase, ScreeningRequirement
@@ -109,6 +109,8 @@ def drug_spec(drug: Drug) -> DrugSpec:
 
 
 CATALOGUE = "drug-catalogue"  # the memo of every drug's spec (dropped by any save or delete in the catalogue)
+# The tables the specs are read from: a save or delete in any of them changes what the engine is told.
+CATALOGUE_MODELS = (Drug, RegimenPhase, Premedication, ScreeningRequirement, CheckKind, CheckAnswer)
 
 
 def drug_specs(drug_ids: Iterable[int] | None = None) -> dict[int, DrugSpec]:

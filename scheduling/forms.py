@@ -10,16 +10,7 @@ from django.utils import timezone
 from infusion_center import formats
 from infusion_center.validators import within_plausible_years
 from patients.forms import DateInput
-from scheduling.models import (
-    Chair,
-    Closure,
-    Drug,
-    InfusionReaction,
-    NurseStaffing,
-    OpeningHours,
-    Premedication,
-    TreatmentPlan,
-)
+from scheduling import models
 from scheduling.selectors.worklist import DEFAULT_DUE_WITHIN
 
 
@@ -66,31 +57,31 @@ class DayForm(forms.Form):
 
 class PlanStartForm(PlausibleDatesMixin, forms.ModelForm):
     class Meta:
-        model = TreatmentPlan
+        model = models.TreatmentPlan
         fields = ["drug", "start_date", "course_days", "preferred_chair", "notes"]
         widgets = {"start_date": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"drug": "Only drugs in use at the center are listed."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["drug"].queryset = Drug.objects.filter(is_active=True).order_by("name")
-        self.fields["preferred_chair"].queryset = Chair.objects.filter(is_active=True)
+        self.fields["drug"].queryset = models.Drug.objects.filter(is_active=True).order_by("name")
+        self.fields["preferred_chair"].queryset = models.Chair.objects.filter(is_active=True)
         self.fields["start_date"].initial = timezone.localdate()
 
 
 class SlotSearchForm(forms.Form):
     TIME_OF_DAY = [("", "Any time"), ("morning", "Morning"), ("afternoon", "Afternoon")]
-    WEEKDAYS = [("", "Any day"), *[(str(value), label) for value, label in OpeningHours.Weekday.choices]]
+    WEEKDAYS = [("", "Any day"), *[(str(value), label) for value, label in models.OpeningHours.Weekday.choices]]
 
     date_from = forms.DateField(label="From", required=False, widget=DateInput(), validators=[within_plausible_years])
     date_to = forms.DateField(label="To", required=False, widget=DateInput(), validators=[within_plausible_years])
-    chair = forms.ModelChoiceField(queryset=Chair.objects.none(), required=False, empty_label="Any chair")
+    chair = forms.ModelChoiceField(queryset=models.Chair.objects.none(), required=False, empty_label="Any chair")
     time_of_day = forms.ChoiceField(label="Time of day", choices=TIME_OF_DAY, required=False)
     weekday = forms.TypedChoiceField(label="Weekday", choices=WEEKDAYS, required=False, coerce=int, empty_value=None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["chair"].queryset = Chair.objects.filter(is_active=True)
+        self.fields["chair"].queryset = models.Chair.objects.filter(is_active=True)
 
     def clean(self):
         cleaned = super().clean()
@@ -160,7 +151,7 @@ class VisitTimeForm(forms.Form):
 
 
 class PremedicationForm(forms.Form):
-    premedication = forms.ModelChoiceField(queryset=Premedication.objects.none(), empty_label=None)
+    premedication = forms.ModelChoiceField(queryset=models.Premedication.objects.none(), empty_label=None)
     given_at = forms.DateTimeField(
         label="Given at", widget=DateTimeLocalInput(), initial=_now_local, validators=[within_plausible_years]
     )
@@ -168,7 +159,7 @@ class PremedicationForm(forms.Form):
     def __init__(self, *args, appointment=None, **kwargs):
         super().__init__(*args, **kwargs)
         if appointment is not None:
-            self.fields["premedication"].queryset = Premedication.objects.filter(phase_id=appointment.phase_id)
+            self.fields["premedication"].queryset = models.Premedication.objects.filter(phase_id=appointment.phase_id)
 
 
 class OverrideForm(forms.Form):
@@ -182,7 +173,7 @@ class OverrideForm(forms.Form):
 
 class ReactionForm(PlausibleDatesMixin, forms.ModelForm):
     class Meta:
-        model = InfusionReaction
+        model = models.InfusionReaction
         fields = ["occurred_at", "severity", "symptoms", "action_taken"]
         widgets = {
             "occurred_at": DateTimeLocalInput(),
@@ -220,13 +211,13 @@ class ReportRangeForm(forms.Form):
 
 class ChairForm(forms.ModelForm):
     class Meta:
-        model = Chair
+        model = models.Chair
         fields = ["name", "position", "is_active", "notes"]
 
 
 class OpeningHoursForm(forms.ModelForm):
     class Meta:
-        model = OpeningHours
+        model = models.OpeningHours
         fields = ["weekday", "opens_at", "closes_at", "nurses_on_duty", "setup_minutes", "patients_per_nurse"]
         widgets = {
             "opens_at": TimeInput(),
@@ -243,7 +234,7 @@ class OpeningHoursForm(forms.ModelForm):
 
 class ClosureForm(PlausibleDatesMixin, forms.ModelForm):
     class Meta:
-        model = Closure
+        model = models.Closure
         fields = ["chair", "starts_on", "ends_on", "reason"]
         widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
 
@@ -257,7 +248,7 @@ class ClosureForm(PlausibleDatesMixin, forms.ModelForm):
 
 class NurseStaffingForm(PlausibleDatesMixin, forms.ModelForm):
     class Meta:
-        model = NurseStaffing
+        model = models.NurseStaffing
         fields = ["date", "nurses_on_duty", "setup_minutes", "patients_per_nurse", "notes"]
         widgets = {"date": DateInput()}
 
@@ -272,7 +263,7 @@ READINESS_CHOICES = [
 
 
 class WorklistFilterForm(forms.Form):
-    drug = forms.ModelChoiceField(queryset=Drug.objects.order_by("name"), required=False, empty_label="Any drug")
+    drug = forms.ModelChoiceField(queryset=models.Drug.objects.order_by("name"), required=False, empty_label="Any drug")
     due_within = forms.TypedChoiceField(
         label="Due within", choices=DUE_WITHIN_CHOICES, coerce=int, required=False, empty_value=DEFAULT_DUE_WITHIN
     )

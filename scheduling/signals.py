@@ -11,23 +11,10 @@ import datetime
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from patients.models import Patient, Screening
-from scheduling.models import (
-    Appointment,
-    Chair,
-    Closure,
-    Drug,
-    InfusionReaction,
-    NurseStaffing,
-    OpeningHours,
-    OutsideDose,
-    Premedication,
-    RegimenPhase,
-    ScreeningRequirement,
-    TreatmentPlan,
-)
+from scheduling import models
 
 # A visit step that changes what has been given (or frees the dose): the patient's later bookings follow.
-DOSE_STATUSES = {*Appointment.GIVEN_STATUSES, Appointment.Status.NO_SHOW}
+DOSE_STATUSES = {*models.Appointment.GIVEN_STATUSES, models.Appointment.Status.NO_SHOW}
 
 
 def _derive_patient(patient_id: int, days=()) -> None:
@@ -59,7 +46,7 @@ def _refresh_booking(plan_id: int) -> None:
     next_dose_booking_refresh(plan_id=plan_id)
 
 
-def appointment_saved(sender, instance: Appointment, created: bool, update_fields=None, **kwargs) -> None:
+def appointment_saved(sender, instance: models.Appointment, created: bool, update_fields=None, **kwargs) -> None:
     if created:
         # The booking services re-derive themselves; a row written another way (admin, an import) still counts.
         if instance.status in DOSE_STATUSES:
@@ -83,12 +70,12 @@ def _deleted_itself(sender, kwargs) -> bool:
     return isinstance(origin, sender) or getattr(origin, "model", None) is sender
 
 
-def appointment_deleted(sender, instance: Appointment, **kwargs) -> None:
+def appointment_deleted(sender, instance: models.Appointment, **kwargs) -> None:
     if _deleted_itself(sender, kwargs):
         _derive_patient(instance.patient_id, days=[instance.local_date])
 
 
-def reaction_deleted(sender, instance: InfusionReaction, **kwargs) -> None:
+def reaction_deleted(sender, instance: models.InfusionReaction, **kwargs) -> None:
     if _deleted_itself(sender, kwargs):
         _derive_patient(instance.patient_id)
 
@@ -100,28 +87,28 @@ def readiness_input_changed(sender, instance, **kwargs) -> None:
     _refresh_next_doses(instance.pk if isinstance(instance, Patient) else instance.patient_id)
 
 
-def reaction_saved(sender, instance: InfusionReaction, **kwargs) -> None:
+def reaction_saved(sender, instance: models.InfusionReaction, **kwargs) -> None:
     _derive_patient(instance.patient_id)
 
 
-def plan_changed(sender, instance: TreatmentPlan, **kwargs) -> None:
+def plan_changed(sender, instance: models.TreatmentPlan, **kwargs) -> None:
     _derive_patient(instance.patient_id)
 
 
-def outside_dose_changed(sender, instance: OutsideDose, **kwargs) -> None:
+def outside_dose_changed(sender, instance: models.OutsideDose, **kwargs) -> None:
     _derive_patient(instance.patient_id)
 
 
-def drug_changed(sender, instance: Drug, **kwargs) -> None:
+def drug_changed(sender, instance: models.Drug, **kwargs) -> None:
     _derive_drug(instance.pk)
 
 
-def phase_changed(sender, instance: RegimenPhase, **kwargs) -> None:
+def phase_changed(sender, instance: models.RegimenPhase, **kwargs) -> None:
     _derive_drug(instance.drug_id)
 
 
-def premedication_changed(sender, instance: Premedication, **kwargs) -> None:
-    phase = RegimenPhase.objects.filter(pk=instance.phase_id).values_list("drug_id", flat=True).first()
+def premedication_changed(sender, instance: models.Premedication, **kwargs) -> None:
+    phase = models.RegimenPhase.objects.filter(pk=instance.phase_id).values_list("drug_id", flat=True).first()
     _derive_drug(phase)
 
 
@@ -131,11 +118,11 @@ def _days(first: datetime.date, last: datetime.date) -> set[datetime.date]:
 
 def _scope(instance) -> dict:
     """What bookings a center resource, as it is in `instance`, can affect."""
-    if isinstance(instance, Closure):
+    if isinstance(instance, models.Closure):
         return {"days": _days(instance.starts_on, instance.ends_on)}
-    if isinstance(instance, NurseStaffing):
+    if isinstance(instance, models.NurseStaffing):
         return {"days": {instance.date}}
-    if isinstance(instance, OpeningHours):
+    if isinstance(instance, models.OpeningHours):
         return {"weekdays": {instance.weekday}}
     return {"chair_ids": {instance.pk}}
 
@@ -149,7 +136,7 @@ def center_before_save(sender, instance, **kwargs) -> None:
 def center_changed(sender, instance, created: bool = False, **kwargs) -> None:
     from scheduling.services.derive import derive_center_scope
 
-    if created and isinstance(instance, Chair):
+    if created and isinstance(instance, models.Chair):
         return  # a new chair cannot make a booking stop fitting
     scope = _scope(instance)
     for name, values in getattr(instance, "_derive_old_scope", {}).items():
@@ -175,30 +162,30 @@ def center_rules_changed(sender, **kwargs) -> None:
 
 def connect() -> None:
     # first: the receivers below read the catalogue and the center's rules, which must be read afresh
-    from patients.models import CheckAnswer, CheckKind
+    from scheduling.catalogue import CATALOGUE_MODELS
 
     for signal in (post_save, post_delete):
         name = signal is post_save and "save" or "delete"
-        for model in (Drug, RegimenPhase, Premedication, ScreeningRequirement, CheckKind, CheckAnswer):
+        for model in CATALOGUE_MODELS:
             signal.connect(catalogue_changed, sender=model, dispatch_uid=f"memo.{model.__name__}.{name}")
-        for model in (Chair, Closure, NurseStaffing, OpeningHours):
+        for model in (models.Chair, models.Closure, models.NurseStaffing, models.OpeningHours):
             signal.connect(center_rules_changed, sender=model, dispatch_uid=f"memo.{model.__name__}.{name}")
-    post_save.connect(appointment_saved, sender=Appointment, dispatch_uid="derive.appointment")
-    post_save.connect(reaction_saved, sender=InfusionReaction, dispatch_uid="derive.reaction")
-    post_delete.connect(reaction_deleted, sender=InfusionReaction, dispatch_uid="derive.reaction.delete")
-    post_delete.connect(appointment_deleted, sender=Appointment, dispatch_uid="derive.appointment.delete")
+    post_save.connect(appointment_saved, sender=models.Appointment, dispatch_uid="derive.appointment")
+    post_save.connect(reaction_saved, sender=models.InfusionReaction, dispatch_uid="derive.reaction")
+    post_delete.connect(reaction_deleted, sender=models.InfusionReaction, dispatch_uid="derive.reaction.delete")
+    post_delete.connect(appointment_deleted, sender=models.Appointment, dispatch_uid="derive.appointment.delete")
     post_save.connect(readiness_input_changed, sender=Patient, dispatch_uid="nextdose.patient")
     for signal in (post_save, post_delete):
         name = signal is post_save and "save" or "delete"
         signal.connect(readiness_input_changed, sender=Screening, dispatch_uid=f"nextdose.screening.{name}")
-        signal.connect(plan_changed, sender=TreatmentPlan, dispatch_uid=f"derive.plan.{name}")
-        signal.connect(outside_dose_changed, sender=OutsideDose, dispatch_uid=f"derive.outside.{name}")
-        signal.connect(drug_changed, sender=Drug, dispatch_uid=f"derive.drug.{name}")
-        signal.connect(phase_changed, sender=RegimenPhase, dispatch_uid=f"derive.phase.{name}")
-        signal.connect(premedication_changed, sender=Premedication, dispatch_uid=f"derive.premed.{name}")
-        for model in (Chair, Closure, NurseStaffing, OpeningHours):
+        signal.connect(plan_changed, sender=models.TreatmentPlan, dispatch_uid=f"derive.plan.{name}")
+        signal.connect(outside_dose_changed, sender=models.OutsideDose, dispatch_uid=f"derive.outside.{name}")
+        signal.connect(drug_changed, sender=models.Drug, dispatch_uid=f"derive.drug.{name}")
+        signal.connect(phase_changed, sender=models.RegimenPhase, dispatch_uid=f"derive.phase.{name}")
+        signal.connect(premedication_changed, sender=models.Premedication, dispatch_uid=f"derive.premed.{name}")
+        for model in (models.Chair, models.Closure, models.NurseStaffing, models.OpeningHours):
             signal.connect(center_changed, sender=model, dispatch_uid=f"derive.{model.__name__}.{name}")
-    for model in (Chair, Closure, NurseStaffing, OpeningHours):
+    for model in (models.Chair, models.Closure, models.NurseStaffing, models.OpeningHours):
         pre_save.connect(center_before_save, sender=model, dispatch_uid=f"derive.{model.__name__}.before")
 
 

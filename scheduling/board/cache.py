@@ -28,26 +28,12 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from authorisations.models import Authorisation
-from patients.models import CheckAnswer, CheckKind, Patient, Screening
+from patients.models import Patient, Screening
 from pharmacy.models import Preparation
 from replies.models import Confirmation
+from scheduling import models
 from scheduling.board.context import board_context
-from scheduling.models import (
-    Appointment,
-    Chair,
-    Closure,
-    Drug,
-    InfusionReaction,
-    NurseStaffing,
-    OpeningHours,
-    OutsideDose,
-    Premedication,
-    PremedicationGiven,
-    ReadinessOverride,
-    RegimenPhase,
-    ScreeningRequirement,
-    TreatmentPlan,
-)
+from scheduling.catalogue import CATALOGUE_MODELS
 
 CACHE_ALIAS = "board"
 TEMPLATE = "scheduling/_board.html"
@@ -58,27 +44,22 @@ OTHER_DAY_SECONDS = 600  # other days' keys carry the date; this bounds what the
 # Everything the grid reads (blocks, readiness lights, nurse-load strip, closures, chairs, hours), and the
 # records of the visit that readiness reads on other pages (reactions, overrides, premedications given).
 INPUTS = (
-    Appointment,
+    models.Appointment,
     Patient,
-    TreatmentPlan,
+    models.TreatmentPlan,
     Screening,
-    Drug,
-    RegimenPhase,
-    Premedication,
-    ScreeningRequirement,
-    CheckKind,
-    CheckAnswer,
-    Chair,
-    OpeningHours,
-    Closure,
-    NurseStaffing,
-    InfusionReaction,
-    ReadinessOverride,
-    PremedicationGiven,
+    *CATALOGUE_MODELS,
+    models.Chair,
+    models.OpeningHours,
+    models.Closure,
+    models.NurseStaffing,
+    models.InfusionReaction,
+    models.ReadinessOverride,
+    models.PremedicationGiven,
     Confirmation,  # the confirmation marks (replies app)
     Authorisation,  # the readiness light's authorisation check
     Preparation,  # the pharmacy status on each block
-    OutsideDose,
+    models.OutsideDose,
 )
 
 _sql: str | None = None

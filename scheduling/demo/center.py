@@ -30,6 +30,7 @@ from infusion_center import roles
 from integrations.demo import demo_integration
 from patients.models import CheckKind, EmergencyContact, Patient, Screening
 from replies.demo import demo_replies, demo_replies_delete
+from scheduling import models
 from scheduling.catalogue import drug_specs
 from scheduling.demo.attention import demo_needs_attention
 from scheduling.demo.infusion_day import build_infusion_day
@@ -37,18 +38,6 @@ from scheduling.demo.planning import demo_reoptimisation
 from scheduling.engine.capacity import Booking as HeldChair
 from scheduling.engine.capacity import Center, DayProfile
 from scheduling.engine.protocol import DrugSpec, PhaseSpec, chair_time, dose_mg
-from scheduling.models import (
-    Appointment,
-    Chair,
-    Closure,
-    Drug,
-    InfusionReaction,
-    NurseStaffing,
-    OpeningHours,
-    OutsideDose,
-    PremedicationGiven,
-    TreatmentPlan,
-)
 from scheduling.reminders.services import reminders_on_booked, reminders_on_discharged
 from scheduling.selectors.center import center_for_range, center_tz
 from scheduling.services.next_dose import next_doses_refresh
@@ -104,12 +93,15 @@ MEDICATIONS = [
 ]
 CONDITIONS = ["", "", "", "Hypertension", "Type 2 diabetes", "Asthma", "Hypothyroidism", "Migraine"]
 REACTION_SYMPTOMS = {
-    InfusionReaction.Severity.MILD: ("Itching and flushing on the forearms", "Infusion paused 15 min; resolved."),
-    InfusionReaction.Severity.MODERATE: (
+    models.InfusionReaction.Severity.MILD: (
+        "Itching and flushing on the forearms",
+        "Infusion paused 15 min; resolved.",
+    ),
+    models.InfusionReaction.Severity.MODERATE: (
         "Throat irritation, rash on the chest, heart rate 112",
         "Rate halved and held 30 min; diphenhydramine 25 mg IV; resolved.",
     ),
-    InfusionReaction.Severity.SEVERE: (
+    models.InfusionReaction.Severity.SEVERE: (
         "Wheeze, shortness of breath, blood pressure 88/52",
         "Infusion stopped; treated per protocol; restarted at half rate after resolution.",
     ),
@@ -128,7 +120,7 @@ class DemoPatient:
     reaction: tuple[int, str] | None = None  # (infusion number, severity)
     short_infusion: bool = True  # the prescriber allows the shorter option where the label does
     book: bool = True
-    plan_status: str = TreatmentPlan.Status.ACTIVE
+    plan_status: str = models.TreatmentPlan.Status.ACTIVE
     screening_issue: tuple[str, str] | None = None  # (kind, "missing" | "expired" | "expiring" | "low")
     given_last_open_day: bool = False  # the last dose was given on the center's last open day before today
 
@@ -136,9 +128,9 @@ class DemoPatient:
 OCR, ZUN, TYS, TYR = "Ocrevus (IV)", "Ocrevus Zunovo (SC)", "Tysabri", "Tyruko"
 LEM, BRI, MITO, MP = "Lemtrada", "Briumvi", "Mitoxantrone", "IV methylprednisolone (relapse)"
 SEVERE, MODERATE, MILD = (
-    InfusionReaction.Severity.SEVERE,
-    InfusionReaction.Severity.MODERATE,
-    InfusionReaction.Severity.MILD,
+    models.InfusionReaction.Severity.SEVERE,
+    models.InfusionReaction.Severity.MODERATE,
+    models.InfusionReaction.Severity.MILD,
 )
 PPMS, SPMS = Patient.MSType.PPMS, Patient.MSType.SPMS
 
@@ -181,8 +173,8 @@ ROSTER = [
     DemoPatient(MITO, 11, 12, ms_type=SPMS),  # the next dose would pass the lifetime limit
     DemoPatient(MP, 0, 1, course_days=3),
     DemoPatient(MP, 0, 3, course_days=5),
-    DemoPatient(MP, 1, -30, course_days=3, book=False, plan_status=TreatmentPlan.Status.COMPLETED),
-    DemoPatient(MP, 1, -75, course_days=5, book=False, plan_status=TreatmentPlan.Status.COMPLETED),
+    DemoPatient(MP, 1, -30, course_days=3, book=False, plan_status=models.TreatmentPlan.Status.COMPLETED),
+    DemoPatient(MP, 1, -75, course_days=5, book=False, plan_status=models.TreatmentPlan.Status.COMPLETED),
     # Seen on the last open day: their after-visit emails (what to watch for, a check-in) go out now.
     DemoPatient(TYS, 9, 0, book=False, given_last_open_day=True),
     DemoPatient(ZUN, 2, 0, book=False, given_last_open_day=True),
@@ -208,7 +200,7 @@ class Booking:
     infusion: int
     observation: int
     short: bool
-    chair: Chair | None = None
+    chair: models.Chair | None = None
     start: datetime.datetime | None = None
 
     @property
@@ -261,7 +253,7 @@ class Placer:
     """Lays appointments out where the engine's capacity rules say they fit (engine/capacity.py): no overlap per
     chair or per patient, inside opening hours and chair closures, within the nurse caps."""
 
-    def __init__(self, chairs: list[Chair], center: Center, rng: random.Random) -> None:
+    def __init__(self, chairs: list[models.Chair], center: Center, rng: random.Random) -> None:
         self.chairs = chairs
         self.center = center  # the rules; the bookings are kept per day here, as they are placed
         self.rng = rng
@@ -279,7 +271,9 @@ class Placer:
             self.profiles[day] = DayProfile(self.center.rules(day), self.held[day], self.center)
         return self.profiles[day]
 
-    def place(self, booking: Booking, patient_id: int, prefer: tuple[Chair, datetime.time] | None = None) -> bool:
+    def place(
+        self, booking: Booking, patient_id: int, prefer: tuple[models.Chair, datetime.time] | None = None
+    ) -> bool:
         profile = self._profile(booking.day)
         rules = profile.rules
         if not rules.is_open:
@@ -327,7 +321,7 @@ class DemoCenter:
         self.style = style
 
     def run(self, *, seed: int, reset: bool, password: str | None) -> None:
-        missing = {p.drug for p in ROSTER} - set(Drug.objects.values_list("name", flat=True))
+        missing = {p.drug for p in ROSTER} - set(models.Drug.objects.values_list("name", flat=True))
         if missing:
             raise CommandError(f"The drug catalogue lacks {', '.join(sorted(missing))}: run `manage.py migrate` first.")
         exists = Patient.objects.filter(mrn__startswith=MRN_PREFIX).exists()
@@ -381,14 +375,14 @@ class DemoCenter:
     def _delete_demo(self) -> None:
         patients = Patient.objects.filter(mrn__startswith=MRN_PREFIX)
         demo_replies_delete(patients)
-        InfusionReaction.objects.filter(patient__in=patients).delete()
-        OutsideDose.objects.filter(patient__in=patients).delete()
-        Appointment.objects.filter(patient__in=patients).delete()
-        TreatmentPlan.objects.filter(patient__in=patients).delete()
+        models.InfusionReaction.objects.filter(patient__in=patients).delete()
+        models.OutsideDose.objects.filter(patient__in=patients).delete()
+        models.Appointment.objects.filter(patient__in=patients).delete()
+        models.TreatmentPlan.objects.filter(patient__in=patients).delete()
         patients.delete()
-        Closure.objects.filter(reason__endswith=f"({DEMO_NOTE})").delete()
-        NurseStaffing.objects.filter(notes__endswith=f"({DEMO_NOTE})").delete()
-        Chair.objects.filter(name__in=_chair_names(), appointments__isnull=True).delete()
+        models.Closure.objects.filter(reason__endswith=f"({DEMO_NOTE})").delete()
+        models.NurseStaffing.objects.filter(notes__endswith=f"({DEMO_NOTE})").delete()
+        models.Chair.objects.filter(name__in=_chair_names(), appointments__isnull=True).delete()
 
     # -- the center ----------------------------------------------------------------------------------------------
 
@@ -398,33 +392,35 @@ class DemoCenter:
         chairs = self._center(today)
         closed_days = {
             c.starts_on + datetime.timedelta(days=i)
-            for c in Closure.objects.filter(chair__isnull=True)
+            for c in models.Closure.objects.filter(chair__isnull=True)
             for i in range((c.ends_on - c.starts_on).days + 1)
         }
         users = {u.username: u for u in get_user_model().objects.filter(username__in=[u[0] for u in DEMO_USERS])}
         scheduler, nurse = users["demo-scheduler"], users["demo-nurse"]
         specs = {spec.name: spec for spec in drug_specs().values()}
-        drugs = {d.name: d for d in Drug.objects.all()}
-        phases = {p.pk: p for d in Drug.objects.prefetch_related("phases") for p in d.phases.all()}
+        drugs = {d.name: d for d in models.Drug.objects.all()}
+        phases = {p.pk: p for d in models.Drug.objects.prefetch_related("phases") for p in d.phases.all()}
 
         # the rules of every day the demo lays out: years of history back, months of bookings ahead
         rules = center_for_range(today - DEMO_SPAN, today + DEMO_SPAN, with_bookings=False)
         placer = Placer(chairs, rules, rng)
-        for appt in Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES):  # rows not from the demo
+        for appt in models.Appointment.objects.filter(
+            status__in=models.Appointment.ACTIVE_STATUSES
+        ):  # rows not from the demo
             placer.reserve(
                 chair_id=appt.chair_id, patient_id=appt.patient_id, start=appt.premed_start, end=appt.observation_end
             )
 
         people = self._people(rng, today)
-        appointments: list[Appointment] = []
-        reactions: list[tuple[Appointment, str]] = []
+        appointments: list[models.Appointment] = []
+        reactions: list[tuple[models.Appointment, str]] = []
         for entry, person in zip(ROSTER, people, strict=True):
             spec = specs[entry.drug]
             courses = self._courses(spec, entry, today, closed_days, rng)
             first_day = courses[0].days[0]
             patient = Patient.objects.create(**person)
             self._contacts(rng, patient)
-            plan = TreatmentPlan.objects.create(
+            plan = models.TreatmentPlan.objects.create(
                 patient=patient,
                 drug=drugs[entry.drug],
                 start_date=first_day,
@@ -445,11 +441,11 @@ class DemoCenter:
                     reactions.append((appt, entry.reaction[1]))
             self._screenings(rng, entry, patient, spec, courses, bookings, today, nurse)
 
-        bulk_create_with_history(appointments, Appointment, default_user=scheduler)
+        bulk_create_with_history(appointments, models.Appointment, default_user=scheduler)
         self._premedications_given(appointments, specs, nurse)
         for appt, severity in reactions:
             symptoms, action = REACTION_SYMPTOMS[severity]
-            InfusionReaction.objects.create(
+            models.InfusionReaction.objects.create(
                 appointment=appt,
                 patient=appt.patient,
                 drug=appt.plan.drug,
@@ -467,10 +463,10 @@ class DemoCenter:
         build_infusion_day(rng=rng, today=today, users=users)
         demo_needs_attention(today=today, user=scheduler, note=DEMO_NOTE)  # a few bookings in "Needs attention"
 
-    def _center(self, today: datetime.date) -> list[Chair]:
+    def _center(self, today: datetime.date) -> list[models.Chair]:
         chairs = []
         for position, name in enumerate(_chair_names(), start=1):
-            chair, _ = Chair.objects.get_or_create(name=name, defaults={"position": position})
+            chair, _ = models.Chair.objects.get_or_create(name=name, defaults={"position": position})
             chairs.append(chair)
         for chair in chairs:
             note = {"Chair 1": "Next to the nurses' station", "Chair 12": "Bariatric recliner"}.get(chair.name)
@@ -478,7 +474,7 @@ class DemoCenter:
                 chair.notes = note
                 chair.save(update_fields=["notes"])
         for weekday in range(5):
-            OpeningHours.objects.update_or_create(
+            models.OpeningHours.objects.update_or_create(
                 weekday=weekday,
                 defaults={
                     "opens_at": OPENS,
@@ -488,19 +484,19 @@ class DemoCenter:
                     "patients_per_nurse": PATIENTS_PER_NURSE,
                 },
             )
-        OpeningHours.objects.filter(weekday__gte=5).delete()
+        models.OpeningHours.objects.filter(weekday__gte=5).delete()
         weekdays = [d for d in (today + datetime.timedelta(days=i) for i in range(1, HORIZON_DAYS)) if d.weekday() < 5]
-        Closure.objects.create(
+        models.Closure.objects.create(
             chair=chairs[-1],
             starts_on=weekdays[2],
             ends_on=weekdays[2],
             reason=f"Recliner motor repair ({DEMO_NOTE})",
         )
         christmas = datetime.date(today.year if today < datetime.date(today.year, 12, 25) else today.year + 1, 12, 25)
-        Closure.objects.create(
+        models.Closure.objects.create(
             starts_on=christmas, ends_on=christmas + datetime.timedelta(days=1), reason=f"Holiday ({DEMO_NOTE})"
         )
-        NurseStaffing.objects.get_or_create(
+        models.NurseStaffing.objects.get_or_create(
             date=weekdays[5],
             defaults={
                 "nurses_on_duty": 2,
@@ -656,15 +652,15 @@ class DemoCenter:
                 )
                 if entry.reaction and entry.reaction[0] == infusion_number:
                     prior_reaction = True
-                    prior_serious = entry.reaction[1] in InfusionReaction.SERIOUS
+                    prior_serious = entry.reaction[1] in models.InfusionReaction.SERIOUS
         return bookings
 
-    def _appointment(self, booking, patient, plan, phases, scheduler, today, rng) -> Appointment:
+    def _appointment(self, booking, patient, plan, phases, scheduler, today, rng) -> models.Appointment:
         premed_start = booking.start
         infusion_start = premed_start + datetime.timedelta(minutes=booking.premed)
         infusion_end = infusion_start + datetime.timedelta(minutes=booking.infusion)
         observation_end = infusion_end + datetime.timedelta(minutes=booking.observation)
-        appt = Appointment(
+        appt = models.Appointment(
             patient=patient,
             plan=plan,
             phase=phases[booking.phase.id],
@@ -687,7 +683,9 @@ class DemoCenter:
             self._visit_so_far(appt, booking, now, rng)
         return appt
 
-    def _visit_so_far(self, appt: Appointment, booking: Booking, now: datetime.datetime, rng: random.Random) -> None:
+    def _visit_so_far(
+        self, appt: models.Appointment, booking: Booking, now: datetime.datetime, rng: random.Random
+    ) -> None:
         """A visit that has begun: each step the nurses recorded up to now (all of them for a finished visit)."""
         late = datetime.timedelta(minutes=rng.choice([0, 0, 5, 10]))
         premeds_given = [
@@ -708,9 +706,9 @@ class DemoCenter:
             if moment > now:
                 break
             setattr(appt, field_name, moment)
-            appt.status = getattr(Appointment.Status, status)
+            appt.status = getattr(models.Appointment.Status, status)
 
-    def _premedications_given(self, appointments: list[Appointment], specs: dict, nurse) -> None:
+    def _premedications_given(self, appointments: list[models.Appointment], specs: dict, nurse) -> None:
         phase_specs = {p.id: p for spec in specs.values() for p in spec.phases}
         rows = []
         for appt in appointments:
@@ -720,14 +718,14 @@ class DemoCenter:
                 given_at = appt.infusion_start - datetime.timedelta(minutes=premed.minutes_before)
                 if premed.required and premed.applies_on(appt.course_day) and given_at <= timezone.now():
                     rows.append(
-                        PremedicationGiven(
+                        models.PremedicationGiven(
                             appointment=appt,
                             premedication_id=premed.id,
                             given_at=given_at,
                             given_by=nurse,
                         )
                     )
-        bulk_create_with_history(rows, PremedicationGiven, default_user=nurse)
+        bulk_create_with_history(rows, models.PremedicationGiven, default_user=nurse)
 
     def _no_shows_and_cancellations(self, rng, appointments, specs, scheduler) -> None:
         """A few missed visits (the dose given a week later) and cancelled bookings, for the reports.
@@ -735,9 +733,9 @@ class DemoCenter:
         Only where the missed date still respected the minimum gap after the previous dose.
         """
         min_gaps = {p.id: p.min_gap_days or 0 for spec in specs.values() for p in spec.phases}
-        by_patient: dict[int, list[Appointment]] = {}
+        by_patient: dict[int, list[models.Appointment]] = {}
         for appt in appointments:
-            if appt.status == Appointment.Status.COMPLETED:
+            if appt.status == models.Appointment.Status.COMPLETED:
                 by_patient.setdefault(appt.patient_id, []).append(appt)
         candidates = [
             appt
@@ -749,7 +747,7 @@ class DemoCenter:
         ]
         extra = []
         for appt in rng.sample(candidates, 4):
-            missed = Appointment(
+            missed = models.Appointment(
                 patient=appt.patient,
                 plan=appt.plan,
                 phase=appt.phase,
@@ -765,19 +763,19 @@ class DemoCenter:
                 created_by=scheduler,
             )
             if len(extra) % 2 == 0:
-                missed.status = Appointment.Status.NO_SHOW
+                missed.status = models.Appointment.Status.NO_SHOW
                 missed.no_show_at = missed.premed_start + datetime.timedelta(minutes=30)
             else:
-                missed.status = Appointment.Status.CANCELLED
+                missed.status = models.Appointment.Status.CANCELLED
                 missed.cancelled_at = missed.premed_start - datetime.timedelta(days=2)
                 missed.cancel_reason = rng.choice(["Patient unwell (cold)", "Transport fell through"])
             missed.notes = "Re-booked a week later."
             extra.append(missed)
-        bulk_create_with_history(extra, Appointment, default_user=scheduler)
+        bulk_create_with_history(extra, models.Appointment, default_user=scheduler)
 
     # -- reminder emails -----------------------------------------------------------------------------------------
 
-    def _reminders(self, appointments: list[Appointment], today: datetime.date, tz: ZoneInfo) -> None:
+    def _reminders(self, appointments: list[models.Appointment], today: datetime.date, tz: ZoneInfo) -> None:
         """Plan the patients' emails through the same hooks as a real booking and discharge.
 
         Future bookings get their confirmation (due now), preparation and hydration; visits discharged today or
@@ -786,10 +784,10 @@ class DemoCenter:
         now = timezone.now()
         since = today - datetime.timedelta(days=1)
         for appt in sorted(appointments, key=lambda a: a.premed_start):
-            if appt.status == Appointment.Status.SCHEDULED and appt.premed_start > now:
+            if appt.status == models.Appointment.Status.SCHEDULED and appt.premed_start > now:
                 reminders_on_booked(appointment=appt)
             elif (
-                appt.status == Appointment.Status.COMPLETED
+                appt.status == models.Appointment.Status.COMPLETED
                 and appt.discharged_at is not None
                 and timezone.localtime(appt.discharged_at, tz).date() >= since
             ):
