@@ -225,23 +225,27 @@ def test_readiness_has_green_amber_and_red_cases_and_a_few_reactions(demo):
     assert Appointment.objects.filter(status=Appointment.Status.CANCELLED).exclude(cancel_reason="").exists()
 
 
-def test_running_twice_changes_nothing_and_reset_rebuilds_the_same_center(demo, settings):
-    before = signature()
-    patients = Patient.objects.count()
-    out = run_demo()
-    assert "already exists" in out
-    assert signature() == before
-    assert Patient.objects.count() == patients
-    assert get_user_model().objects.count() == 6
+def test_running_twice_changes_nothing_and_reset_rebuilds_the_same_center(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    # one moment for every build: the visits under way (checked in, infusing, observing) follow the clock
+    with time_machine.travel(timezone.now(), tick=False):
+        run_demo()
+        before = signature()
+        patients = Patient.objects.count()
+        out = run_demo()
+        assert "already exists" in out
+        assert signature() == before
+        assert Patient.objects.count() == patients
+        assert get_user_model().objects.count() == 6
 
-    run_demo("--reset")
-    assert signature() == before  # same seed, same day: same center
-    assert Chair.objects.count() == 12
-    assert get_user_model().objects.count() == 6
+        run_demo("--reset")
+        assert signature() == before  # same seed, same day: same center
+        assert Chair.objects.count() == 12
+        assert get_user_model().objects.count() == 6
 
-    run_demo("--reset", "--seed", "7")
-    assert signature() != before
-    assert Patient.objects.count() == patients
+        run_demo("--reset", "--seed", "7")
+        assert signature() != before
+        assert Patient.objects.count() == patients
 
 
 def _clean_env(var_dir: Path) -> dict:

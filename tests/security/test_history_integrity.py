@@ -24,6 +24,7 @@ BULK_METHODS = {"update", "bulk_update", "bulk_create"}
 ALLOWED: set[tuple[str, str]] = {
     ("devtools/management/commands/bench_reminders.py", "_create"),
     ("devtools/management/commands/bench_scheduling.py", "build"),
+    ("devtools/management/commands/bench_scheduling.py", "bench_rooms"),
     ("devtools/management/commands/bench_pages.py", "build"),
     ("devtools/management/commands/bench_pages.py", "run_center"),  # a dict's update(): the server's environment
 }
