@@ -25,7 +25,7 @@ import math
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from operator import sub
 
@@ -41,6 +41,7 @@ NARROW_PLAN_DAYS = 8  # the plan places doses with this few possible days first,
 PLAN_HORIZON_DAYS = 70  # the plan places the doses whose window opens in the next ten weeks
 PLAN_REPAIR_ROUNDS = 300  # repair rounds at each peak tried
 PLAN_EXTRA_CHAIRS = 3  # the plan tries peaks up to this many above the lower bound
+PLAN_SOLVER_SECONDS = 10.0  # CP-SAT's time to lower a plan the heuristic left above the lower bound
 MAX_PROJECTED_DOSES = 60
 
 
@@ -226,7 +227,7 @@ def likely_day(dose: DueDose, capacity: Mapping[datetime.date, DayCapacity]) -> 
 @dataclass
 class DayForecast:
     capacity: DayCapacity
-    doses: list[DueDose] = field(default_factory=list)
+    labels: Counter = field(default_factory=Counter)  # the doses whose first day this is, per drug
     chair_minutes: int = 0
     starts: int = 0
 
@@ -257,8 +258,8 @@ class DayForecast:
         return problems
 
     @property
-    def labels(self) -> Counter:
-        return Counter(d.label for d in self.doses)
+    def doses(self) -> int:
+        return sum(self.labels.values())
 
 
 @dataclass
@@ -292,7 +293,7 @@ class WeekForecast:
 
     @property
     def doses(self) -> int:
-        return sum(len(d.doses) for d in self.days)
+        return sum(d.doses for d in self.days)
 
     @property
     def over_days(self) -> list[DayForecast]:
@@ -314,30 +315,49 @@ def forecast(
     """The days and weeks of demand against capacity, and the ceiling (`plan=False`: without the plan of the
     coming weeks, the slow part, for a forecast only looked at)."""
     doses = list(doses)
-    span = (last - first).days + 1
-    days = [first + datetime.timedelta(days=n) for n in range(span)]
-    capacity = {day: day_capacity(center, day) for day in days}
-    by_day = {day: DayForecast(capacity[day]) for day in days}
+    capacity = _capacity(center, first, last)
+    by_day = {day: DayForecast(cap) for day, cap in capacity.items()}
     for dose in doses:
         start = likely_day(dose, capacity)
         for k, minutes in enumerate(dose.chair_minutes):
-            day = start + datetime.timedelta(days=k)
-            entry = by_day.get(day)
+            entry = by_day.get(start + datetime.timedelta(days=k))
             if entry is None:
                 continue
             if k == 0:
-                entry.doses.append(dose)
+                entry.labels[dose.label] += 1
             entry.chair_minutes += minutes
             entry.starts += 1
+    return _assembled(first, last, by_day, planning_ceiling(capacity, doses, plan=plan))
+
+
+def restaffed(center: Center, days: Iterable[DayForecast], ceiling: Ceiling) -> Forecast:
+    """A forecast's demand (its days) against another center's capacity - a "what if" on the staffing - without
+    reading or spreading a dose again: nurses change what a day can take, never which days are open, so every
+    dose keeps its day."""
+    days = list(days)
+    first, last = days[0].day, days[-1].day
+    capacity = _capacity(center, first, last)
+    by_day = {d.day: replace(d, capacity=capacity[d.day], labels=Counter(d.labels)) for d in days}
+    return _assembled(first, last, by_day, ceiling)
+
+
+def _capacity(center: Center, first: datetime.date, last: datetime.date) -> dict[datetime.date, DayCapacity]:
+    days = (first + datetime.timedelta(days=n) for n in range((last - first).days + 1))
+    return {day: day_capacity(center, day) for day in days}
+
+
+def _assembled(
+    first: datetime.date, last: datetime.date, by_day: dict[datetime.date, DayForecast], ceiling: Ceiling
+) -> Forecast:
     weeks: dict[datetime.date, list[DayForecast]] = defaultdict(list)
-    for day in days:
-        weeks[day - datetime.timedelta(days=day.weekday())].append(by_day[day])
+    for day, entry in sorted(by_day.items()):
+        weeks[day - datetime.timedelta(days=day.weekday())].append(entry)
     return Forecast(
         first=first,
         last=last,
-        days=[by_day[d] for d in days],
+        days=[by_day[d] for d in sorted(by_day)],
         weeks=[WeekForecast(monday, entries) for monday, entries in sorted(weeks.items())],
-        ceiling=planning_ceiling(capacity, doses, plan=plan),
+        ceiling=ceiling,
     )
 
 
@@ -523,6 +543,7 @@ def plan_holds(
     *,
     step: int = HOLD_STEP_MINUTES,
     repair_rounds: int = PLAN_REPAIR_ROUNDS,
+    solver_seconds: float = PLAN_SOLVER_SECONDS,
 ) -> tuple[int, dict[datetime.date, list[Hold]]]:
     """Where each dose still to book fits, day and time, and the peak that plan keeps to: the known demand
     planned once, at the lowest peak from `in_chairs` up that this finds a plan for.
@@ -533,6 +554,8 @@ def plan_holds(
     (best fit: the long free stretches stay whole for the long doses), nearest its target on a tie. Where some
     moment still goes over, the doses there are taken out and put back in another order (seeded, so the plan is
     the same every time), keeping a change only when it goes over less; if rounds run out, one more in chairs.
+    A plan left above the lower bound is handed to CP-SAT (`_solved_plan`, seeded from it) for up to
+    `solver_seconds`: local repair misses plans that need many doses to move at once.
     """
     booked, pending = [], []
     for dose, options in doses:
@@ -554,6 +577,8 @@ def plan_holds(
             plan = attempt
         if fits or plan.peak() <= level + 1:
             break  # a plan at this peak, or one above it that no higher aim would beat
+    if plan.peak() > in_chairs and solver_seconds > 0:
+        plan = _solved_plan(capacity, booked, pending, plan, in_chairs, step, solver_seconds) or plan
     held: dict[datetime.date, list[Hold]] = defaultdict(list)
     one = datetime.timedelta(days=1)
     for n, (day, start) in plan.placed.items():
@@ -563,6 +588,100 @@ def plan_holds(
                 Hold(start * step, start * step + minutes, dose.label, dose.patient_id, dose.is_narrow)
             )
     return max(plan.peak(), in_chairs), held
+
+
+def _solved_plan(
+    capacity: Mapping[datetime.date, DayCapacity],
+    booked: Sequence[DueDose],
+    pending: Sequence[tuple[DueDose, Sequence[datetime.date]]],
+    heuristic: _Plan,
+    in_chairs: int,
+    step: int,
+    seconds: float,
+) -> _Plan | None:
+    """The lowest peak below the heuristic's (and, at it, the fewest days off target) that CP-SAT finds in
+    `seconds`: each pending dose on one of its days at one start on the grid, patients in chairs at any moment
+    (booked doses included) at most the peak, starts in set-up at once at most the nurses'. None: no better plan.
+    """
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    chairs_at: dict[datetime.date, list] = defaultdict(list)
+    setups_at: dict[datetime.date, list] = defaultdict(list)
+    one = datetime.timedelta(days=1)
+
+    def setup_of(day: datetime.date) -> int:
+        return capacity[day].staffing.setup_minutes
+
+    for dose in booked:
+        for k, minutes in enumerate(dose.chair_minutes):
+            on = dose.booked_on + k * one
+            if on not in capacity:
+                continue
+            begin = dose.booked_minute
+            chairs_at[on].append(model.NewIntervalVar(begin, minutes, begin + minutes, ""))
+            if setup_of(on):
+                setups_at[on].append(model.NewIntervalVar(begin, setup_of(on), begin + setup_of(on), ""))
+    choices: dict[int, tuple[object, dict]] = {}
+    off_terms = []
+    for number, (dose, options) in enumerate(pending):
+        windows = {}
+        for day in options:
+            course = [day + k * one for k in range(len(dose.chair_minutes))]
+            if not all(d in capacity and capacity[d].is_open for d in course):
+                continue
+            caps = [capacity[d] for d in course]
+            low = max(-(-cap.opens // step) for cap in caps)
+            high = min(
+                (cap.opens + cap.open_minutes - m) // step for cap, m in zip(caps, dose.chair_minutes, strict=True)
+            )
+            if low <= high:
+                windows[day] = (low, high)
+        if not windows:
+            return None  # the heuristic placed it somewhere this cannot: not a plan to compare
+        start = model.NewIntVar(min(lo for lo, _ in windows.values()), max(hi for _, hi in windows.values()), "")
+        literals = {}
+        for day, (low, high) in windows.items():
+            present = literals[day] = model.NewBoolVar("")
+            model.Add(start >= low).OnlyEnforceIf(present)
+            model.Add(start <= high).OnlyEnforceIf(present)
+            begin = start * step
+            for k, minutes in enumerate(dose.chair_minutes):
+                on = day + k * one
+                chairs_at[on].append(model.NewOptionalIntervalVar(begin, minutes, begin + minutes, present, ""))
+                if setup_of(on):
+                    setup = setup_of(on)
+                    setups_at[on].append(model.NewOptionalIntervalVar(begin, setup, begin + setup, present, ""))
+            if day != dose.target:
+                off_terms.append(abs((day - dose.target).days) * present)
+        model.AddExactlyOne(literals.values())
+        choices[number] = (start, literals)
+        if number in heuristic.placed:
+            hint_day, hint_start = heuristic.placed[number]
+            if hint_day in literals:
+                model.AddHint(start, hint_start)
+                for day, literal in literals.items():
+                    model.AddHint(literal, int(day == hint_day))
+    peak = model.NewIntVar(in_chairs, heuristic.peak() - 1, "peak")
+    for day, intervals in chairs_at.items():
+        model.AddCumulative(intervals, [1] * len(intervals), peak)
+        if setups_at[day]:
+            model.AddCumulative(setups_at[day], [1] * len(setups_at[day]), max(1, capacity[day].staffing.start_cap))
+    most_off = sum(max(abs((d - dose.target).days) for d in options) for dose, options in pending) + 1
+    model.Minimize(most_off * peak + sum(off_terms))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = 2
+    solver.parameters.random_seed = 0
+    if solver.Solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    plan = _Plan(capacity, int(solver.Value(peak)), step)
+    for dose in booked:
+        plan.occupy_booked(dose)
+    for number, (start, literals) in choices.items():
+        day = next(day for day, literal in literals.items() if solver.Value(literal))
+        plan.put(number, pending[number][0], day, int(solver.Value(start)))
+    return plan
 
 
 class _Plan:
