@@ -8,6 +8,7 @@ a `PlanningSnapshot`, and slot search and the forecast page read that.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import pickle
@@ -19,7 +20,16 @@ from django.utils import timezone
 
 from scheduling.catalogue import drug_specs
 from scheduling.engine.dosing import DoseCourse
-from scheduling.engine.forecast import HORIZON_DAYS, Ceiling, DueDose, Forecast, forecast, project_doses
+from scheduling.engine.forecast import (
+    HORIZON_DAYS,
+    Ceiling,
+    DayForecast,
+    DueDose,
+    Forecast,
+    forecast,
+    project_doses,
+    restaffed,
+)
 from scheduling.engine.forecast import with_extra_nurses as _with_extra_nurses
 from scheduling.engine.history import DoseHistory
 from scheduling.models import Appointment, PlanningSnapshot, ProposedMove, ReoptimisationProposal, TreatmentPlan
@@ -148,6 +158,7 @@ class ForecastSummary:
     last: datetime.date
     weeks: tuple[WeekSummary, ...]
     ceiling: Ceiling  # without its reservations and holds
+    days: tuple[DayForecast, ...] = ()  # each day's demand, for a "what if" on the staffing (`what_if`)
 
     @property
     def dose_count(self) -> int:
@@ -178,7 +189,26 @@ def forecast_summary(result: Forecast) -> ForecastSummary:
         )
     c = result.ceiling
     figures = Ceiling(in_chairs=c.in_chairs, starts=c.starts, forced_by=c.forced_by, planned=c.planned)
-    return ForecastSummary(first=result.first, last=result.last, weeks=tuple(weeks), ceiling=figures)
+    return ForecastSummary(
+        first=result.first, last=result.last, weeks=tuple(weeks), ceiling=figures, days=tuple(result.days)
+    )
+
+
+def what_if(
+    extra_nurses: Mapping[int, int], baseline: ForecastSummary | None
+) -> tuple[ForecastSummary, ForecastSummary]:
+    """(as staffed, with the change): the forecast with `extra_nurses` (weekday -> nurses more or fewer), never
+    saved, showing the baseline's ceiling (the one slot search plans against). From the stored forecast's demand
+    per day when there is one (the center's hours and staffing read again, no dose); without, worked out from
+    the plans, without the plan of the coming weeks."""
+    if baseline is None or not baseline.days:
+        baseline = forecast_summary(center_forecast(plan=False))
+        changed = center_forecast(extra_nurses=extra_nurses, plan=False)
+    else:
+        with gc_paused():
+            center = _with_extra_nurses(center_for_range(baseline.first, baseline.last), extra_nurses)
+            changed = restaffed(center, baseline.days, baseline.ceiling)
+    return baseline, dataclasses.replace(forecast_summary(changed), ceiling=baseline.ceiling)
 
 
 @dataclass(frozen=True)

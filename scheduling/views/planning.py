@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from dataclasses import dataclass
 
@@ -139,12 +138,7 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
     if stored is None:
         forecast_refresh_request()
     if change:
-        if stored is not None:
-            baseline = stored.summary
-        else:
-            baseline = planning.forecast_summary(planning.center_forecast(plan=False))
-        changed = planning.forecast_summary(planning.center_forecast(extra_nurses=change, plan=False))
-        result = dataclasses.replace(changed, ceiling=baseline.ceiling)
+        baseline, result = planning.what_if(change, stored.summary if stored is not None else None)
     else:
         result, baseline = (stored.summary if stored is not None else None), None
     context = {

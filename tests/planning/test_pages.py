@@ -10,6 +10,7 @@ from django.urls import reverse
 from infusion_center import formats
 from scheduling.engine import forecast as engine_forecast
 from scheduling.models import Appointment, OpeningHours, ProposedMove, Reminder, ReoptimisationProposal
+from scheduling.selectors import planning as planning_selectors
 from scheduling.services.booking import appointment_book
 from scheduling.services.reoptimise import proposal_compute, proposal_request
 from scheduling.tasks import reoptimise_propose
@@ -57,9 +58,11 @@ class TestForecastPage:
         self, client, manager, forecast_stored, monkeypatch
     ):
         def refused(*args, **kwargs):
-            raise AssertionError("the what-if planned the coming weeks' holds")
+            raise AssertionError("the what-if planned the coming weeks' holds or read the doses again")
 
         monkeypatch.setattr(engine_forecast, "plan_holds", refused)  # only slot search needs them: the slow part
+        # the stored forecast's demand per day is restaffed: no plan's dose history is read in the request
+        monkeypatch.setattr(planning_selectors, "doses_due", refused)
         client.force_login(manager)
         before = list(OpeningHours.objects.values_list("nurses_on_duty", flat=True))
         what_if = client.get(reverse("scheduling:planning-forecast"), {"weekday": 0, "nurses": -3})
