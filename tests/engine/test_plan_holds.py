@@ -141,3 +141,24 @@ class TestThePlan:
         ]
         first, again = planning_ceiling(week(c), doses), planning_ceiling(week(c), list(doses))
         assert first.held == again.held and first.limit == again.limit
+
+    def test_a_plan_the_heuristic_leaves_above_the_bound_is_lowered_by_the_solver(self, monkeypatch):
+        from scheduling.engine import forecast
+
+        def everyone_at_opening_on_target(plan, number, dose, options):
+            plan.put(number, dose, dose.target, 7 * 60 // plan.step)  # a heuristic that piles them all up
+
+        monkeypatch.setattr(forecast._Plan, "place", everyone_at_opening_on_target)
+        c = center(chairs=3)
+        doses = [DueDose(f"d{n}", "Ocrevus", MON, THU, FRI, (420,), patient_id=n) for n in range(3)]
+        capacity, pending = week(c), [(dose, [MON, THU, FRI]) for dose in doses]
+        assert forecast.plan_holds(capacity, pending, 1, solver_seconds=0)[0] == 3  # the heuristic alone
+        peak, held = forecast.plan_holds(capacity, pending, 1)
+        assert peak == 1
+        assert sorted(h.patient_id for day in held.values() for h in day) == [0, 1, 2]
+        for holds in held.values():  # one in chairs at any moment, every day
+            spans = sorted((h.start, h.end) for h in holds)
+            assert all(end <= start for (_s, end), (start, _e) in zip(spans, spans[1:], strict=False))
+        on_target = [h.patient_id for h in held[THU]]
+        assert len(on_target) == 1  # the rest moved as little as the peak allows: Friday and Monday
+        assert {day for day, holds in held.items() if holds} == {MON, THU, FRI}
