@@ -423,8 +423,10 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
 }
 
-# Caches: memory of each process, bounded. "board" holds rendered chair board grids, each checked against a
-# database fingerprint on every request (scheduling/board/cache.py), so a process never serves a stale one.
+# Caches. "default": memory of each process, bounded. "board": rendered chair board grids, each checked against a
+# database fingerprint on every request (scheduling/board/cache.py), so none is served stale; kept in a table of
+# the database (created by a migration) so that every web process renders a grid once, not once each, and the
+# patient names in it stay where the patient data is.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -432,9 +434,9 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 1000},
     },
     "board": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "board",
-        "OPTIONS": {"MAX_ENTRIES": 64},  # a large center's grid is a few hundred kB
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "board_cache",
+        "OPTIONS": {"MAX_ENTRIES": 200},  # a large center's grid is a few hundred kB
     },
     # Sign-in and password-reset rate limits: shared by every web process through Redis when there is one.
     "ratelimit": {

@@ -9,10 +9,10 @@ token, is rendered per request).
 
 The fingerprint rests on django-simple-history: every ORM write to the inputs (save, delete, the admin) adds a
 history row, and `tests/security/test_history_integrity.py` forbids the bulk writes that do not. For each
-history table it takes the highest `history_id` and the number of rows among the last `RECENT_WINDOW` ids: the
-maximum alone would miss a transaction that took an id before another's and committed after it; the count over
-the window sees that row arrive. Writes that bypass the ORM (raw SQL, bulk loads) are not seen: they show at the
-next minute on today's board, within `OTHER_DAY_SECONDS` on another day's.
+history table it takes the highest `history_id` and the sum of the last `RECENT_WINDOW` ids: the maximum alone
+would miss a transaction that took an id before another's and committed after it; the sum sees that row arrive.
+Writes that bypass the ORM (raw SQL, bulk loads) are not seen: they show at the next minute on today's board,
+within `OTHER_DAY_SECONDS` on another day's.
 """
 
 from __future__ import annotations
@@ -66,8 +66,10 @@ _sql: str | None = None
 
 
 def _fingerprint_sql() -> str:
-    """Per history table, its highest id and the number of rows among the last RECENT_WINDOW ids (an empty
-    table gives NULL and 0): each part is two index lookups and a short index range."""
+    """Per history table, the highest id and the sum of the last RECENT_WINDOW ids (an empty table gives NULL):
+    each part is one short backward scan of the primary key. A row committed late with an id among them pushes
+    the lowest out and raises the sum. (A range "id > max - N" instead is estimated at a third of the table, and
+    PostgreSQL starts parallel workers for it: 8 ms a board at 1.3 million history rows, against 0.4.)"""
     global _sql
     if _sql is None:
         qn = connection.ops.quote_name
@@ -75,8 +77,8 @@ def _fingerprint_sql() -> str:
         for model in INPUTS:
             table = qn(model.history.model._meta.db_table)
             pk = qn(model.history.model._meta.pk.column)
-            recent = f"{pk} > (SELECT MAX({pk}) FROM {table}) - {RECENT_WINDOW}"
-            parts.append(f"SELECT MAX({pk}), COUNT(*) FROM {table} WHERE {recent}")
+            last = f"SELECT {pk} AS id FROM {table} ORDER BY {pk} DESC LIMIT {RECENT_WINDOW}"
+            parts.append(f"SELECT MAX(id), SUM(id) FROM ({last}) AS recent")
         _sql = " UNION ALL ".join(parts)
     return _sql
 

@@ -295,8 +295,8 @@ def test_every_write_to_an_input_changes_the_fingerprint(board, nurse):
 
 
 def test_a_late_commit_below_the_highest_id_changes_the_fingerprint(board):
-    """A transaction can take a history id before another and commit after it: the highest id stays, the count
-    of recent rows sees it."""
+    """A transaction can take a history id before another and commit after it: the highest id stays, the sum
+    of the recent ids sees it."""
     AppointmentFactory(
         ocrevus_maintenance=True, chair=board["chairs"][1], premed_start=local(DAY, 8), plan=TreatmentPlanFactory()
     )
@@ -327,6 +327,7 @@ def test_the_fingerprint_covers_every_table_the_grid_reads(board, nurse):
     request_tables = {"django_session", "auth_user", "auth_permission", "auth_group", "django_content_type"}
     request_tables |= {"auth_user_groups", "auth_user_user_permissions", "auth_group_permissions"}
     request_tables |= {"patients_patientaccess"}  # the access log of the patients shown
+    request_tables |= {"board_cache"}  # the cached grids themselves
     assert {"scheduling_appointment", "patients_screening", "scheduling_closure"} <= read
     assert read - request_tables - covered == set()
 
@@ -349,7 +350,24 @@ def test_a_warm_board_request_makes_a_few_fixed_queries(board):
         page = grid(client)
     assert page.count("seg seg-infusion") == 17
     assert (
-        len(big.captured_queries) == len(small.captured_queries) <= 7
-    )  # session, user, 2 permissions, roles, fingerprint, the access log's one insert
+        len(big.captured_queries) == len(small.captured_queries) <= 8
+    )  # session, user, 2 permissions, roles, fingerprint, the cached grid, the access log's one insert
     fingerprints = [q for q in big.captured_queries if "UNION ALL" in q["sql"]]
     assert len(fingerprints) == 1
+
+
+def test_every_web_process_serves_the_grid_one_of_them_rendered(board, monkeypatch):
+    """The grids live in a database table, not in a process's memory: with five web processes, a grid is rendered
+    once for all of them (a process that did not render it finds it there)."""
+    client = board["client"]
+    first = htmx(client)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(settings.CACHES['board']['LOCATION'])}")
+        assert cursor.fetchone()[0] == 1
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(board_cache, "board_context", not_again)
+    caches["board"].close()  # another process: a connection of its own to the same table
+    assert htmx(client) == first
