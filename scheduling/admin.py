@@ -325,7 +325,7 @@ class TreatmentPlanAdmin(PatientAccessAdminMixin, SimpleHistoryAdmin):
     list_select_related = ("patient", "drug", "preferred_chair")
     autocomplete_fields = ("patient",)
     readonly_fields = ("created_by", "created_at")
-    date_hierarchy = "start_date"
+    # no date hierarchy: its years and months are a DISTINCT over every plan of the center's history
 
     def save_model(self, request, obj, form, change):
         if not change and obj.created_by_id is None:

@@ -9,9 +9,11 @@ patients and the years) it migrates the database, builds the center unless the d
 that size (a marker on the first patient says which), stores the forecast as the worker's beat does (timed),
 starts gunicorn on the production settings (DEBUG off) serving `devtools.bench_wsgi` (which adds the request's
 SQL count and server time as response headers), signs in as the `benchpages` user, and requests every staff
-page: one user after another, then 10 users at once, and the chair board against /healthz/ at 20 users. It
-prints, per page, the server time p50/p95, the wall time at 10 users, the queries and the table rows rendered,
-each against its target, and for two centers the growth.
+page: first once in every gunicorn worker (a worker's first use - its imports and its copies of the catalogue
+and of the stored forecast - is printed apart: a running center pays it once per process, or per forecast
+refresh), then one user after another, then 10 users at once, and the chair board against /healthz/ at 20
+users. It prints, per page, the server time p50/p95, the wall time at 10 users, the queries and the table rows
+rendered, each against its target, and for two centers the growth (p95, and the typical query count).
 
 Building WIPES the database's patients, plans, chairs, appointments, reminders and access log: --yes-wipe.
 
@@ -37,6 +39,7 @@ import secrets
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -118,6 +121,7 @@ class Figures:
     single: list[Sample] = field(default_factory=list)
     many: list[Sample] = field(default_factory=list)
     many_seconds: float = 0.0
+    cold_ms: float = 0.0  # the slowest first request of a worker, before measuring
 
     @staticmethod
     def pct(values: list[float], q: float) -> float:
@@ -137,6 +141,13 @@ class Figures:
     @property
     def queries(self) -> list[int]:
         return sorted({s.queries for s in self.single + self.many})
+
+    @property
+    def typical_queries(self) -> int:
+        """The most common count of the single-user requests: a page's own queries, without the first-use reads
+        of a process's copies (catalogue, forecast), which expire and come back now and then."""
+        counts = Counter(s.queries for s in self.single)
+        return max(counts, key=lambda n: (counts[n], -n)) if counts else 0
 
     @property
     def rows(self) -> int:
@@ -343,6 +354,8 @@ class Command(BaseCommand):
                 continue
             # a page slower than --slow-ms is measured three times, by one user only: it misses anyway
             slow = max(sample.server_ms for sample in warm) > options["slow_ms"]
+            if not slow:
+                result.cold_ms = max(sample.server_ms for sample in warm + self.warm_every_worker(page, port, cookie))
             deadline = time.monotonic() + seconds
             n = 0
             while n < (3 if slow else max(3, len(page.paths))) or (
@@ -356,10 +369,25 @@ class Command(BaseCommand):
             self.out(
                 f"   {page.name:38} p50 {result.p50:7.1f} ms  p95 {result.p95:7.1f} ms  "
                 f"{options['users']} users p95 {Figures.pct([s.wall_ms for s in result.many], 0.95):7.1f} ms  "
-                f"queries {result.queries}  rows {result.rows}"
+                f"queries {result.queries}  rows {result.rows}  a worker's first use {result.cold_ms:.0f} ms"
             )
         self.out(f"   Load average after: {self.script.load_average()}")
         return figures
+
+    def warm_every_worker(self, page: Page, port: int, cookie: str) -> list[Sample]:
+        """Each gunicorn worker's first requests for the page (its imports, its copies of the catalogue and of the
+        stored forecast) before the page is measured: as many requests at once as there are workers, three times
+        (gunicorn's workers close every connection, so each request goes to whichever worker takes it)."""
+
+        def one(n: int) -> Sample:
+            client = Client(port, cookie, self.csrf_token)
+            try:
+                return client.request(page, page.paths[n % len(page.paths)])[0]
+            finally:
+                client.close()
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            return list(pool.map(one, range(3 * WORKERS)))
 
     def concurrent(self, page: Page, port: int, cookie: str, users: int, seconds: float):
         deadline = time.monotonic() + seconds
@@ -442,8 +470,8 @@ class Command(BaseCommand):
             problems = []
             if ratio > GROWTH_TARGET:
                 problems.append(f"p95 grew {ratio:.2f}x > {GROWTH_TARGET}x")
-            if max(b.queries, default=0) > max(a.queries, default=0):
-                problems.append(f"queries grew {_queries(a.queries)} -> {_queries(b.queries)}")
+            if b.typical_queries > a.typical_queries:
+                problems.append(f"queries grew {a.typical_queries} -> {b.typical_queries} (typical)")
             self.out(
                 f"{page.name:38} {a.p95:>10.1f} {b.p95:>10.1f} {ratio:>6.2f} "
                 f"{_queries(a.queries) + ' -> ' + _queries(b.queries):>18}  " + ("; ".join(problems) or "ok")
