@@ -385,6 +385,8 @@ class TreatmentPlan(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # the admin list's order (newest first, the id breaking ties), read backwards: no sort of every plan
+        indexes = [models.Index(fields=["created_at", "id"], name="plan_created_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "drug"], condition=Q(status="active"), name="plan_one_active_per_drug"

@@ -12,7 +12,9 @@ SQL count and server time as response headers), signs in as the `benchpages` use
 page: first once in every gunicorn worker (a worker's first use - its imports and its copies of the catalogue
 and of the stored forecast - is printed apart: a running center pays it once per process, or per forecast
 refresh), then one user after another, then 10 users at once, and the chair board against /healthz/ at 20
-users. It prints, per page, the server time p50/p95, the wall time at 10 users, the queries and the table rows
+users. With two centers, both gunicorns run at once and each page is measured on one and then the other, so
+that a page's growth ratio compares two figures of the same minute of the machine. It prints, per page, the
+server time p50/p95, the wall time at 10 users, the queries and the table rows
 rendered, each against its target, and for two centers the growth (p95, and the typical query count).
 
 Building WIPES the database's patients, plans, chairs, appointments, reminders and access log: --yes-wipe.
@@ -162,6 +164,24 @@ class Figures:
         return len(self.many) / self.many_seconds if self.many_seconds else 0.0
 
 
+@dataclass
+class Running:
+    """A center under test: its gunicorn, the signed-in session, its pages and what was measured."""
+
+    label: str
+    tag: str  # its patients, before each printed line
+    port: int
+    cookie: str
+    server: object
+    csrf_token: str = ""
+    pages: list[Page] = field(default_factory=list)
+    figures: dict[str, Figures] = field(default_factory=dict)
+    board_share: float = 0.0
+
+    def client(self) -> Client:
+        return Client(self.port, self.cookie, self.csrf_token)
+
+
 class Client:
     """One keep-alive HTTP connection with the signed-in session (a user's browser tab)."""
 
@@ -249,14 +269,27 @@ class Command(BaseCommand):
             centers.append((options["compare_database_url"], options["patients"] * factor, options["years"] * factor))
         connection.close()  # the parent only drives the subprocesses and gunicorn
         self.script = _load_loadtest_script()
-        results, missed = [], []
-        for index, (url, patients, years) in enumerate(centers):
-            label = f"{patients:,} patients, {years} years"
-            results.append((label, self.run_center(url, patients, years, options["port"] + index, options)))
-            figures, pages, board_share = results[-1][1]
-            missed += self.report(label, figures, pages, board_share)
-        if len(results) == 2:
-            missed += self.growth(results[0], results[1])
+        running: list[Running] = []
+        try:
+            for index, (url, patients, years) in enumerate(centers):
+                running.append(self.start_center(url, patients, years, options["port"] + index, options))
+            # page by page, each center in turn: a page's figures at both sizes come from the same minute of a
+            # shared machine, so their ratio does not carry the load of another moment
+            self.out(f"   Load average before: {self.script.load_average()}")
+            for position, page in enumerate(running[0].pages):
+                for center in running:
+                    center.figures[page.name] = self.measure_page(center, center.pages[position], options)
+            for center in running:
+                center.board_share = self.board_share(center, options)
+            self.out(f"   Load average after: {self.script.load_average()}")
+        finally:
+            for center in running:
+                self.script.stop_server(center.server)
+        missed = []
+        for center in running:
+            missed += self.report(center.label, center.figures, center.pages, center.board_share)
+        if len(running) == 2:
+            missed += self.growth(running[0], running[1])
         self.out("")
         if missed:
             self.out(f"TARGETS MISSED ({len(missed)}):")
@@ -269,7 +302,7 @@ class Command(BaseCommand):
         self.stdout.write(text)
         self.stdout.flush()
 
-    def run_center(self, url: str, patients: int, years: int, port: int, options) -> tuple:
+    def start_center(self, url: str, patients: int, years: int, port: int, options) -> Running:
         env = self.script.server_env(port)
         env.update(DATABASE_URL=url, DEVTOOLS="true")
         self.out(f"== Center of {patients:,} patients and {years} years in {url.rsplit('/', 1)[-1]}")
@@ -287,20 +320,20 @@ class Command(BaseCommand):
             base = f"http://127.0.0.1:{port}"
             self.script.wait_until_up(server, base)
             cookie = self.script.sign_in(base, targets["username"], targets["password"])
-            pages = self.pages(targets, port, cookie)
-            figures = self.measure(pages, port, cookie, options)
-            board_share = self.board_share(pages, port, cookie, options)
-        finally:
+            center = Running(f"{patients:,} patients, {years} years", f"{patients:,}", port, cookie, server)
+            center.pages = self.pages(center, targets)
+        except BaseException:
             self.script.stop_server(server)
-        return figures, pages, board_share
+            raise
+        return center
 
     # --- the pages ----------------------------------------------------------
-    def pages(self, targets: dict, port: int, cookie: str) -> list[Page]:
+    def pages(self, center: Running, targets: dict) -> list[Page]:
         today = timezone.localdate()
-        client = Client(port, cookie)
+        client = Client(center.port, center.cookie)
         listing, html = client.request(Page("patients", [""]), reverse("patients:patient-list"))
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-        self.csrf_token = token[1] if token else ""
+        center.csrf_token = token[1] if token else ""
         worklist = reverse("scheduling:worklist")
         _sample, html = client.request(Page("worklist", [""]), worklist)  # its page count, for a middle page
         numbers = [int(n) for n in re.findall(r"[?&]page=(\d+)", html)] or [1]
@@ -339,48 +372,42 @@ class Command(BaseCommand):
         return pages
 
     # --- measuring ----------------------------------------------------------
-    def measure(self, pages: list[Page], port: int, cookie: str, options) -> dict[str, Figures]:
-        figures = {}
+    def measure_page(self, center: Running, page: Page, options) -> Figures:
         seconds, most = options["seconds"], options["requests"]
-        self.out(f"   Load average before: {self.script.load_average()}")
-        for page in pages:
-            result = figures[page.name] = Figures()
-            client = Client(port, cookie, self.csrf_token)
-            warm = [client.request(page, path)[0] for path in page.paths[:2]]  # first-use imports and caches
-            if any(sample.status != 200 for sample in warm):  # no answer or an error: nothing more to measure
-                result.single = warm
-                client.close()
-                self.out(f"   {page.name:38} answered {[sample.status for sample in warm]} (0: no answer)")
-                continue
-            # a page slower than --slow-ms is measured three times, by one user only: it misses anyway
-            slow = max(sample.server_ms for sample in warm) > options["slow_ms"]
-            if not slow:
-                result.cold_ms = max(sample.server_ms for sample in warm + self.warm_every_worker(page, port, cookie))
-            deadline = time.monotonic() + seconds
-            n = 0
-            while n < (3 if slow else max(3, len(page.paths))) or (
-                not slow and n < most and time.monotonic() < deadline
-            ):
-                result.single.append(client.request(page, page.paths[n % len(page.paths)])[0])
-                n += 1
+        result = Figures()
+        client = center.client()
+        warm = [client.request(page, path)[0] for path in page.paths[:2]]  # first-use imports and caches
+        if any(sample.status != 200 for sample in warm):  # no answer or an error: nothing more to measure
+            result.single = warm
             client.close()
-            if not slow:
-                result.many, result.many_seconds = self.concurrent(page, port, cookie, options["users"], seconds)
-            self.out(
-                f"   {page.name:38} p50 {result.p50:7.1f} ms  p95 {result.p95:7.1f} ms  "
-                f"{options['users']} users p95 {Figures.pct([s.wall_ms for s in result.many], 0.95):7.1f} ms  "
-                f"queries {result.queries}  rows {result.rows}  a worker's first use {result.cold_ms:.0f} ms"
-            )
-        self.out(f"   Load average after: {self.script.load_average()}")
-        return figures
+            self.out(f"   {center.tag:>7} {page.name:38} answered {[s.status for s in warm]} (0: no answer)")
+            return result
+        # a page slower than --slow-ms is measured three times, by one user only: it misses anyway
+        slow = max(sample.server_ms for sample in warm) > options["slow_ms"]
+        if not slow:
+            result.cold_ms = max(sample.server_ms for sample in warm + self.warm_every_worker(center, page))
+        deadline = time.monotonic() + seconds
+        n = 0
+        while n < (3 if slow else max(3, len(page.paths))) or (not slow and n < most and time.monotonic() < deadline):
+            result.single.append(client.request(page, page.paths[n % len(page.paths)])[0])
+            n += 1
+        client.close()
+        if not slow:
+            result.many, result.many_seconds = self.concurrent(center, page, options["users"], seconds)
+        self.out(
+            f"   {center.tag:>7} {page.name:38} p50 {result.p50:7.1f} ms  p95 {result.p95:7.1f} ms  "
+            f"{options['users']} users p95 {Figures.pct([s.wall_ms for s in result.many], 0.95):7.1f} ms  "
+            f"queries {result.queries}  rows {result.rows}  a worker's first use {result.cold_ms:.0f} ms"
+        )
+        return result
 
-    def warm_every_worker(self, page: Page, port: int, cookie: str) -> list[Sample]:
+    def warm_every_worker(self, center: Running, page: Page) -> list[Sample]:
         """Each gunicorn worker's first requests for the page (its imports, its copies of the catalogue and of the
         stored forecast) before the page is measured: as many requests at once as there are workers, three times
         (gunicorn's workers close every connection, so each request goes to whichever worker takes it)."""
 
         def one(n: int) -> Sample:
-            client = Client(port, cookie, self.csrf_token)
+            client = center.client()
             try:
                 return client.request(page, page.paths[n % len(page.paths)])[0]
             finally:
@@ -389,13 +416,13 @@ class Command(BaseCommand):
         with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
             return list(pool.map(one, range(3 * WORKERS)))
 
-    def concurrent(self, page: Page, port: int, cookie: str, users: int, seconds: float):
+    def concurrent(self, center: Running, page: Page, users: int, seconds: float):
         deadline = time.monotonic() + seconds
         samples: list[Sample] = []
         lock = threading.Lock()
 
         def user(index: int):
-            client = Client(port, cookie, self.csrf_token)
+            client = center.client()
             n = index
             try:
                 while time.monotonic() < deadline:
@@ -411,14 +438,14 @@ class Command(BaseCommand):
             list(pool.map(user, range(users)))
         return samples, time.perf_counter() - started
 
-    def board_share(self, pages: list[Page], port: int, cookie: str, options) -> float:
-        board = next(page for page in pages if page.name == "board, today")
+    def board_share(self, center: Running, options) -> float:
+        board = next(page for page in center.pages if page.name == "board, today")
         healthz = Page("healthz", ["/healthz/"])
-        board_samples, board_seconds = self.concurrent(board, port, cookie, 20, options["seconds"])
-        trivial_samples, trivial_seconds = self.concurrent(healthz, port, cookie, 20, options["seconds"])
+        board_samples, board_seconds = self.concurrent(center, board, 20, options["seconds"])
+        trivial_samples, trivial_seconds = self.concurrent(center, healthz, 20, options["seconds"])
         board_rps = len(board_samples) / board_seconds
         trivial_rps = len(trivial_samples) / trivial_seconds
-        self.out(f"   At 20 users: board {board_rps:.1f} req/s, /healthz/ {trivial_rps:.1f} req/s")
+        self.out(f"   {center.tag:>7} at 20 users: board {board_rps:.1f} req/s, /healthz/ {trivial_rps:.1f} req/s")
         return board_rps / max(trivial_rps, 1e-9)
 
     # --- the report ---------------------------------------------------------
@@ -454,8 +481,9 @@ class Command(BaseCommand):
             missed.append(f"{label}: board throughput {board_share:.2f} x /healthz/'s at 20 users")
         return missed
 
-    def growth(self, small, large) -> list[str]:
-        (small_label, (small_figures, pages, _)), (large_label, (large_figures, _, _)) = small, large
+    def growth(self, small: Running, large: Running) -> list[str]:
+        small_label, small_figures, pages = small.label, small.figures, small.pages
+        large_label, large_figures = large.label, large.figures
         self.out("")
         self.out(f"Growth from {small_label} to {large_label} (single-user server p95; queries)")
         header = f"{'page':38} {'small p95':>10} {'large p95':>10} {'ratio':>6} {'queries':>18}  verdict"
