@@ -53,18 +53,30 @@ def _migrated_data_in_transactional_tests(request):
         restore_migrated_data()
 
 
+def _uses_database(request) -> bool:
+    return request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "live_server", "django_db_reset_sequences"} & set(request.fixturenames)
+    )
+
+
 @pytest.fixture(autouse=True)
-def _empty_caches(_migrated_data_in_transactional_tests):
+def _empty_caches(request, _migrated_data_in_transactional_tests):
     """Each test starts with empty caches: rolled-back tests can leave history ids that the next test reuses.
     Emptied after the migrated data is put back: re-seeding the catalogue sends signals whose handlers read it
-    (and build the per-process copies) before its last step sets the ingredients with a bulk update."""
+    (and build the per-process copies) before its last step sets the ingredients with a bulk update. A cache kept
+    in the database (the board's) is emptied only for a test that may use the database: no other can fill it."""
     from django.core.cache import caches
+    from django.core.cache.backends.db import DatabaseCache
 
     from scheduling import memo
     from scheduling.selectors import planning
 
+    uses_database = _uses_database(request)
+    if uses_database and "transactional_db" not in request.fixturenames:
+        request.getfixturevalue("db")  # the board's cache is emptied inside the test's transaction
     for cache in caches.all():
-        cache.clear()
+        if uses_database or not isinstance(cache, DatabaseCache):
+            cache.clear()
     # and the per-process copies (catalogue, center rules, planning ceiling): a flush between transactional tests
     # sends no signal, so a copy built before it would otherwise outlive the rows it was built from
     memo._copies.clear()
