@@ -26,7 +26,7 @@ ALLOWED: set[tuple[str, str]] = {
     ("devtools/management/commands/bench_scheduling.py", "build"),
     ("devtools/management/commands/bench_scheduling.py", "bench_rooms"),
     ("devtools/management/commands/bench_pages.py", "build"),
-    ("devtools/management/commands/bench_pages.py", "run_center"),  # a dict's update(): the server's environment
+    ("devtools/management/commands/bench_pages.py", "start_center"),  # a dict's update(): the server's environment
 }
 
 

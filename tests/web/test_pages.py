@@ -92,7 +92,11 @@ def test_worklist_lists_a_plan_due_without_booking(as_user, scheduler, center):
     assert reverse("scheduling:plan-find", args=[plan.pk]) in html
 
 
-def test_worklist_leaves_out_booked_plans(as_user, scheduler, booked):
+def test_worklist_leaves_out_booked_plans(as_user, scheduler, center):
+    # booked ahead: a booking earlier today that nobody checked in no longer covers the dose once its time passed
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    plan = TreatmentPlanFactory(patient=PatientFactory(first_name="Ada", last_name="Lovelace"))
+    AppointmentFactory(ocrevus_maintenance=True, chair=center[0], premed_start=local(tomorrow, 9), plan=plan)
     html = as_user(scheduler).get(reverse("scheduling:worklist")).content.decode()
     assert "Lovelace" not in html
 
