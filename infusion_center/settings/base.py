@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "infusion_center.ratelimit.SignInRateLimitMiddleware",  # before any password is hashed
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "infusion_center.sessions.SessionMiddleware",  # Django's; a connection lost while saving it keeps the answer
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
