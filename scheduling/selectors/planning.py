@@ -202,12 +202,10 @@ def what_if(
     per day when there is one (the center's hours and staffing read again, no dose); without, worked out from
     the plans, without the plan of the coming weeks."""
     if baseline is None or not baseline.days:
-        baseline = forecast_summary(center_forecast(plan=False))
-        changed = center_forecast(extra_nurses=extra_nurses, plan=False)
-    else:
-        with gc_paused():
-            center = _with_extra_nurses(center_for_range(baseline.first, baseline.last), extra_nurses)
-            changed = restaffed(center, baseline.days, baseline.ceiling)
+        baseline = forecast_summary(center_forecast(plan=False))  # the doses read once, then restaffed below
+    with gc_paused():
+        center = _with_extra_nurses(center_for_range(baseline.first, baseline.last), extra_nurses)
+        changed = restaffed(center, baseline.days, baseline.ceiling)
     return baseline, dataclasses.replace(forecast_summary(changed), ceiling=baseline.ceiling)
 
 
