@@ -75,7 +75,10 @@ def _not_logged_recently(request, user, patient_ids: list[int]) -> list[int]:
             view_name=(match.view_name if match is not None else "")[:200],
             patient_id__in=patient_ids,
             accessed_at__gte=since,
-        ).values_list("patient_id", flat=True)
+        )
+        .order_by()
+        .values_list("patient_id", flat=True)
+        .distinct()  # a patient once: each full page of the board logged all of them again
     )
     return [pid for pid in patient_ids if pid not in logged]
 

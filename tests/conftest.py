@@ -68,7 +68,9 @@ def _empty_caches(request, _migrated_data_in_transactional_tests):
     from django.core.cache import caches
     from django.core.cache.backends.db import DatabaseCache
 
+    from infusion_center import context_processors
     from scheduling import memo
+    from scheduling.board import cache as board_cache
     from scheduling.selectors import planning
 
     uses_database = _uses_database(request)
@@ -81,6 +83,8 @@ def _empty_caches(request, _migrated_data_in_transactional_tests):
     # sends no signal, so a copy built before it would otherwise outlive the rows it was built from
     memo._copies.clear()
     planning._ceiling_memo.clear()
+    board_cache.forget_process_copies()
+    context_processors._role_names.clear()
 
 
 @pytest.fixture

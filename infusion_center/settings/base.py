@@ -97,7 +97,8 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
             ],
             # The center's date, time and duration filters (|center_day_time etc.) in every template.
-            "builtins": ["infusion_center.templatetags.center_formats"],
+            # and {% link 'name' %}, the URL of a view without arguments, resolved once per process.
+            "builtins": ["infusion_center.templatetags.center_formats", "infusion_center.templatetags.links"],
         },
     },
 ]

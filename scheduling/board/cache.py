@@ -12,7 +12,7 @@ history row, and `tests/security/test_history_integrity.py` forbids the bulk wri
 history table it takes the highest `history_id` and the sum of the last `RECENT_WINDOW` ids: the maximum alone
 would miss a transaction that took an id before another's and committed after it; the sum sees that row arrive.
 Writes that bypass the ORM (raw SQL, bulk loads) are not seen: they show at the next minute on today's board,
-within `OTHER_DAY_SECONDS` on another day's.
+within `OTHER_DAY_SECONDS` (and the minute a process keeps its copy) on another day's.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+import threading
+import time
+from collections import OrderedDict
 
 from django.core.cache import caches
 from django.db import connection
@@ -62,7 +65,16 @@ INPUTS = (
     models.OutsideDose,
 )
 
+PROCESS_COPIES = 8  # the grids a process keeps in memory as well (a few days around today, each a few hundred kB)
+PROCESS_COPY_SECONDS = 60  # and for at most a minute: what the fingerprint cannot see shows a minute later at most
+
 _sql: str | None = None
+# The process's own copies of grids it rendered or read, under the same keys: a hit then costs no read of a few
+# hundred kB from the cache table. A key names the data's fingerprint, so a copy is never stale while its key is
+# asked for; none is kept or used inside a transaction (its rows may be uncommitted, or rolled back later).
+_copies: OrderedDict[str, tuple[float, tuple[str, list[int]]]] = OrderedDict()
+_copies_lock = threading.Lock()
+_clock = time.monotonic
 
 
 def _fingerprint_sql() -> str:
@@ -99,6 +111,15 @@ def cache_key(day: datetime.date, now: datetime.datetime, fingerprint: tuple) ->
     return f"board:{day.isoformat()}:{moment}:{digest}"
 
 
+_BETWEEN_TAGS = re.compile(r">\s+<")
+
+
+def _compact(html: str) -> str:
+    """The template's indentation between tags made one space (a browser renders a run of whitespace as one):
+    a tenth of a large board's bytes, on every request that serves it. The grid has no <pre> or <textarea>."""
+    return _BETWEEN_TAGS.sub("> <", html)
+
+
 _UPDATED = re.compile(r'(<span class="board-updated text-body-secondary">updated )\d\d:\d\d(</span>)')
 
 
@@ -112,15 +133,50 @@ def board_grid_and_patients(day: datetime.date) -> tuple[SafeString, list[int]]:
 
     now = timezone.now()
     key = cache_key(day, now, board_fingerprint())  # read before the data: a grid is never older than its key
+    timeout = TODAY_SECONDS if day == timezone.localdate(now) else OTHER_DAY_SECONDS
+    cached = _process_copy(key)
     cache = caches[CACHE_ALIAS]
-    cached = cache.get(key)
+    if cached is None:
+        cached = cache.get(key)
+        if cached is not None:
+            _keep_copy(key, cached)
     if cached is None:
         context = board_context(day, now=now)
-        html = str(render_to_string(TEMPLATE, context))
+        html = _compact(str(render_to_string(TEMPLATE, context)))
         patient_ids = list(context["patient_ids"])
-        timeout = TODAY_SECONDS if day == timezone.localdate(now) else OTHER_DAY_SECONDS
         cache.set(key, (html, patient_ids), timeout=timeout)
+        _keep_copy(key, (html, patient_ids))
     else:
         html, patient_ids = cached
         html = _UPDATED.sub(rf"\g<1>{timezone.localtime(now):%H:%M}\g<2>", html, count=1)
     return mark_safe(html), patient_ids  # noqa: S308 - rendered by the template engine, which escaped it
+
+
+def _process_copy(key: str) -> tuple[str, list[int]] | None:
+    if connection.in_atomic_block:
+        return None
+    with _copies_lock:
+        copy = _copies.get(key)
+        if copy is None:
+            return None
+        if copy[0] <= _clock():
+            del _copies[key]
+            return None
+        _copies.move_to_end(key)
+        return copy[1]
+
+
+def _keep_copy(key: str, value: tuple[str, list[int]]) -> None:
+    if connection.in_atomic_block:
+        return
+    with _copies_lock:
+        _copies[key] = (_clock() + PROCESS_COPY_SECONDS, value)
+        _copies.move_to_end(key)
+        while len(_copies) > PROCESS_COPIES:
+            _copies.popitem(last=False)
+
+
+def forget_process_copies() -> None:
+    """Drop this process's copies (tests: a rolled-back test's history ids come again in the next)."""
+    with _copies_lock:
+        _copies.clear()

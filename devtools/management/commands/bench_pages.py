@@ -191,7 +191,9 @@ class Client:
         self.port, self.cookie, self.csrf_token = port, cookie, csrf_token
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=self.timeout)
 
-    def request(self, page: Page, path: str) -> tuple[Sample, str]:
+    def request(self, page: Page, path: str, *, read_rows: bool = True) -> tuple[Sample, str]:
+        """One request; read_rows=False (the concurrent runs) leaves the body unparsed: the load generator shares
+        the server's cores, and decoding and scanning a large page would take CPU from the server it measures."""
         headers = {"Cookie": self.cookie}
         body = None
         if page.method == "POST":
@@ -202,7 +204,7 @@ class Client:
             try:
                 self.connection.request(page.method, path, body=body, headers=headers)
                 response = self.connection.getresponse()
-                html = response.read().decode(errors="replace")
+                body_bytes = response.read()
                 break
             except (http.client.HTTPException, OSError):
                 self.connection.close()
@@ -213,12 +215,13 @@ class Client:
                     wall = (time.perf_counter() - started) * 1000
                     return Sample(status=0, wall_ms=wall, server_ms=wall, queries=-1, rows=0), ""
         wall = (time.perf_counter() - started) * 1000
+        html = body_bytes.decode(errors="replace") if read_rows else ""
         sample = Sample(
             status=response.status,
             wall_ms=wall,
             server_ms=float(response.getheader("X-Bench-Server-Ms") or wall),
             queries=int(response.getheader("X-Bench-Queries") or -1),
-            rows=sum(body.count("<tr") for body in re.findall(r"<tbody.*?</tbody>", html, re.DOTALL)),
+            rows=sum(part.count("<tr") for part in re.findall(r"<tbody.*?</tbody>", html, re.DOTALL)),
         )
         return sample, html
 
@@ -250,6 +253,14 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild", action="store_true", help="Build even when the center is already there.")
         parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)  # run per center
         parser.add_argument("--seed", type=int, default=13)
+        parser.add_argument(
+            "--only",
+            action="append",
+            default=[],
+            metavar="PAGE",
+            help='Measure only this page (its name as printed, e.g. "board, today"; repeatable); the board\'s '
+            "throughput against /healthz/ is always measured.",
+        )
 
     # --- the run ------------------------------------------------------------
     def handle(self, *args, **options):
@@ -276,7 +287,13 @@ class Command(BaseCommand):
             # page by page, each center in turn: a page's figures at both sizes come from the same minute of a
             # shared machine, so their ratio does not carry the load of another moment
             self.out(f"   Load average before: {self.script.load_average()}")
+            if options["only"]:
+                unknown = set(options["only"]) - {page.name for page in running[0].pages}
+                if unknown:
+                    raise CommandError(f"No such page: {', '.join(sorted(unknown))}.")
             for position, page in enumerate(running[0].pages):
+                if options["only"] and page.name not in options["only"]:
+                    continue
                 for center in running:
                     center.figures[page.name] = self.measure_page(center, center.pages[position], options)
             for center in running:
@@ -426,7 +443,7 @@ class Command(BaseCommand):
             n = index
             try:
                 while time.monotonic() < deadline:
-                    sample = client.request(page, page.paths[n % len(page.paths)])[0]
+                    sample = client.request(page, page.paths[n % len(page.paths)], read_rows=False)[0]
                     with lock:
                         samples.append(sample)
                     n += 1
@@ -460,6 +477,8 @@ class Command(BaseCommand):
         self.out("-" * len(header))
         missed = []
         for page in pages:
+            if page.name not in figures:  # left out by --only
+                continue
             f = figures[page.name]
             problems = []
             if f.failures:
@@ -491,8 +510,8 @@ class Command(BaseCommand):
         self.out("-" * len(header))
         missed = []
         for page in pages:
-            a, b = small_figures[page.name], large_figures.get(page.name)
-            if b is None:
+            a, b = small_figures.get(page.name), large_figures.get(page.name)
+            if a is None or b is None:
                 continue
             ratio = b.p95 / a.p95 if a.p95 else float("inf")
             problems = []
