@@ -7,6 +7,7 @@ ROLE_NAMES_SECONDS = 60  # display only: a changed role shows in the navigation 
 
 _role_names: dict[int, tuple[float, str]] = {}
 _role_names_lock = threading.Lock()
+_clock = time.monotonic
 
 
 def center(request):
@@ -22,7 +23,7 @@ def center(request):
 def _roles_of(user) -> str:
     """The user's group names, kept by each process for a minute: every page shows them, and reading them is a
     query of its own on every request."""
-    now = time.monotonic()
+    now = _clock()
     kept = _role_names.get(user.pk)
     if kept is not None and kept[0] > now:
         return kept[1]

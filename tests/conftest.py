@@ -83,6 +83,7 @@ def _empty_caches(request, _migrated_data_in_transactional_tests):
     # sends no signal, so a copy built before it would otherwise outlive the rows it was built from
     memo._copies.clear()
     planning._ceiling_memo.clear()
+    planning._summary_memo.clear()
     board_cache.forget_process_copies()
     context_processors._role_names.clear()
 

@@ -224,23 +224,3 @@ def next_doses_for_plans(plans: list[TreatmentPlan]) -> list[tuple[TreatmentPlan
         )
         result.append((plan, next_dose_of(state, given_only=True)))
     return result
-
-
-def appointments_in_range(first: datetime.date, last: datetime.date) -> list[Appointment]:
-    start, _ = day_bounds(first)
-    _, end = day_bounds(last)
-    return list(
-        Appointment.objects.filter(premed_start__gte=start, premed_start__lt=end)
-        .select_related("phase__drug")
-        .only(
-            "id",
-            "chair_id",
-            "status",
-            "premed_start",
-            "infusion_start",
-            "infusion_end",
-            "observation_end",
-            "phase__drug__name",
-            "phase__drug__id",
-        )
-    )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from infusion_center import heap
 from scheduling.catalogue import drug_specs
 from scheduling.engine.dosing import DoseCourse
 from scheduling.engine.forecast import (
@@ -255,6 +256,7 @@ def search_ceiling() -> Ceiling | None:
             return None
         _ceiling_memo.clear()
         _ceiling_memo[key] = found
+        heap.freeze_after_response()  # a large center's ceiling is a hundred thousand objects
     return found
 
 
@@ -263,8 +265,21 @@ def stored_forecast() -> StoredForecast | None:
     row = _latest_snapshot()
     if row is None:
         return None
-    summary = _unpickled(row["pk"], "summary")
-    return StoredForecast(row["computed_at"], summary) if summary is not None else None
+    key = (row["pk"], row["computed_at"])
+    summary = _summary_memo.get(key)
+    if summary is None:
+        summary = _unpickled(row["pk"], "summary")
+        if summary is None:
+            return None
+        _summary_memo.clear()
+        _summary_memo[key] = summary
+        heap.freeze_after_response()
+    return StoredForecast(row["computed_at"], summary)
+
+
+# The process's copy of the newest stored forecast page, like the ceiling's: a snapshot is never changed, only
+# replaced by a newer one (another id), so a copy under its id and time is current while that snapshot is newest.
+_summary_memo: dict[tuple[int, datetime.datetime], ForecastSummary] = {}
 
 
 def latest_proposal() -> ReoptimisationProposal | None:

@@ -55,10 +55,6 @@ class Calendar:
         return profile.peak_in_chairs, self.center.aware(day, profile.in_chairs.index(profile.peak_in_chairs))
 
 
-def _chair_minutes(appointment: Appointment) -> int:
-    return int((appointment.observation_end - appointment.premed_start).total_seconds() // 60)
-
-
 def fill_class(ratio: float | None) -> str:
     if ratio is None:
         return "fill-closed"
@@ -71,13 +67,13 @@ def week_fill(*, monday: datetime.date) -> dict:
     days = _days(monday, monday + datetime.timedelta(days=6))
     calendar = Calendar.load(days[0], days[-1])
     chairs = selectors.chairs_for_board()
-    appointments = [a for a in selectors.appointments_in_range(days[0], days[-1]) if a.status in HOLDS_CHAIR]
+    # the bookings the calendar read for the peaks (active ones, by local day): no second read of the week
     booked: dict[tuple[int, datetime.date], int] = Counter()
-    by_day: dict[datetime.date, list] = defaultdict(list)
-    for a in appointments:
-        day = timezone.localtime(a.premed_start).date()
-        booked[(a.chair_id, day)] += _chair_minutes(a)
-        by_day[day].append((a.premed_start, a.observation_end))
+    counts: dict[datetime.date, int] = Counter()
+    for day in days:
+        for booking, start, end in calendar.center.bookings_on(day):
+            booked[(booking.chair_id, day)] += end - start
+            counts[day] += 1
     rows = []
     for chair in chairs:
         cells = []
@@ -115,7 +111,7 @@ def week_fill(*, monday: datetime.date) -> dict:
                 "cap": cap,
                 "over": peak > cap if available else False,
                 "closed": calendar.center_closed(day),
-                "count": len(by_day.get(day, [])),
+                "count": counts[day],
             }
         )
     return {"days": days, "rows": rows, "totals": totals}

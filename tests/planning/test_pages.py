@@ -74,6 +74,26 @@ class TestForecastPage:
         assert "Slot search plans for at most <strong>1 patient in chairs" in html  # the stored ceiling
         assert list(OpeningHours.objects.values_list("nurses_on_duty", flat=True)) == before
 
+    def test_the_stored_page_is_read_once_per_process_and_a_newer_one_at_once(self, client, manager, forecast_stored):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from scheduling.models import PlanningSnapshot
+        from scheduling.services.planning_refresh import forecast_refresh
+
+        client.force_login(manager)
+        client.get(reverse("scheduling:planning-forecast"))
+        with CaptureQueriesContext(connection) as ctx:
+            again = client.get(reverse("scheduling:planning-forecast")).content.decode()
+        assert f"Forecast as of {formats.time(forecast_stored.computed_at)} ·" in again
+        reads = [q["sql"] for q in ctx.captured_queries if PlanningSnapshot._meta.db_table in q["sql"]]
+        assert len(reads) == 1 and '"summary"' not in reads[0]  # the newest snapshot's id and time only
+        with time_machine.travel(NOW + datetime.timedelta(minutes=10), tick=False):
+            newer = forecast_refresh()
+            html = client.get(reverse("scheduling:planning-forecast")).content.decode()
+        assert newer.pk != forecast_stored.pk
+        assert f"Forecast as of {formats.time(newer.computed_at)} ·" in html
+
     def test_a_stored_forecast_from_yesterday_is_not_shown(self, client, manager, forecast_stored, queued):
         with time_machine.travel(NOW + datetime.timedelta(days=1), tick=False):
             client.force_login(manager)

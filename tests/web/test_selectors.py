@@ -50,3 +50,21 @@ def test_batched_next_doses_match_the_service(center):
         expected = plan_next_dose(plan=TreatmentPlan.objects.get(pk=plan.pk))
         got = batched[next(p for p in batched if p.pk == plan.pk)]
         assert got == expected, plan.drug.name
+
+
+def test_the_week_counts_each_chairs_booked_hours_and_each_days_bookings(center):
+    from scheduling.selectors.reports import week_fill
+
+    today = timezone.localdate()
+    monday = today + datetime.timedelta(days=7 - today.weekday() + 7)
+    first, second, _third = center
+    AppointmentFactory(ocrevus_maintenance=True, chair=first, premed_start=local(monday, 8))  # 5 h in the chair
+    AppointmentFactory(ocrevus_maintenance=True, chair=first, premed_start=local(monday, 13))
+    AppointmentFactory(ocrevus_maintenance=True, chair=second, premed_start=local(monday + datetime.timedelta(2), 9))
+    AppointmentFactory(ocrevus_maintenance=True, chair=second, premed_start=local(monday, 9), status=S.CANCELLED)
+    fill = week_fill(monday=monday)
+    cells = {row["chair"].pk: row["cells"] for row in fill["rows"]}
+    assert [cell["used_h"] for cell in cells[first.pk][:3]] == [10, 0, 0]
+    assert [cell["used_h"] for cell in cells[second.pk][:3]] == [0, 0, 5]  # a cancelled booking holds no chair
+    assert [total["count"] for total in fill["totals"]] == [2, 0, 1, 0, 0, 0, 0]
+    assert fill["totals"][0]["peak"] == 1

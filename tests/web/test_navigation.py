@@ -1,0 +1,41 @@
+"""The navigation on every page: its links resolved once per process, the role names kept a minute."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse, set_script_prefix
+
+from infusion_center import context_processors, roles
+
+
+def test_a_link_is_the_address_reverse_gives():
+    html = Template("{% link 'scheduling:board' %} {% link 'patients:patient-list' %}").render(Context())
+    assert html == f"{reverse('scheduling:board')} {reverse('patients:patient-list')}"
+
+
+def test_a_link_follows_the_script_prefix_it_is_served_under():
+    try:
+        set_script_prefix("/center-a/")
+        assert Template("{% link 'scheduling:board' %}").render(Context()) == "/center-a/board/"
+        set_script_prefix("/")
+        assert Template("{% link 'scheduling:board' %}").render(Context()) == "/board/"
+    finally:
+        set_script_prefix("/")
+
+
+@pytest.mark.django_db
+def test_the_role_names_are_read_once_a_minute(client, nurse, monkeypatch):
+    now = [500.0]
+    monkeypatch.setattr(context_processors, "_clock", lambda: now[0])
+    client.force_login(nurse)
+    assert 'role-badge">Nurse<' in client.get(reverse("patients:patient-list")).content.decode()
+    nurse.groups.add(Group.objects.get(name=roles.SCHEDULER))
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("patients:patient-list")).content.decode()
+    assert 'role-badge">Nurse<' in page  # kept: no query for the names
+    assert not any('"auth_group"."name"' in q["sql"] for q in ctx.captured_queries)
+    now[0] += context_processors.ROLE_NAMES_SECONDS + 1
+    page = client.get(reverse("patients:patient-list")).content.decode()
+    assert f'role-badge">{roles.NURSE}, {roles.SCHEDULER}<' in page
