@@ -120,6 +120,8 @@ def _week_rows(result: ForecastSummary) -> list[dict]:
             "percent": round(week.chair_minutes / week.capacity_minutes * 100) if week.capacity_minutes else None,
             "nurse_hours": week.nurse_minutes / 60,
             "nurse_capacity": week.nurse_capacity / 60,
+            # worded here once: at a center over capacity on most days these are a hundred lines a page
+            "over": [(formats.day(day), "; ".join(problems)) for day, problems in week.over],
         }
         for week in result.weeks
     ]

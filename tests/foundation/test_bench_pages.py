@@ -99,3 +99,41 @@ def test_bench_pages_needs_postgres_and_consent():
     else:
         with pytest.raises(CommandError, match="with --yes-wipe"):
             call_command("bench_pages")
+
+
+def test_a_center_of_more_patients_than_its_chairs_serve_has_cohorts():
+    from devtools.management.commands.bench_pages import CASELOAD_PER_CHAIR, cohort_count
+
+    assert cohort_count(5000, 40) == 1
+    assert cohort_count(50_000, 40) == 10
+    assert cohort_count(50, 1) == 1
+    assert cohort_count(CASELOAD_PER_CHAIR + 1, 1) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_only_the_last_cohort_is_under_treatment_and_each_cohort_visits_in_its_own_years(monkeypatch):
+    import datetime
+
+    from django.utils import timezone
+
+    from devtools.management.commands import bench_pages
+    from scheduling.models import TreatmentPlan
+
+    monkeypatch.setattr(bench_pages, "CASELOAD_PER_CHAIR", 10)  # 50 patients, 1 chair: five cohorts of 10
+    build = ["--build-only", "--yes-wipe", "--patients", "50", "--years", "1", "--rebuild"]
+    call_command("bench_pages", *build, stdout=io.StringIO())
+    plans = list(TreatmentPlan.objects.order_by("patient_id"))
+    assert [p.status for p in plans] == ["stopped"] * 40 + ["active"] * 10
+    today = timezone.localdate()
+    first = today - datetime.timedelta(days=365)
+    span = 365 // 5
+    for index, plan in enumerate(plans):
+        cohort = index // 10
+        days = {a.local_date for a in Appointment.objects.filter(plan=plan)}
+        assert days, f"plan {index} has no visit"
+        assert all(first + datetime.timedelta(days=span * cohort) <= d for d in days)
+        if cohort < 4:
+            assert all(d < first + datetime.timedelta(days=span * (cohort + 1)) for d in days)
+    future = Appointment.objects.filter(premed_start__date__gt=today)
+    assert future.exists() and not future.exclude(plan__status="active").exists()

@@ -21,7 +21,8 @@ Building WIPES the database's patients, plans, chairs, appointments, reminders a
 
 The center: 40 chairs (fewer for a tiny center) open 07:00-19:00 on weekdays, four blocks a chair a day booked
 80% of the time (the layout of `bench_scheduling`), `years` of completed visits up to today and 30 days
-booked ahead, one plan a patient, two reminders a visit, two history rows a past visit and one access-log row
+booked ahead, one plan a patient (a center larger than its chairs' caseload treats its patients in cohorts over
+the years: see `cohort_count`), two reminders a visit, two history rows a past visit and one access-log row
 a visit. Patients, plans and chairs go through bulk_create; the visits and the rows that follow them are
 generated in SQL (INSERT ... SELECT over generate_series), so 50,000 patients and 20 years take minutes.
 """
@@ -578,17 +579,25 @@ class Command(BaseCommand):
             )
             drugs = {d.name: d for d in Drug.objects.all()}
             names = [name for name, weight in bench_scheduling.DRUG_MIX for _ in range(weight)]
-            start = today - datetime.timedelta(days=365 * years + 30)
+            cohorts = cohort_count(patients, chairs)
+            span = 365 * years / cohorts
+            first = today - datetime.timedelta(days=365 * years)
             TreatmentPlan.objects.bulk_create(
                 (
-                    TreatmentPlan(patient_id=pk, drug=drugs[rng.choice(names)], start_date=start)
-                    for pk in Patient.objects.order_by("pk").values_list("pk", flat=True).iterator()
+                    TreatmentPlan(
+                        patient_id=pk,
+                        drug=drugs[rng.choice(names)],
+                        start_date=first + datetime.timedelta(days=int(span * cohort) - 30),
+                        status=TreatmentPlan.Status.ACTIVE if cohort == cohorts - 1 else TreatmentPlan.Status.STOPPED,
+                    )
+                    for index, pk in enumerate(Patient.objects.order_by("pk").values_list("pk", flat=True).iterator())
+                    for cohort in [min(cohorts - 1, index // -(-patients // cohorts))]  # as insert_appointments
                 ),
                 batch_size=5000,
             )
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT setseed(%s)", [rng.random()])
-            self.insert_appointments(cursor, today, years, tz)
+            self.insert_appointments(cursor, today, years, tz, cohort_count(patients, chairs))
             self.insert_following_rows(cursor)
         with connection.cursor() as cursor:
             for model in (Patient, TreatmentPlan, Appointment, Appointment.history.model, Reminder, PatientAccess):
@@ -623,11 +632,13 @@ class Command(BaseCommand):
         user.save()
         reset(username=USERNAME)
 
-    def insert_appointments(self, cursor, today: datetime.date, years: int, tz) -> None:
+    def insert_appointments(self, cursor, today: datetime.date, years: int, tz, cohorts: int = 1) -> None:
         """Every weekday of `years` up to today and the next 30 days: each chair's four blocks, 80% booked, in
-        turn to every patient (their plan's last phase); past visits completed (3% no-shows, 2% cancelled)."""
+        turn to every patient of the cohort under treatment that day (their plan's last phase); past visits
+        completed (3% no-shows, 2% cancelled)."""
         first = today - datetime.timedelta(days=365 * years)
         last = today + datetime.timedelta(days=BOOKED_DAYS)
+        span_days = max(1, (365 * years) // cohorts)
         blocks = ", ".join(
             f"({start}, {length}, {str(index == len(bench_scheduling.BLOCKS) - 1).lower()})"
             for index, (start, length) in enumerate(bench_scheduling.BLOCKS)
@@ -638,6 +649,7 @@ class Command(BaseCommand):
                        " ORDER BY r.\"order\" DESC LIMIT 1) AS phase_id FROM scheduling_treatmentplan p")  # fmt: skip
         cursor.execute("SELECT count(*) FROM bench_plan")
         plans = cursor.fetchone()[0]
+        cohort_size = -(-plans // cohorts)  # the last cohort may be smaller: its missing turns stay free
         source = f"""
             (SELECT s.*, bp.id AS plan_id, bp.patient_id, bp.phase_id, ph.dose_amount, ph.dose_unit,
                     row_number() OVER (PARTITION BY bp.id ORDER BY s.n) AS dose_number,
@@ -653,7 +665,8 @@ class Command(BaseCommand):
                    CROSS JOIN scheduling_chair c
                    CROSS JOIN (VALUES {blocks}) AS b(start_min, len, is_last)
                    WHERE extract(isodow FROM d) < 6 AND random() < %(fill)s) s
-             JOIN bench_plan bp ON bp.k = (s.n - 1) %% %(plans)s
+             JOIN bench_plan bp ON bp.k = LEAST((s.day - %(first)s::date) / %(span)s, %(cohorts)s - 1) * %(size)s
+                                          + (s.n - 1) %% %(size)s
              JOIN scheduling_regimenphase ph ON ph.id = bp.phase_id) AS slot"""
         status = (
             "CASE WHEN NOT slot.past THEN 'scheduled' WHEN slot.luck < 0.03 THEN 'no_show' "
@@ -691,7 +704,9 @@ class Command(BaseCommand):
             "first": first,
             "last": last,
             "fill": bench_scheduling.FILL,
-            "plans": plans,
+            "span": span_days,
+            "cohorts": cohorts,
+            "size": cohort_size,
         }
         insert_select(cursor, Appointment, computed, source, params)
 
@@ -776,6 +791,17 @@ class Command(BaseCommand):
             },
             "admin": admin_pages,
         }
+
+
+CASELOAD_PER_CHAIR = 125  # patients under treatment a chair serves: 40 chairs, 5,000 patients
+
+
+def cohort_count(patients: int, chairs: int) -> int:
+    """The successive groups of patients a center treats over its history. A center with 20 years of records has
+    ten times the patients of one with 2, not ten times the caseload: its chairs serve about CASELOAD_PER_CHAIR
+    patients each at a time. So the history is cohorts, each under treatment for an equal share of the years
+    (the last one now, its plans active; the earlier ones' plans stopped), each as busy as the one center."""
+    return max(1, -(-patients // (CASELOAD_PER_CHAIR * chairs)))
 
 
 def insert_select(cursor, model, computed: dict[str, str], source: str, params: dict) -> int:
