@@ -6,21 +6,30 @@ request set it off (the slow outliers of the page benchmark). `gc.freeze()` move
 moment out of the collector's sight; reference counting still frees them when they are dropped.
 
 Frozen once the application is loaded (no request in flight), and again after the response of a request that
-loaded a large copy (the ceiling, the stored forecast page): `freeze_after_response` asks for it, and the freeze
-runs when Django signals the request finished, after a collection, so it takes no time from an answer.
+loaded a large copy (the ceiling, the stored forecast page) or in which a full pass took longer than
+`SLOW_FULL_PASS_MS` (what the pages have kept since, their compiled templates, the admin's, has grown): the
+request asks for it, and the freeze runs when Django signals the request finished, after a collection, so it takes
+no time from an answer. Each freeze keeps what the finished request left in reference cycles (some hundred
+objects), so it is asked for only when a pass has become slow.
 """
 
 from __future__ import annotations
 
 import gc
 import threading
+import time
+
+SLOW_FULL_PASS_MS = 10.0
 
 _wanted = threading.Event()
+_clock = time.perf_counter
+_full_pass_started: list[float] = []
 
 
 def freeze_now() -> None:
     gc.collect()
     gc.freeze()
+    _wanted.clear()  # the collection just made may itself have been slow: it is frozen now
 
 
 def freeze_after_response() -> None:
@@ -30,8 +39,17 @@ def freeze_after_response() -> None:
 
 def on_request_finished(sender, **kwargs) -> None:
     if _wanted.is_set():
-        _wanted.clear()
         freeze_now()
+
+
+def on_collection(phase: str, info: dict) -> None:
+    """gc.callbacks: a full pass slower than SLOW_FULL_PASS_MS asks for a freeze after the response."""
+    if info.get("generation") != 2:
+        return
+    if phase == "start":
+        _full_pass_started[:] = [_clock()]
+    elif _full_pass_started and (_clock() - _full_pass_started[0]) * 1000 > SLOW_FULL_PASS_MS:
+        _wanted.set()
 
 
 def install() -> None:
@@ -40,3 +58,5 @@ def install() -> None:
 
     freeze_now()
     request_finished.connect(on_request_finished, dispatch_uid="infusion_center.heap")
+    if on_collection not in gc.callbacks:
+        gc.callbacks.append(on_collection)

@@ -62,7 +62,7 @@ def calls_to_confirm(now: datetime.datetime | None = None) -> list[dict]:
         Appointment.objects.filter(no_email, status=S.SCHEDULED, premed_start__gt=now, premed_start__lte=horizon)
         .select_related("patient", "phase__drug", "chair")
         .prefetch_related(Prefetch("call_attempts", queryset=CallAttempt.objects.order_by("-called_at", "-id")))
-        .order_by("premed_start")
+        .order_by("premed_start", "pk")  # visits at the same time in the order they were booked, every time
     )
     marks = confirmation_marks(rows)
     result = []

@@ -57,3 +57,21 @@ def test_loading_the_ceiling_or_the_stored_page_asks_for_a_freeze_once(
     assert client.get(reverse("scheduling:planning-forecast")).status_code == 200
     assert len(asked) == 2
     assert gc.get_freeze_count() > 0  # frozen once the response was finished
+
+
+def test_a_slow_full_pass_asks_for_a_freeze_and_a_quick_or_young_one_does_not(web_process, monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(heap, "_clock", lambda: now[0])
+
+    def collection(generation: int, milliseconds: float) -> None:
+        heap.on_collection("start", {"generation": generation})
+        now[0] += milliseconds / 1000
+        heap.on_collection("stop", {"generation": generation, "collected": 0, "uncollectable": 0})
+
+    collection(2, heap.SLOW_FULL_PASS_MS / 2)
+    collection(0, heap.SLOW_FULL_PASS_MS * 5)
+    assert not heap._wanted.is_set()
+    collection(2, heap.SLOW_FULL_PASS_MS * 2)
+    assert heap._wanted.is_set()
+    request_finished.send(sender=None)
+    assert not heap._wanted.is_set() and gc.get_freeze_count() > 0
