@@ -12,11 +12,11 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from authorisations.models import Authorisation
+from infusion_center.shared_figures import forget_shared_figures
 from scheduling.engine.authorisation import AuthorisationSpec, Coverage, DoseSpec, allocate, coverage_issue
 from scheduling.engine.readiness import Readiness
 from scheduling.models import Appointment, TreatmentPlan
@@ -40,7 +40,7 @@ def authorisation_save(*, plan: TreatmentPlan, data: dict, user, authorisation: 
     authorisation.full_clean()
     authorisation._history_user = user
     authorisation.save()
-    transaction.on_commit(lambda: cache.delete("authorisations:front-desk-count"))  # the navigation badge
+    transaction.on_commit(lambda: forget_shared_figures("authorisations:front-desk-count"))  # the navigation badge
     return authorisation
 
 

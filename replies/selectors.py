@@ -159,21 +159,16 @@ NAV_CACHE_KEY = "replies:nav-counts:{name}"
 
 
 def _cached_count(name: str, compute) -> int:
-    from django.core.cache import cache
+    from infusion_center.shared_figures import shared_figure
 
-    key = NAV_CACHE_KEY.format(name=name)
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, NAV_CACHE_SECONDS)
-    return value
+    return shared_figure(NAV_CACHE_KEY.format(name=name), compute, NAV_CACHE_SECONDS)
 
 
 def nav_counts_changed() -> None:
-    """After a write to a queue: this process shows the new counts at once (others within NAV_CACHE_SECONDS)."""
-    from django.core.cache import cache
+    """After a write to a queue: this process shows the new counts at once (others within a few seconds)."""
+    from infusion_center.shared_figures import forget_shared_figures
 
-    cache.delete_many([NAV_CACHE_KEY.format(name=name) for name in ("follow_up", "replies")])
+    forget_shared_figures(*(NAV_CACHE_KEY.format(name=name) for name in ("follow_up", "replies")))
 
 
 def nav_counts(user) -> dict[str, int]:

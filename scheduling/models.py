@@ -483,6 +483,8 @@ class Appointment(models.Model):
             models.Index(fields=["patient", "premed_start"], name="appt_patient_start_idx"),
             models.Index(fields=["plan", "status"], name="appt_plan_status_idx"),
             models.Index(fields=["status", "premed_start"], name="appt_status_start_idx"),  # admin's status filter
+            # the follow-up queue's visits discharged in the last days (replies/selectors.py): a range, not a scan
+            models.Index(fields=["discharged_at"], condition=Q(status="completed"), name="appt_discharged_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,12 +1,12 @@
 import datetime
 
 from django import template
-from django.core.cache import cache
 from django.utils import timezone
 
 from authorisations.models import Authorisation
 from authorisations.selectors import front_desk_count
 from authorisations.services import expiry_warning_days, usage_for_plans
+from infusion_center.shared_figures import shared_figure
 
 register = template.Library()
 
@@ -18,11 +18,7 @@ NAV_COUNT_SECONDS = 60  # the badge is on every page: counted at most once a min
 @register.simple_tag
 def authorisation_alert_count() -> int:
     """Expiring authorisations and uncovered booked doses, for the navigation badge."""
-    count = cache.get(NAV_COUNT_KEY)
-    if count is None:
-        count = front_desk_count()
-        cache.set(NAV_COUNT_KEY, count, NAV_COUNT_SECONDS)
-    return count
+    return shared_figure(NAV_COUNT_KEY, front_desk_count, NAV_COUNT_SECONDS)  # counted once for every process
 
 
 @register.inclusion_tag("authorisations/_patient_authorisations.html", takes_context=True)

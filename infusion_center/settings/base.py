@@ -439,6 +439,14 @@ CACHES = {
         "LOCATION": "board_cache",
         "OPTIONS": {"MAX_ENTRIES": 200},  # a large center's grid is a few hundred kB
     },
+    # Figures every web process shows alike (the navigation's counts), worked out once for all of them: in the
+    # same database table as the board's grids, under a prefix of their own.
+    "shared": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "board_cache",
+        "KEY_PREFIX": "shared",
+        "OPTIONS": {"MAX_ENTRIES": 200},
+    },
     # Sign-in and password-reset rate limits: shared by every web process through Redis when there is one.
     "ratelimit": {
         "BACKEND": "infusion_center.cache.PrefixedRedisCache",

@@ -39,3 +39,27 @@ def test_the_role_names_are_read_once_a_minute(client, nurse, monkeypatch):
     now[0] += context_processors.ROLE_NAMES_SECONDS + 1
     page = client.get(reverse("patients:patient-list")).content.decode()
     assert f'role-badge">{roles.NURSE}, {roles.SCHEDULER}<' in page
+
+
+@pytest.mark.django_db
+def test_a_figure_worked_out_by_one_process_is_read_by_the_others_until_it_is_forgotten():
+    from django.core.cache import cache
+
+    from infusion_center.shared_figures import forget_shared_figures, shared_figure
+
+    counted = []
+
+    def count():
+        counted.append(1)
+        return 7
+
+    assert shared_figure("test:figure", count, 60) == 7
+    cache.clear()  # another web process: its own memory is empty, the database cache is shared
+    with CaptureQueriesContext(connection) as ctx:
+        assert shared_figure("test:figure", count, 60) == 7
+    assert len(counted) == 1 and len(ctx.captured_queries) == 1  # read from the shared table, not counted again
+    with CaptureQueriesContext(connection) as ctx:
+        assert shared_figure("test:figure", count, 60) == 7
+    assert not ctx.captured_queries  # and then from the process's own copy
+    forget_shared_figures("test:figure")
+    assert shared_figure("test:figure", count, 60) == 7 and len(counted) == 2
