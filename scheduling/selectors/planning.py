@@ -237,8 +237,24 @@ def _unpickled(pk: int, field: str):
         return None
 
 
-# The process's copy of the newest ceiling: read from the database and unpickled once per snapshot, not per search.
+# The process's copies of the newest snapshot's ceiling and forecast page: read from the database and unpickled
+# once per snapshot, not per request. A snapshot is never changed, only replaced by a newer one (another id), so a
+# copy under its id and time is current while that snapshot is the newest.
 _ceiling_memo: dict[tuple[int, datetime.datetime], Ceiling] = {}
+_summary_memo: dict[tuple[int, datetime.datetime], ForecastSummary] = {}
+
+
+def _snapshot_copy(row: dict, field: str, memo: dict):
+    key = (row["pk"], row["computed_at"])
+    found = memo.get(key)
+    if found is None:
+        found = _unpickled(row["pk"], field)
+        if found is None:
+            return None
+        memo.clear()
+        memo[key] = found
+        heap.freeze_after_response()  # a large center's ceiling is a hundred thousand objects
+    return found
 
 
 def search_ceiling() -> Ceiling | None:
@@ -246,40 +262,14 @@ def search_ceiling() -> Ceiling | None:
     (slot search then ranks without it: the forecast is never worked out in a request). One query while the
     process's copy is current."""
     row = _latest_snapshot()
-    if row is None:
-        return None
-    key = (row["pk"], row["computed_at"])
-    found = _ceiling_memo.get(key)
-    if found is None:
-        found = _unpickled(row["pk"], "ceiling")
-        if found is None:
-            return None
-        _ceiling_memo.clear()
-        _ceiling_memo[key] = found
-        heap.freeze_after_response()  # a large center's ceiling is a hundred thousand objects
-    return found
+    return _snapshot_copy(row, "ceiling", _ceiling_memo) if row is not None else None
 
 
 def stored_forecast() -> StoredForecast | None:
     """Today's forecast as the refresh task last stored it, for the forecast page; None when there is none yet."""
     row = _latest_snapshot()
-    if row is None:
-        return None
-    key = (row["pk"], row["computed_at"])
-    summary = _summary_memo.get(key)
-    if summary is None:
-        summary = _unpickled(row["pk"], "summary")
-        if summary is None:
-            return None
-        _summary_memo.clear()
-        _summary_memo[key] = summary
-        heap.freeze_after_response()
-    return StoredForecast(row["computed_at"], summary)
-
-
-# The process's copy of the newest stored forecast page, like the ceiling's: a snapshot is never changed, only
-# replaced by a newer one (another id), so a copy under its id and time is current while that snapshot is newest.
-_summary_memo: dict[tuple[int, datetime.datetime], ForecastSummary] = {}
+    summary = _snapshot_copy(row, "summary", _summary_memo) if row is not None else None
+    return StoredForecast(row["computed_at"], summary) if summary is not None else None
 
 
 def latest_proposal() -> ReoptimisationProposal | None:
