@@ -68,7 +68,6 @@ def _empty_caches(request, _migrated_data_in_transactional_tests):
     from django.core.cache import caches
     from django.core.cache.backends.db import DatabaseCache
 
-    from infusion_center import context_processors
     from scheduling import memo
     from scheduling.board import cache as board_cache
     from scheduling.selectors import planning
@@ -85,7 +84,6 @@ def _empty_caches(request, _migrated_data_in_transactional_tests):
     planning._ceiling_memo.clear()
     planning._summary_memo.clear()
     board_cache.forget_process_copies()
-    context_processors._role_names.clear()
 
 
 @pytest.fixture

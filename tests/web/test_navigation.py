@@ -1,6 +1,7 @@
 """The navigation on every page: its links resolved once per process, the role names kept a minute."""
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.template import Context, Template
@@ -26,18 +27,18 @@ def test_a_link_follows_the_script_prefix_it_is_served_under():
 
 
 @pytest.mark.django_db
-def test_the_role_names_are_read_once_a_minute(client, nurse, monkeypatch):
-    now = [500.0]
-    monkeypatch.setattr(context_processors, "_clock", lambda: now[0])
-    client.force_login(nurse)
-    assert 'role-badge">Nurse<' in client.get(reverse("patients:patient-list")).content.decode()
-    nurse.groups.add(Group.objects.get(name=roles.SCHEDULER))
-    with CaptureQueriesContext(connection) as ctx:
+def test_the_role_names_are_read_once_a_minute(client, nurse):
+    with time_machine.travel("2026-03-11 12:00 +00:00", tick=False) as clock:
+        client.force_login(nurse)
+        assert 'role-badge">Nurse<' in client.get(reverse("patients:patient-list")).content.decode()
+        nurse.groups.add(Group.objects.get(name=roles.SCHEDULER))
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(reverse("patients:patient-list")).content.decode()
+        assert 'role-badge">Nurse<' in page  # kept: no query for the names
+        assert not any('"auth_group"."name"' in q["sql"] for q in ctx.captured_queries)
+        clock.shift(context_processors.ROLE_NAMES_SECONDS + 1)
+        client.force_login(nurse)  # a fresh session: the clock moved
         page = client.get(reverse("patients:patient-list")).content.decode()
-    assert 'role-badge">Nurse<' in page  # kept: no query for the names
-    assert not any('"auth_group"."name"' in q["sql"] for q in ctx.captured_queries)
-    now[0] += context_processors.ROLE_NAMES_SECONDS + 1
-    page = client.get(reverse("patients:patient-list")).content.decode()
     assert f'role-badge">{roles.NURSE}, {roles.SCHEDULER}<' in page
 
 
