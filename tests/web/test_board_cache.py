@@ -352,7 +352,7 @@ def test_a_warm_board_request_makes_a_few_fixed_queries(board):
     assert (
         len(big.captured_queries) == len(small.captured_queries) <= 8
     )  # session, user, 2 permissions, roles, fingerprint, the cached grid, the access log's one insert
-    fingerprints = [q for q in big.captured_queries if "UNION ALL" in q["sql"]]
+    fingerprints = [q for q in big.captured_queries if "UNION ALL" in q["sql"] or "EXECUTE board_" in q["sql"]]
     assert len(fingerprints) == 1
 
 
@@ -371,3 +371,20 @@ def test_every_web_process_serves_the_grid_one_of_them_rendered(board, monkeypat
     monkeypatch.setattr(board_cache, "board_context", not_again)
     caches["board"].close()  # another process: a connection of its own to the same table
     assert htmx(client) == first
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a prepared statement of PostgreSQL's")
+def test_the_fingerprint_is_prepared_once_a_database_session_and_again_on_a_new_one(board):
+    with CaptureQueriesContext(connection) as first:
+        before = board_cache.board_fingerprint()
+        assert board_cache.board_fingerprint() == before  # nothing written between: the same answer
+    sql = [query["sql"] for query in first.captured_queries]
+    assert sum(s.startswith("PREPARE") for s in sql) <= 1 and sql[-1].startswith("EXECUTE")
+    Closure.objects.create(chair=board["chairs"][1], starts_on=DAY, ends_on=DAY, reason="Pump serviced")
+    assert board_cache.board_fingerprint() != before  # the prepared statement sees the write
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # what a new session has: no statement yet
+    connection.connection._board_fingerprint_prepared = False
+    with CaptureQueriesContext(connection) as again:
+        board_cache.board_fingerprint()
+    assert [q["sql"].split()[0] for q in again.captured_queries] == ["PREPARE", "EXECUTE"]
