@@ -1,8 +1,8 @@
 """Paging for lists over large tables: no COUNT(*) over the whole table to draw a page.
 
 `NextPagePaginator` reads one row more than the page to know whether there is a next page (the staff lists show
-"Newer" / "Older" links and the page number, not "of N"). `EstimatedCountPaginator` is for Django admin, which
-needs a count: an unfiltered changelist of a large table on PostgreSQL uses the planner's row estimate.
+"Newer" / "Older" links and the page number, not "of N"). `EstimatedCountPaginator` is for Django admin and the
+patient list, which show a count: unfiltered, a large table on PostgreSQL gives the planner's row estimate.
 """
 
 from __future__ import annotations
@@ -76,7 +76,10 @@ class NextPagePaginator:
 
 
 class EstimatedCountPaginator(Paginator):
-    """Django admin's paginator: the planner's estimate for an unfiltered large table on PostgreSQL."""
+    """A count-drawing paginator (Django admin's, the patient list's) that takes the planner's estimate for an
+    unfiltered large table on PostgreSQL; `count_is_estimate` says so, for the page to word it "about"."""
+
+    count_is_estimate = False
 
     @cached_property
     def count(self) -> int:
@@ -88,5 +91,6 @@ class EstimatedCountPaginator(Paginator):
                 cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)", [table])
                 row = cursor.fetchone()
             if row and row[0] is not None and row[0] > ESTIMATE_ABOVE:
+                self.count_is_estimate = True
                 return int(row[0])
         return super().count

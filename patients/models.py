@@ -9,11 +9,10 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from infusion_center import formats
+from infusion_center import formats, links
 
 
 class Patient(models.Model):
@@ -99,7 +98,7 @@ class Patient(models.Model):
         return f"{self.last_name}, {self.first_name} ({self.mrn})"
 
     def get_absolute_url(self) -> str:
-        return reverse("patients:patient-detail", args=[self.pk])
+        return links.link("patients:patient-detail", self.pk)  # a list links every row: reversed once per process
 
     @property
     def full_name(self) -> str:

@@ -9,8 +9,12 @@ from patients.search import patient_search
 
 
 def patient_list(*, search: str = "") -> QuerySet[Patient]:
-    """Every patient alphabetically, or those a front-desk search finds, closest first (patients.search)."""
-    return patient_search(search)
+    """Every patient alphabetically, or those a front-desk search finds, closest first (patients.search); with the
+    columns the list shows (a record's notes, address and clinical text stay in the database)."""
+    return patient_search(search).only(*LIST_COLUMNS)
+
+
+LIST_COLUMNS = ("mrn", "first_name", "last_name", "date_of_birth", "ms_type", "phone")
 
 
 def patient_for_detail(*, pk: int) -> Patient:

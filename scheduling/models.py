@@ -10,10 +10,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from infusion_center import formats
+from infusion_center import formats, links
 from patients.models import CheckKind, Patient
 
 # ---------------------------------------------------------------------------
@@ -508,7 +507,7 @@ class Appointment(models.Model):
         return f"{self.patient.full_name} - {self.phase.drug.name} - {self.premed_start:%Y-%m-%d %H:%M}"
 
     def get_absolute_url(self) -> str:
-        return reverse("scheduling:appointment-detail", args=[self.pk])
+        return links.link("scheduling:appointment-detail", self.pk)  # a list links every row: reversed once per process
 
     @property
     def is_active(self) -> bool:

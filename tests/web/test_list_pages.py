@@ -159,6 +159,25 @@ def test_admin_uses_the_planners_estimate_for_an_unfiltered_large_table(client, 
     assert response.context["cl"].result_count == 0
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's estimate is PostgreSQL's")
+def test_the_patient_list_words_the_planners_estimate_and_a_search_counts_exactly(client, monkeypatch):
+    from tests.factories import PatientFactory
+
+    PatientFactory.create_batch(30, last_name="Zed")
+    PatientFactory(first_name="Marie", last_name="Curie")
+    with connection.cursor() as cursor:
+        cursor.execute('ANALYZE "patients_patient"')
+    monkeypatch.setattr(paging, "ESTIMATE_ABOVE", 10)
+    client.force_login(staff("Scheduler", "sam"))
+    url = reverse("patients:patient-list")
+    response, queries = _get(client, url)
+    assert not _counts(queries, "patients_patient")  # every patient: no count of the table
+    assert "Page 1 of about 2 · about 31 patients" in response.content.decode()
+    searched = client.post(url, {"q": "zed"}).content.decode()
+    assert "Page 1 of 2 · 30 patients" in searched  # a search's count is exact, and worded so
+    assert "1 patient<" in client.post(url, {"q": "curie"}).content.decode()
+
+
 def test_next_page_paginator_reads_one_row_more_than_the_page():
     opening_hours()
     _appointments(7)

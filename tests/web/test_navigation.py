@@ -6,14 +6,32 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse, set_script_prefix
+from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from infusion_center import context_processors, roles
+from tests.factories import PatientFactory
 
 
 def test_a_link_is_the_address_reverse_gives():
     html = Template("{% link 'scheduling:board' %} {% link 'patients:patient-list' %}").render(Context())
     assert html == f"{reverse('scheduling:board')} {reverse('patients:patient-list')}"
+
+
+def test_a_link_with_ids_is_the_address_reverse_gives_and_anything_else_is_reversed_as_asked():
+    from infusion_center import links
+
+    assert links.link("patients:patient-detail", 7) == reverse("patients:patient-detail", args=[7])
+    assert links.link("patients:patient-detail", 918_273_645) == reverse("patients:patient-detail", args=[918_273_645])
+    assert Template("{% link 'scheduling:appointment-detail' 42 %}").render(Context()) == reverse(
+        "scheduling:appointment-detail", args=[42]
+    )
+    with pytest.raises(NoReverseMatch):  # not a whole number: reverse() decides, as it would have
+        links.link("patients:patient-detail", -1)
+    try:
+        set_script_prefix("/center-a/")
+        assert PatientFactory.build(pk=9).get_absolute_url() == "/center-a/patients/9/"
+    finally:
+        set_script_prefix("/")
 
 
 def test_a_link_follows_the_script_prefix_it_is_served_under():
