@@ -176,6 +176,8 @@ def test_the_patient_list_words_the_planners_estimate_and_a_search_counts_exactl
     searched = client.post(url, {"q": "zed"}).content.decode()
     assert "Page 1 of 2 · 30 patients" in searched  # a search's count is exact, and worded so
     assert "1 patient<" in client.post(url, {"q": "curie"}).content.decode()
+    monkeypatch.setattr(paging.EstimatedCountPaginator, "count", 50_000)
+    assert "Page 1 of 2,000 · 50,000 patients" in client.get(url).content.decode()  # thousands grouped
 
 
 def test_next_page_paginator_reads_one_row_more_than_the_page():
