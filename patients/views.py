@@ -35,7 +35,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     # every patient: the planner's estimate of a large table, not a count of 50,000 rows (a search counts)
     paginator = EstimatedCountPaginator(selectors.patient_list(search=search), PAGE_SIZE)
     page = paginator.get_page((data or request.GET).get("page"))
-    patients_shown(request, page.object_list)
+    patients_shown(request, (row["pk"] for row in page.object_list))
     context = {"form": form, "page": page, "search": search, "nav": "patients"}
     template = "patients/_patient_rows.html" if request.htmx else "patients/patient_list.html"
     return render(request, template, context)
