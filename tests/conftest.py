@@ -137,3 +137,16 @@ def _staff(role_name, username, **extra):
     from tests.factories import staff
 
     return staff(getattr(roles, role_name) if role_name else None, username, **extra)
+
+
+@pytest.fixture
+def midday():
+    """For a test whose visit runs "now" and reaches hours back or ahead ("premedication an hour ago", a visit
+    that started ten hours ago): the clock at 13:00 today in the center's zone, ticking. Run at 01:30 local time,
+    ten hours ago is yesterday's visit, which no one can check in or discharge today."""
+    import time_machine
+
+    from tests.clock import local
+
+    with time_machine.travel(local(0, 13), tick=True):
+        yield

@@ -65,7 +65,7 @@ def test_a_patient_confirms_from_the_email_link(page, live_server, center, csp_v
 
 
 def test_a_patient_reports_symptoms_and_the_nurse_closes_it_as_a_reaction(
-    page, live_server, sign_in, center, csp_violations, shot
+    midday, page, live_server, sign_in, center, csp_violations, shot
 ):
     plan = TreatmentPlanFactory(patient=PatientFactory(first_name="Grace", last_name="Hopper", phone="+1 555 010 4242"))
     start = timezone.localtime() - datetime.timedelta(hours=8)

@@ -86,7 +86,7 @@ def test_scheduler_creates_patient_and_plan_books_and_sees_three_segments(page, 
 
 
 def test_nurse_runs_a_full_visit_on_the_clock_and_an_early_discharge_needs_a_reason(
-    page, live_server, sign_in, shot, center
+    midday, page, live_server, sign_in, shot, center
 ):
     """Check-in, premedication an hour ago, start, a reaction, an early end and an early discharge: the clock
     asks for a reason at each early step, refuses the discharge without one, and the history keeps them."""
@@ -186,7 +186,7 @@ def test_scheduler_cancels_a_booking_with_a_reason(page, live_server, sign_in, s
     assert appointment.status == Appointment.Status.CANCELLED
 
 
-def test_nurse_cannot_edit_drugs_and_scheduler_cannot_run_visits(page, live_server, sign_in, shot, center):
+def test_nurse_cannot_edit_drugs_and_scheduler_cannot_run_visits(midday, page, live_server, sign_in, shot, center):
     staff(roles.NURSE, "nora")
     staff(roles.SCHEDULER, "sam")
     appointment = AppointmentFactory(

@@ -42,7 +42,7 @@ def test_off_by_default_nothing_is_written():
     assert not SiuMessage.objects.exists()
 
 
-def test_every_change_sends_one_message_in_order(siu_on):
+def test_every_change_sends_one_message_in_order(midday, siu_on):
     user = UserFactory()
     with MllpListener() as ehr:
         siu_on.HL7_SIU_PORT = ehr.port

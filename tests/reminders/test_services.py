@@ -187,7 +187,7 @@ def test_cancelling_before_anything_was_sent_sends_nothing(queued):
     assert deliver_all() == [] and mail.outbox == []
 
 
-def test_discharge_sends_reaction_monitoring_now_and_plans_the_check_in(queued):
+def test_discharge_sends_reaction_monitoring_now_and_plans_the_check_in(midday, queued):
     appointment = book(premed_start=timezone.now() - datetime.timedelta(hours=10), drug_name="Lemtrada")
     discharged_at = appointment.observation_end  # this morning's visit, over
     discharge(appointment, at=discharged_at)

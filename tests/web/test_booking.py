@@ -191,7 +191,9 @@ def test_nurse_cannot_cancel_or_reschedule(client, nurse, center):
     assert client.get(reverse("scheduling:appointment-reschedule", args=[appointment.pk])).status_code == 403
 
 
-def test_after_a_serious_reaction_the_next_ocrevus_maintenance_uses_the_full_infusion(client, scheduler, nurse, center):
+def test_after_a_serious_reaction_the_next_ocrevus_maintenance_uses_the_full_infusion(
+    midday, client, scheduler, nurse, center
+):
     """End to end: the nurse records a severe reaction; the scheduler's next booking is the 3.5 h infusion."""
     patient = PatientFactory()
     today = timezone.localdate()

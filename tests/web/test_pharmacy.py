@@ -19,7 +19,7 @@ from tests.factories import AppointmentFactory, PatientFactory, ScreeningFactory
 from tests.pharmacy.helpers import dose_ready
 from tests.web.helpers import ocrevus_initial_doses_elsewhere
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("midday")]  # visits run "now", hours back
 S = Appointment.Status
 P = Preparation.Status
 MP = "IV methylprednisolone (relapse)"

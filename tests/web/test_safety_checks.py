@@ -237,7 +237,7 @@ def test_mitoxantrone_cannot_be_booked_without_a_current_clearing_echo(center):
 # ---- override policy ----
 
 
-def test_the_override_permission_belongs_to_the_charge_nurse_not_every_nurse(nurse, charge_nurse):
+def test_the_override_permission_belongs_to_the_charge_nurse_not_every_nurse(midday, nurse, charge_nurse):
     assert not nurse.has_perm("scheduling.override_readiness")
     assert charge_nurse.has_perm("scheduling.override_readiness")
     assert charge_nurse.has_perm("scheduling.perform_visit")
@@ -278,7 +278,7 @@ def test_the_page_offers_no_override_for_a_hard_stop(client, positive_hep_b_visi
     assert response.status_code == 409 and not ReadinessOverride.objects.exists()
 
 
-def test_every_override_shows_on_the_appointments_history_with_who_when_and_why(client, center, charge_nurse):
+def test_every_override_shows_on_the_appointments_history_with_who_when_and_why(midday, client, center, charge_nurse):
     plan = TreatmentPlanFactory(patient=PatientFactory())  # no hepatitis B screening: blocking, not a hard stop
     appointment = AppointmentFactory(
         ocrevus_maintenance=True,

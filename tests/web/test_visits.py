@@ -109,7 +109,7 @@ def test_premedication_recorded_once_and_only_from_the_phase(appointment, nurse)
     assert PremedicationGiven.objects.filter(appointment=appointment).count() == 1
 
 
-def test_start_blocked_without_screening_then_overridden_with_reason(center, nurse, charge_nurse, clock):
+def test_start_blocked_without_screening_then_overridden_with_reason(midday, center, nurse, charge_nurse, clock):
     plan = TreatmentPlanFactory(patient=PatientFactory())  # no hepatitis B screening, no infection check
     appointment = AppointmentFactory(
         ocrevus_maintenance=True,
@@ -139,7 +139,7 @@ def test_start_blocked_without_screening_then_overridden_with_reason(center, nur
     assert Appointment.objects.get(pk=appointment.pk).status == S.INFUSING
 
 
-def test_override_needs_the_permission(center, scheduler):
+def test_override_needs_the_permission(midday, center, scheduler):
     plan = TreatmentPlanFactory(patient=PatientFactory())
     appointment = AppointmentFactory(
         ocrevus_maintenance=True,
@@ -160,7 +160,7 @@ def test_missing_premedication_blocks_start(appointment, nurse):
         visits.infusion_start(appointment=appointment, user=nurse)
 
 
-def test_no_show_only_once_the_appointment_has_started(center, nurse):
+def test_no_show_only_once_the_appointment_has_started(midday, center, nurse):
     later = AppointmentFactory(
         ocrevus_maintenance=True, chair=center[2], premed_start=timezone.now() + datetime.timedelta(hours=2)
     )
@@ -185,7 +185,7 @@ def test_reaction_needs_a_started_infusion(appointment, nurse):
         )
 
 
-def test_future_times_are_refused(appointment, nurse):
+def test_future_times_are_refused(midday, appointment, nurse):
     with pytest.raises(visits.VisitError, match="in the future"):
         visits.appointment_check_in(
             appointment=appointment, user=nurse, at=timezone.now() + datetime.timedelta(hours=1)
@@ -250,7 +250,7 @@ def test_bad_time_is_a_form_error(client, nurse, appointment):
     assert "Enter a valid" in response.content.decode()
 
 
-def test_blocked_start_shows_problems_and_override_form(client, nurse, charge_nurse, center):
+def test_blocked_start_shows_problems_and_override_form(midday, client, nurse, charge_nurse, center):
     plan = TreatmentPlanFactory(patient=PatientFactory())
     appointment = AppointmentFactory(
         ocrevus_maintenance=True,
