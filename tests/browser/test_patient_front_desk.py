@@ -25,7 +25,12 @@ def test_front_desk_finds_a_patient_and_is_asked_before_registering_a_duplicate(
     search.press_sequentially("obrien, sofia", delay=20)
     expect(page.get_by_role("link", name="O'Brien, Sofia")).to_be_visible()
     expect(page.get_by_role("link", name="Marsh, Sofia")).to_have_count(0)
-    search.fill("14/03/1985")
+    # the search as one types answers first: Enter while it is in flight would make two requests at once, which the
+    # test server's one SQLite connection cannot serve together
+    with page.expect_response(
+        lambda response: response.url.endswith("/patients/") and response.request.method == "POST"
+    ):
+        search.fill("14/03/1985")
     search.press("Enter")
     expect(page.get_by_role("link", name="O'Brien, Sofia")).to_be_visible()
     shot("search")
