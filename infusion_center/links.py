@@ -19,10 +19,10 @@ _STAND_INS = (918_273_645, 918_273_646, 918_273_647)
 @functools.lru_cache(maxsize=256)
 def _pattern(name: str, arity: int, urlconf: str, prefix: str) -> tuple[str, ...] | None:
     """The URL split around its ids' places, or None when the stand-ins cannot be told apart in it."""
-    stand_ins = [str(value) for value in _STAND_INS[:arity]]
-    url = reverse(name, urlconf=urlconf, args=[int(value) for value in stand_ins])
+    stand_ins = _STAND_INS[:arity]
+    url = reverse(name, urlconf=urlconf, args=stand_ins)
     parts = []
-    for stand_in in stand_ins:
+    for stand_in in map(str, stand_ins):
         if url.count(stand_in) != 1:
             return None
         head, url = url.split(stand_in)
@@ -33,12 +33,8 @@ def _pattern(name: str, arity: int, urlconf: str, prefix: str) -> tuple[str, ...
 def link(name: str, *ids: int) -> str:
     """`reverse(name, args=ids)` for whole-number ids, from a pattern kept per process."""
     urlconf = get_urlconf() or settings.ROOT_URLCONF
-    if len(ids) > len(_STAND_INS) or not all(type(value) is int and value >= 0 for value in ids):
-        return reverse(name, urlconf=urlconf, args=ids)
-    parts = _pattern(name, len(ids), urlconf, get_script_prefix())
+    whole = len(ids) <= len(_STAND_INS) and all(type(value) is int and value >= 0 for value in ids)
+    parts = _pattern(name, len(ids), urlconf, get_script_prefix()) if whole else None
     if parts is None:
         return reverse(name, urlconf=urlconf, args=ids)
-    url = parts[0]
-    for value, part in zip(ids, parts[1:], strict=True):
-        url += str(value) + part
-    return url
+    return parts[0] + "".join(str(value) + part for value, part in zip(ids, parts[1:], strict=True))
